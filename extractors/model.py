@@ -1,0 +1,135 @@
+"""The page/table model shared by every extractor and every parser.
+
+It is the one contract between the floors: an extractor (PDF text layer, OCR, DOCX,
+converted text) turns a file into a :class:`Document`; parsers read only this model and
+never learn where the text came from.  Coordinates are PDF points with the origin at the
+top-left of the page as displayed (after any rotation was applied), so that "above" and
+"below" mean the same thing for every source.  Sources without geometry (text files,
+DOCX) leave ``bbox`` as ``None`` and rely on block order alone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Iterator, Literal, Union
+
+PageMethod = Literal["text_layer", "legacy_font", "ocr", "docx", "text_file"]
+
+
+def clean_text(text: str | None) -> str:
+    """NFC-normalise and collapse whitespace; every extractor passes its text through this."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+@dataclass(frozen=True)
+class BBox:
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass
+class Line:
+    """A line (or paragraph, for sources without geometry) of free text outside tables."""
+
+    text: str
+    bbox: BBox | None = None
+    confidence: float | None = None  # mean OCR word confidence 0-100; None when not OCR
+    bold: bool | None = None  # None when the source cannot tell
+
+
+@dataclass
+class Cell:
+    """One cell of a table grid.  A merged cell appears once, at its top-left position."""
+
+    row: int
+    col: int
+    text: str
+    row_span: int = 1
+    col_span: int = 1
+    bbox: BBox | None = None
+    confidence: float | None = None
+
+
+@dataclass
+class Table:
+    """A ruled grid on one page.  A table that runs over several pages is one Table per page;
+    joining them is the parsers' job, since only they know what a repeated header means."""
+
+    n_rows: int
+    n_cols: int
+    cells: list[Cell] = field(default_factory=list)
+    bbox: BBox | None = None
+    #: False when the source cannot represent merged cells (tab-separated or markdown
+    #: text), so an empty cell may be a merged one shown empty; True when spans are real.
+    spans_known: bool = True
+
+    def cell_at(self, row: int, col: int) -> Cell | None:
+        """The cell whose top-left is exactly (row, col); None for positions covered by a span."""
+        for c in self.cells:
+            if c.row == row and c.col == col:
+                return c
+        return None
+
+    def grid(self) -> list[list[Cell | None]]:
+        """Rows of cells by column; covered positions are ``None``."""
+        g: list[list[Cell | None]] = [[None] * self.n_cols for _ in range(self.n_rows)]
+        for c in self.cells:
+            if 0 <= c.row < self.n_rows and 0 <= c.col < self.n_cols:
+                g[c.row][c.col] = c
+        return g
+
+    def text_rows(self) -> list[list[str]]:
+        """Rows of cell texts, empty string where nothing starts at that position."""
+        return [[c.text if c else "" for c in row] for row in self.grid()]
+
+
+Block = Union[Line, Table]
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    blocks: list[Block] = field(default_factory=list)  # in reading order
+    width: float | None = None
+    height: float | None = None
+    method: PageMethod = "text_layer"
+    rotation: int = 0  # degrees applied to make the page upright
+    confidence: float | None = None  # mean OCR confidence of the page, 0-100
+
+    @property
+    def lines(self) -> list[Line]:
+        return [b for b in self.blocks if isinstance(b, Line)]
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    def text(self) -> str:
+        """Reading-order text: lines as they are, table cells row by row separated by tabs."""
+        out: list[str] = []
+        for b in self.blocks:
+            if isinstance(b, Line):
+                out.append(b.text)
+            else:
+                out.extend("\t".join(r) for r in b.text_rows())
+        return "\n".join(out)
+
+
+@dataclass
+class Document:
+    source_path: str
+    source_format: str  # "pdf", "txt", "md", "docx" ...
+    pages: list[Page] = field(default_factory=list)
+    sha256: str = ""
+
+    def blocks(self) -> Iterator[tuple[int, Block]]:
+        """Every block of the document with its page number, in reading order."""
+        for p in self.pages:
+            for b in p.blocks:
+                yield p.number, b

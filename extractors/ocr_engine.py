@@ -1,0 +1,175 @@
+"""The OCR engine seam: a tiny interface the OCR extractor talks to, and its Tesseract implementation.
+
+The extractor only needs two things from an engine: words with boxes and confidences for an
+image, and an orientation guess for a page.  Keeping that behind a Protocol lets tests use a fake
+engine (no Tesseract, no timing noise) and lets another engine be added later as one class,
+without touching rendering, grid detection or the page model.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from extractors.errors import ExtractionError, OcrUnavailable
+
+INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-vie"
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word, in pixel coordinates of the image it was read from.
+
+    ``block``/``par``/``line`` are the engine's own layout ids; words that share all three were
+    read as one text line, which is how free text is regrouped into lines.
+    """
+
+    text: str
+    bbox: tuple[int, int, int, int]  # x0, top, x1, bottom
+    conf: float  # 0-100
+    block: int = 0
+    par: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Orientation:
+    """Clockwise rotation (0/90/180/270) that makes the image upright, and how sure the engine is."""
+
+    rotate: int
+    confidence: float
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """What the OCR extractor needs from an engine.  Implementations must be picklable
+    (they are sent to worker processes) and must not keep per-image state."""
+
+    @property
+    def version(self) -> str:
+        """Identifies engine + model so cached results are invalidated when either changes."""
+        ...
+
+    def check_available(self) -> None:
+        """Raise :class:`OcrUnavailable` when the engine cannot run here."""
+        ...
+
+    def image_to_words(self, image: np.ndarray, psm: int, dpi: int) -> list[Word]:
+        """Words of a grayscale/binary uint8 image, black text on white."""
+        ...
+
+    def osd(self, image: np.ndarray, dpi: int) -> Orientation | None:
+        """Orientation of the image, or None when the engine cannot tell."""
+        ...
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(cmd, capture_output=True, timeout=60, env=env, check=False)
+
+
+@dataclass(frozen=True)
+class TesseractEngine:
+    """Tesseract through pytesseract, LSTM engine (``--oem 1``) with Vietnamese data.
+
+    ``tesseract_cmd`` is applied to pytesseract right before each call (pytesseract keeps it as
+    a module global); worker processes each hold their own copy, so engines with different
+    commands do not interfere across processes.
+    """
+
+    lang: str = "vie"
+    tesseract_cmd: str = "tesseract"
+    oem: int = 1
+    timeout: int = 120
+    # Tesseract 5 re-reads low-confidence lines inverted by default; scans here are black on
+    # white, so that only costs time.
+    extra_config: str = "-c tessedit_do_invert=0"
+
+    @property
+    def version(self) -> str:
+        return f"tesseract:{self._binary_version()}:{self.lang}:oem{self.oem}:{self.extra_config}"
+
+    def _binary_version(self) -> str:
+        try:
+            out = _run([self.tesseract_cmd, "--version"])
+        except (OSError, subprocess.SubprocessError):
+            return "unknown"
+        text = (out.stdout or out.stderr).decode("utf-8", "replace")
+        m = re.search(r"tesseract\s+v?([\w.\-]+)", text)
+        return m.group(1) if m else "unknown"
+
+    def check_available(self) -> None:
+        if shutil.which(self.tesseract_cmd) is None and not os.path.isfile(self.tesseract_cmd):
+            raise OcrUnavailable(f"Tesseract not found ({self.tesseract_cmd!r}): {INSTALL_HINT}")
+        try:
+            res = _run([self.tesseract_cmd, "--list-langs"])
+        except (OSError, subprocess.SubprocessError) as e:
+            raise OcrUnavailable(f"Tesseract not found ({self.tesseract_cmd!r}): {INSTALL_HINT}") from e
+        if res.returncode not in (0, 1):
+            raise OcrUnavailable(f"Tesseract not runnable ({self.tesseract_cmd!r}): {INSTALL_HINT}")
+        listing = (res.stdout + res.stderr).decode("utf-8", "replace").split()
+        missing = [lang for lang in self.lang.split("+") if lang not in listing]
+        if missing:
+            raise OcrUnavailable(
+                f"Vietnamese data missing: Tesseract has no {'+'.join(missing)!r} traineddata "
+                f"(apt-get install tesseract-ocr-vie)"
+            )
+
+    def _config(self, psm: int, dpi: int) -> str:
+        return f"--oem {self.oem} --psm {psm} --dpi {dpi} {self.extra_config}".strip()
+
+    def image_to_words(self, image: np.ndarray, psm: int, dpi: int) -> list[Word]:
+        import pytesseract
+
+        pytesseract.pytesseract.tesseract_cmd = self.tesseract_cmd
+        try:
+            data = pytesseract.image_to_data(
+                image,
+                lang=self.lang,
+                config=self._config(psm, dpi),
+                output_type=pytesseract.Output.DICT,
+                timeout=self.timeout,
+            )
+        except pytesseract.TesseractNotFoundError as e:
+            raise OcrUnavailable(f"Tesseract not found ({self.tesseract_cmd!r}): {INSTALL_HINT}") from e
+        except (pytesseract.TesseractError, RuntimeError) as e:
+            raise ExtractionError(f"Tesseract failed: {e}", stage="ocr") from e
+        words: list[Word] = []
+        for i, text in enumerate(data["text"]):
+            conf = float(data["conf"][i])
+            text = (text or "").strip()
+            if conf < 0 or not text:
+                continue
+            x, y, w, h = (int(data[k][i]) for k in ("left", "top", "width", "height"))
+            words.append(
+                Word(
+                    text=text,
+                    bbox=(x, y, x + w, y + h),
+                    conf=conf,
+                    block=int(data["block_num"][i]),
+                    par=int(data["par_num"][i]),
+                    line=int(data["line_num"][i]),
+                )
+            )
+        return words
+
+    def osd(self, image: np.ndarray, dpi: int) -> Orientation | None:
+        import pytesseract
+
+        pytesseract.pytesseract.tesseract_cmd = self.tesseract_cmd
+        try:
+            out = pytesseract.image_to_osd(image, config=f"--dpi {dpi}", timeout=self.timeout)
+        except pytesseract.TesseractNotFoundError as e:
+            raise OcrUnavailable(f"Tesseract not found ({self.tesseract_cmd!r}): {INSTALL_HINT}") from e
+        except (pytesseract.TesseractError, RuntimeError):
+            return None  # too little text, or no osd data: the caller keeps its own guess
+        rot = re.search(r"Rotate:\s*(\d+)", out)
+        conf = re.search(r"Orientation confidence:\s*([\d.]+)", out)
+        if not rot or not conf:
+            return None
+        return Orientation(rotate=int(rot.group(1)) % 360, confidence=float(conf.group(1)))

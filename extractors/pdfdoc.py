@@ -1,0 +1,42 @@
+"""A PDF, whatever is inside it → Document.
+
+Per page: the text layer when it is usable; legacy-font (TCVN3/VNI) characters decoded
+to Unicode first; OCR for pages whose text layer is missing or still not Vietnamese.  A
+PDF can mix all three (typed body, legacy-font annex, scanned signed appendix).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ExtractionError, OcrUnavailable
+from .model import Document, Page
+from .pdf import extract_pdf
+
+
+def extract_pdf_document(
+    path: Path,
+    *,
+    ocr: bool = True,
+    dpi: int = 300,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    sha256: str | None = None,
+) -> Document:
+    from .legacy_pdf import legacy_fix_page
+    from .text_quality import text_layer_usable
+
+    def fallback(p: Path, numbers: list[int]) -> dict[int, Page]:
+        if not ocr:
+            raise OcrUnavailable(
+                f"pages {numbers} have no usable text layer and OCR is switched off"
+            )
+        from .ocr import ocr_pdf_pages
+
+        pages = ocr_pdf_pages(p, numbers, dpi=dpi, workers=workers, cache_dir=cache_dir, sha256=sha256)
+        return {pg.number: pg for pg in pages}
+
+    doc = extract_pdf(path, ocr_fallback=fallback, text_usable=text_layer_usable, page_transform=legacy_fix_page)
+    if not doc.pages:
+        raise ExtractionError("PDF has no pages", stage="open")
+    return doc

@@ -1,0 +1,294 @@
+"""Page images for OCR: render, put upright, deskew, denoise, binarise.
+
+Everything here works on numpy arrays (uint8, 0 = black) so it can be tested on synthetic images
+and does not care where the page came from.  Thresholds are expressed in inches or points and
+scaled by ``dpi``, so the same code serves 200- and 300-dpi scans.
+
+Orientation is decided in two steps because Tesseract's OSD costs about a second per call: a cheap
+geometric test (do words smear into horizontal or vertical lines?) settles the common upright case,
+and OSD is consulted only when the page looks sideways, or when the caller finds the OCR
+confidence suspiciously low (an upside-down page reads as garbage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from extractors.errors import ExtractionError
+from extractors.ocr_engine import OcrEngine
+
+DEFAULT_DPI = 300
+# OSD confidences of real text pages are ~10-30; below this the answer is close to a coin toss.
+OSD_MIN_CONFIDENCE = 5.0
+# Skew beyond this is not scanner skew but a photo or a deliberately rotated insert; leave it.
+MAX_SKEW_DEG = 5.0
+
+
+@dataclass
+class Prepared:
+    """An upright, deskewed page image and what was done to get it."""
+
+    gray: np.ndarray  # upright, deskewed grayscale, 0 = black
+    ink: np.ndarray  # binary mask of the same size, 255 = ink (text and rules), specks removed
+    rotation: int  # clockwise degrees applied (0/90/180/270)
+    skew: float  # degrees of residual rotation removed (counter-clockwise positive)
+    dpi: int
+
+
+def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> np.ndarray:
+    """Render one page (1-based) to grayscale.  Opens the file itself so a worker process never
+    holds more than the one page it works on."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as e:
+        raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
+    try:
+        if not 1 <= page_number <= len(pdf):
+            raise ExtractionError(f"page {page_number} out of range 1..{len(pdf)}", stage="render")
+        page = pdf[page_number - 1]
+        try:
+            bitmap = page.render(scale=dpi / 72.0, grayscale=True)
+            arr = np.array(bitmap.to_numpy(), copy=True)
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+    if arr.ndim == 3:  # some pdfium builds return BGR(A) even when asked for grey
+        arr = cv2.cvtColor(arr[:, :, :3], cv2.COLOR_BGR2GRAY)
+    return arr
+
+
+def count_pages(path: str | Path) -> int:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as e:
+        raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+# --------------------------------------------------------------------------- binarisation
+
+
+def binarize(gray: np.ndarray, dpi: int) -> np.ndarray:
+    """Ink mask (255 = ink).  Median blur removes JPEG ringing and salt noise; an adaptive
+    threshold copes with uneven scanner illumination, and the global Otsu level keeps the light
+    background blotches that an adaptive threshold alone turns into speckle out of the mask."""
+    blurred = cv2.medianBlur(gray, 3)
+    block = max(15, int(dpi / 10) | 1)
+    adaptive = cv2.adaptiveThreshold(
+        blurred, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, 12
+    )
+    otsu_level, _ = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Otsu sits between paper and ink; allow somewhat lighter strokes (blurred thin lines).
+    dark = blurred < min(250, otsu_level + 0.35 * (255 - otsu_level))
+    return np.where(dark & (adaptive > 0), 255, 0).astype(np.uint8)
+
+
+def remove_specks(ink: np.ndarray, dpi: int) -> np.ndarray:
+    """Drop dust: small components that are far from anything bigger.
+
+    Diacritics and i-dots are as small as dust, but they sit right next to a letter, so a small
+    component is kept when it lies within ~1/25 inch of a component that is clearly text.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 1:
+        return ink
+    area = stats[:, cv2.CC_STAT_AREA]
+    small_area = max(4, int((dpi / 100.0) ** 2 * 6))  # ~ 54 px at 300 dpi
+    small = area <= small_area
+    small[0] = False
+    if not small.any():
+        return ink
+    big_mask = np.where((~small[labels]) & (labels > 0), 255, 0).astype(np.uint8)
+    r = max(2, int(dpi / 25))
+    near = cv2.dilate(big_mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    small_labels = np.flatnonzero(small)
+    # a small component survives when any of its pixels is near big ink
+    touched = np.zeros(n, dtype=bool)
+    sel = (near > 0) & small[labels]
+    touched[np.unique(labels[sel])] = True
+    drop = np.zeros(n, dtype=bool)
+    drop[small_labels] = ~touched[small_labels]
+    out = ink.copy()
+    out[drop[labels]] = 0
+    return out
+
+
+# --------------------------------------------------------------------------- orientation
+
+
+def _downscale(img: np.ndarray, dpi: int, target_dpi: int) -> tuple[np.ndarray, float]:
+    if dpi <= target_dpi:
+        return img, 1.0
+    f = target_dpi / dpi
+    return cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA), f
+
+
+def _remove_long_lines(ink: np.ndarray, dpi: int) -> np.ndarray:
+    """Ink without table rules, so that rules do not vote for an orientation or a skew."""
+    k = max(10, int(dpi * 0.5))
+    h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, k)))
+    return cv2.subtract(ink, cv2.bitwise_or(h, v))
+
+
+def text_direction_score(ink: np.ndarray, dpi: int) -> float:
+    """> 0 when text lines run horizontally, < 0 when vertically (page sideways), ~0 when unsure.
+
+    Smearing ink along a direction by about a word gap merges letters into line fragments only
+    when that is the direction of writing; count long thin fragments for both directions.
+    """
+    small, f = _downscale(ink, dpi, 100)
+    small = (small > 64).astype(np.uint8) * 255
+    eff_dpi = dpi * f
+    small = _remove_long_lines(small, int(eff_dpi))
+    k = max(3, int(round(eff_dpi * 0.05)))
+    min_len = eff_dpi * 0.6
+
+    def elongated(mask: np.ndarray, horizontal: bool) -> float:
+        kern = cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1) if horizontal else (1, k))
+        smeared = cv2.dilate(mask, kern)
+        _, _, st, _ = cv2.connectedComponentsWithStats(smeared, connectivity=8)
+        w, h = st[1:, cv2.CC_STAT_WIDTH], st[1:, cv2.CC_STAT_HEIGHT]
+        if horizontal:
+            sel = (w >= min_len) & (w >= 4 * h)
+            return float(w[sel].sum())
+        sel = (h >= min_len) & (h >= 4 * w)
+        return float(h[sel].sum())
+
+    hs, vs = elongated(small, True), elongated(small, False)
+    total = hs + vs
+    return 0.0 if total == 0 else (hs - vs) / total
+
+
+def rotate_right_angle(img: np.ndarray, rotation: int) -> np.ndarray:
+    """Rotate clockwise by 0/90/180/270 degrees."""
+    rotation %= 360
+    if rotation == 0:
+        return img
+    code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[rotation]
+    return cv2.rotate(img, code)
+
+
+def detect_orientation(
+    gray: np.ndarray,
+    dpi: int,
+    engine: OcrEngine | None,
+    direction: float | None = None,
+    force_osd: bool = False,
+) -> tuple[int, float]:
+    """Clockwise rotation making the page upright, with a confidence (0-100 scale of OSD; the
+    geometric test reports 50 when it is clear-cut).
+
+    OSD is asked only when the geometric test says sideways/unsure or ``force_osd`` is set, and
+    trusted only above :data:`OSD_MIN_CONFIDENCE`.
+    """
+    score = text_direction_score(binarize(gray, dpi), dpi) if direction is None else direction
+    geometric = 0 if score >= 0 else 90
+    if score > 0.3 and not force_osd:
+        return 0, 50.0
+    if engine is not None:
+        small, f = _downscale(gray, dpi, 200)
+        osd = engine.osd(small, int(round(dpi * f)))
+        if osd is not None and osd.confidence >= OSD_MIN_CONFIDENCE:
+            # OSD is far more reliable about 0 vs 180 than about horizontal vs vertical on sparse
+            # pages; when the two disagree on the axis, keep the geometric axis.
+            if (osd.rotate % 180 == geometric % 180) or abs(score) < 0.3:
+                return osd.rotate, osd.confidence
+    if score < -0.3:
+        # sideways but OSD could not say which way: pick 90 (the usual direction for landscape
+        # pages fed portrait-first); the caller may retry with 270 if confidence is poor.
+        return 90, 10.0
+    return 0, 10.0
+
+
+# --------------------------------------------------------------------------- skew
+
+
+def estimate_skew(ink: np.ndarray, dpi: int, max_deg: float = MAX_SKEW_DEG) -> float:
+    """Angle in degrees (counter-clockwise positive, as cv2.getRotationMatrix2D takes it) that
+    straightens the text lines / table rules.
+
+    Projection-profile search: for the right angle the rows of ink project onto sharp peaks
+    (text lines, rules) separated by empty gaps.  Works on ink point coordinates rather than
+    rotating images, coarse-to-fine.
+    """
+    small, f = _downscale(ink, dpi, 150)
+    ys, xs = np.nonzero(small > 64)
+    if len(xs) < 200:
+        return 0.0
+    rng = np.random.default_rng(0)  # deterministic subsample keeps it fast on dense pages
+    if len(xs) > 200_000:
+        idx = rng.choice(len(xs), 200_000, replace=False)
+        xs, ys = xs[idx], ys[idx]
+    xs = xs.astype(np.float64) - small.shape[1] / 2.0
+    ys = ys.astype(np.float64) - small.shape[0] / 2.0
+    n_bins = small.shape[0] + small.shape[1]
+
+    def score(deg: float) -> float:
+        t = np.deg2rad(deg)
+        # y-coordinate after rotating the image counter-clockwise by deg
+        proj = ys * np.cos(t) + xs * np.sin(t)
+        hist = np.bincount((proj + n_bins / 2).astype(np.int64), minlength=n_bins).astype(np.float64)
+        return float(np.sum(np.diff(hist) ** 2))
+
+    best = 0.0
+    step = 0.25
+    candidates = np.arange(-max_deg, max_deg + 1e-9, step)
+    best = max(candidates, key=score)
+    for step in (0.05, 0.01):
+        candidates = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
+        best = max(candidates, key=score)
+    # The sign convention: a page whose content is rotated clockwise by a (as seen) needs a
+    # counter-clockwise rotation by a.  score() measures the angle that aligns rows.
+    return float(-best)
+
+
+def rotate_small(img: np.ndarray, deg: float, fill: int = 255) -> np.ndarray:
+    """Rotate by ``deg`` counter-clockwise around the centre, keeping the image size."""
+    if abs(deg) < 1e-3:
+        return img
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), deg, 1.0)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=fill)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def prepare(
+    gray: np.ndarray,
+    dpi: int,
+    engine: OcrEngine | None,
+    rotation: int | None = None,
+    force_osd: bool = False,
+) -> Prepared:
+    """Upright + deskew + binarise one page.  ``rotation`` skips orientation detection (used when
+    the caller retries a page with another orientation)."""
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        raise ExtractionError("page image must be 2-D uint8 grayscale", stage="preprocess")
+    small_gray, f = _downscale(gray, dpi, 150)
+    small_dpi = max(1, int(round(dpi * f)))
+    small_ink = binarize(small_gray, small_dpi)
+    if rotation is None:
+        direction = text_direction_score(small_ink, small_dpi)
+        rotation, _ = detect_orientation(gray, dpi, engine, direction=direction, force_osd=force_osd)
+    gray = rotate_right_angle(gray, rotation)
+    small_ink = rotate_right_angle(small_ink, rotation)
+    skew = estimate_skew(small_ink, small_dpi)
+    if abs(skew) >= 0.05:
+        gray = rotate_small(gray, skew)
+    ink = remove_specks(binarize(gray, dpi), dpi)
+    return Prepared(gray=gray, ink=ink, rotation=rotation, skew=skew, dpi=dpi)

@@ -1,0 +1,119 @@
+"""One entry shared by Dagster and the CLI: a plan file → records for every dataset.
+
+``extract_plan`` never raises for a bad input: it returns a :class:`Rejected` naming the
+stage that failed and why, so a batch goes on and the file is listed in ``rejects``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import traceback
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from extractors.errors import ExtractionError, UnsupportedFormat
+from extractors.model import Document
+from parsers.plan import parse_document
+
+from . import __version__
+from .results import Extracted, Rejected
+from .rows import normalise_plan
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+PDF_SUFFIXES = {".pdf"}
+DOCX_SUFFIXES = {".docx", ".doc"}
+SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+
+
+@dataclass
+class Settings:
+    """How files are read; the Dagster resource and the CLI both build one."""
+
+    ocr: bool = True
+    ocr_dpi: int = 300
+    ocr_workers: int | None = None
+    cache_dir: Path | None = None
+
+
+def partition_key(path: Path | str) -> str:
+    """A file-name-safe key for a plan file: its name with every dot, slash or odd
+    character turned into "_" ("001_abc.pdf" → "001_abc_pdf")."""
+    name = Path(path).name
+    return re.sub(r"[^0-9A-Za-z_-]+", "_", name).strip("_") or "file"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def plan_id_of(sha256: str) -> str:
+    """Stable id of a plan: the first 16 hex digits of its file's SHA-256."""
+    return sha256[:16]
+
+
+def read_document(path: Path, settings: Settings, sha256: str) -> Document:
+    """Pick the extractor for a file and read it into the page model."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        from extractors.text import extract_text_file
+
+        doc = extract_text_file(path)
+    elif suffix in PDF_SUFFIXES:
+        from extractors.pdfdoc import extract_pdf_document
+
+        doc = extract_pdf_document(path, ocr=settings.ocr, dpi=settings.ocr_dpi, workers=settings.ocr_workers,
+                                   cache_dir=settings.cache_dir, sha256=sha256)
+    elif suffix in DOCX_SUFFIXES:
+        from extractors.docx import extract_docx
+
+        doc = extract_docx(path)
+    else:
+        raise UnsupportedFormat(f"unsupported file type {suffix or '(none)'}; expected one of "
+                                f"{', '.join(sorted(SUPPORTED))}")
+    doc.sha256 = sha256
+    return doc
+
+
+def _check_usable(doc: Document) -> None:
+    text = "\n".join(p.text() for p in doc.pages)
+    if len(text.strip()) < 40:
+        raise ExtractionError("no readable text in the file (empty, or image-only without OCR)", stage="extract")
+
+
+def extract_plan(path: Path | str, settings: Settings | None = None) -> Extracted | Rejected:
+    path = Path(path)
+    settings = settings or Settings()
+    key = partition_key(path)
+    now = datetime.now(UTC)
+    sha = None
+    stage = "open"
+    try:
+        sha = sha256_of(path)
+        stage = "extract"
+        doc = read_document(path, settings, sha)
+        _check_usable(doc)
+        stage = "parse"
+        parsed = parse_document(doc)
+        if not parsed.meta.title and not parsed.tasks:
+            raise ExtractionError("not a plan: no 'KẾ HOẠCH' title and no task found", stage="parse")
+        stage = "normalise"
+        return normalise_plan(doc, parsed, plan_id=plan_id_of(sha), source_path=str(path), sha256=sha,
+                              extracted_at=now, version=__version__)
+    except ExtractionError as exc:
+        return Rejected(str(path), sha, exc.stage, exc.reason, key, now)
+    except Exception as exc:  # a bug or an input no one foresaw: keep the batch going, keep the trace
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return Rejected(str(path), sha, stage, f"unexpected error: {tb}", key, now)
+
+
+def list_plan_files(root: Path) -> list[Path]:
+    """Plan files under a folder (hidden files and unknown types are skipped)."""
+    return sorted(
+        p for p in Path(root).rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED
+    )

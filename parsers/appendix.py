@@ -1,0 +1,392 @@
+"""Task tables (usually the PHỤ LỤC appendix) → one TaskRow per task.
+
+What this undoes, in the order it happens:
+
+* A table printed over several pages arrives as one Table per page.  Segments are joined
+  into one logical table when a page's table repeats the header (same roles) or, when the
+  header is not repeated, has the same number of columns and directly follows.
+* The first data row after a page break whose leading cells are empty and whose text goes
+  on mid-sentence is the rest of the previous row: its text is appended, not a new task.
+* A merged cell (a section name, an objective, a lead unit printed once for several rows)
+  is filled down into every row it spans.  Where the source cannot represent spans
+  (tab-separated text), an empty cell in a fill-down column is read as merged.
+* Section rows ("I. Cải cách thể chế", "1. Công tác chỉ đạo, điều hành") and headings
+  between tables ("Chỉ tiêu 3.1. …") set ``section_code``/``section_title``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractors.model import Document, Line, Table
+
+from .columns import header_roles, is_column_number_row, is_header_row, is_task_header
+from .records import TaskRow
+from .textutil import (
+    ENTRY_LABEL,
+    code_style,
+    ends_sentence,
+    join_text,
+    split_code,
+    starts_mid_sentence,
+)
+
+#: Roles whose value spans rows when printed once in a merged cell.
+FILL_DOWN = ("item", "section", "objective", "task", "activity", "solution", "product", "lead",
+             "coordinating", "monitoring", "deadline")
+#: Roles copied into TaskRow fields.
+TEXT_ROLES = {
+    "objective": "objective",
+    "task": "task",
+    "activity": "activity",
+    "solution": "solution",
+    "product": "product",
+    "lead": "lead_units_raw",
+    "coordinating": "coordinating_units_raw",
+    "monitoring": "monitoring_units_raw",
+    "deadline": "deadline_raw",
+    "budget": "budget_raw",
+}
+#: The column whose leading number becomes the item when there is no item column.
+MAIN_ROLES = ("task", "activity", "solution", "objective")
+
+
+@dataclass
+class Slot:
+    """What one grid position of a data row holds."""
+
+    text: str = ""
+    starts: bool = True  # a cell starts here (False: covered by a span from above or the left)
+    from_above: bool = False
+    col_span: int = 1
+    confidence: float | None = None
+
+
+@dataclass
+class Segment:
+    page: int
+    table: Table
+    rows: list[list[Slot]]  # data rows only (header rows removed)
+    continued: bool  # the segment continues the previous one (page break)
+
+
+@dataclass
+class LogicalTable:
+    roles: list[str | None]
+    segments: list[Segment] = field(default_factory=list)
+    sections_before: dict[int, tuple[str | None, str]] = field(default_factory=dict)
+
+
+def _slots(table: Table) -> list[list[Slot]]:
+    rows = [[Slot(text="", starts=False) for _ in range(table.n_cols)] for _ in range(table.n_rows)]
+    for c in table.cells:
+        if not (0 <= c.row < table.n_rows and 0 <= c.col < table.n_cols):
+            continue
+        rows[c.row][c.col] = Slot(text=c.text, starts=True, col_span=c.col_span, confidence=c.confidence)
+        for dr in range(c.row_span):
+            for dc in range(c.col_span):
+                if dr == 0 and dc == 0:
+                    continue
+                r, k = c.row + dr, c.col + dc
+                if r < table.n_rows and k < table.n_cols:
+                    rows[r][k] = Slot(text="", starts=False, from_above=dr > 0)
+    # Positions no cell covers (ragged text rows) are plain empty cells.
+    for row in rows:
+        for s in row:
+            if not s.starts and not s.from_above and s.text == "":
+                pass
+    return rows
+
+
+def _row_texts(slots: list[Slot]) -> list[str]:
+    return [s.text if s.starts else "" for s in slots]
+
+
+def _header_depth(rows: list[list[Slot]]) -> int:
+    """Number of header rows at the top of a table segment (0 when none)."""
+    depth = 0
+    for row in rows[:3]:
+        texts = _row_texts(row)
+        if is_header_row(texts) or (depth and is_column_number_row(texts)):
+            depth += 1
+        else:
+            break
+    return depth
+
+
+def _merge_roles(rows: list[list[Slot]], depth: int) -> list[str | None]:
+    """Roles per column from one or more header rows (a sub-header refines its parent)."""
+    roles: list[str | None] = [None] * len(rows[0])
+    for row in rows[:depth]:
+        for j, r in enumerate(header_roles(_row_texts(row))):
+            if r and (roles[j] is None or row is not rows[0]):
+                roles[j] = r
+        # a header cell spanning columns names all of them
+        for j, s in enumerate(row):
+            if s.starts and s.col_span > 1 and roles[j]:
+                for k in range(j + 1, min(len(roles), j + s.col_span)):
+                    roles[k] = roles[k] or roles[j]
+    return roles
+
+
+def find_task_tables(doc: Document) -> list[LogicalTable]:
+    """Group the document's tables into logical task tables, with the section headings
+    (Lines) found between their segments."""
+    out: list[LogicalTable] = []
+    current: LogicalTable | None = None
+    pending_section: tuple[str | None, str] | None = None
+    last_was_table = False
+    for page_no, block in doc.blocks():
+        if isinstance(block, Line):
+            heading = _section_heading(block) if current is not None else None
+            if heading:
+                pending_section = heading
+            continue
+        table = block
+        rows = _slots(table)
+        if not rows:
+            continue
+        depth = _header_depth(rows)
+        if depth:
+            roles = _merge_roles(rows, depth)
+            if not is_task_header(roles):
+                current = None
+                last_was_table = True
+                continue
+            same = current is not None and roles == current.roles
+            data = rows[depth:]
+            if not same:
+                current = LogicalTable(roles=roles)
+                out.append(current)
+            continued = same and pending_section is None and last_was_table_page(current, page_no)
+        else:
+            if current is None or table.n_cols != len(current.roles):
+                last_was_table = True
+                continue
+            data = rows
+            continued = pending_section is None
+        if pending_section is not None:
+            current.sections_before[len(current.segments)] = pending_section
+            pending_section = None
+        current.segments.append(Segment(page=page_no, table=table, rows=data, continued=continued))
+        last_was_table = True
+    del last_was_table
+    return out
+
+
+def last_was_table_page(current: LogicalTable, page_no: int) -> bool:
+    """A repeated header on a later page continues the table across the page break."""
+    return bool(current.segments) and current.segments[-1].page < page_no
+
+
+def _section_heading(line: Line) -> tuple[str | None, str] | None:
+    """A heading line between appendix tables: "Chỉ tiêu 3.1. Tiếp cận …: <note>"."""
+    code, rest = split_code(line.text)
+    if code is None or not rest or len(rest) > 300:
+        return None
+    if code_style(code) is None:
+        return None
+    title = rest.split(":", 1)[0].strip() if ":" in rest else rest.rstrip(".").strip()
+    return (code, title) if title else None
+
+
+def _section_from_text(text: str) -> tuple[str | None, str]:
+    code, rest = split_code(text)
+    return code, rest.rstrip(":").strip()
+
+
+class _State:
+    """Fill-down memory of one logical table."""
+
+    def __init__(self, roles: list[str | None]) -> None:
+        self.roles = roles
+        self.memory: list[str] = [""] * len(roles)
+        self.section: tuple[str | None, str | None] = (None, None)
+
+    def reset(self) -> None:
+        self.memory = [""] * len(self.roles)
+
+
+def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: bool, item_styles: set[str],
+                     bold: bool = False) -> tuple[str | None, str] | None:
+    filled = [(j, s) for j, s in enumerate(slots) if s.starts and s.text.strip()]
+    if not filled or len(filled) > 2:
+        return None
+    if any(roles[j] in ("lead", "coordinating", "deadline", "budget", "product") for j, _ in filled):
+        return None
+    if len(filled) == 2:
+        (j0, s0), (j1, s1) = filled
+        if roles[j0] != "item":
+            return None
+        style = code_style(s0.text)
+        spans = s1.col_span > 1
+        if style is None:
+            return None
+        if spans or (style not in item_styles and item_styles) or bold:
+            return s0.text.strip().rstrip("."), s1.text.strip().rstrip(":").strip()
+        return None
+    j, s = filled[0]
+    code, rest = split_code(s.text)
+    if roles[j] == "section":
+        return None
+    wide = s.col_span > 1 and s.col_span * 2 >= len(roles) - 1
+    if code is not None and (wide or bold or not spans_known or roles[j] == "item"):
+        if ENTRY_LABEL.match(s.text):
+            return None
+        return code, rest.rstrip(":").strip()
+    if wide and not starts_mid_sentence(s.text):
+        return None, s.text.strip()
+    return None
+
+
+def _is_continuation(slots: list[Slot], roles: list[str | None], prev: TaskRow | None) -> bool:
+    """First data row after a page break: is it the rest of the previous row?"""
+    if prev is None:
+        return False
+    filled = [(j, s.text) for j, s in enumerate(slots) if s.starts and s.text.strip()]
+    if not filled:
+        return True
+    for j, text in filled:
+        if roles[j] == "item":
+            return False
+        if ENTRY_LABEL.match(text):
+            return False
+        code, _ = split_code(text)
+        if code is not None and roles[j] in MAIN_ROLES + ("section",) and not starts_mid_sentence(text):
+            return False
+    if any(starts_mid_sentence(t) for _, t in filled):
+        return True
+    # Text that starts with a capital can still continue a cell the page cut off.
+    return all(not ends_sentence(_field_of(prev, roles[j]) or "") for j, _ in filled)
+
+
+def _field_of(row: TaskRow, role: str | None) -> str | None:
+    if role in TEXT_ROLES:
+        return getattr(row, TEXT_ROLES[role])
+    return None
+
+
+def _item_styles(table: LogicalTable) -> set[str]:
+    try:
+        j = table.roles.index("item")
+    except ValueError:
+        return set()
+    styles: dict[str, int] = {}
+    for seg in table.segments:
+        for row in seg.rows:
+            filled = sum(1 for s in row if s.starts and s.text.strip())
+            if filled >= 3 and row[j].starts:
+                st = code_style(row[j].text.strip().rstrip("."))
+                if st:
+                    styles[st] = styles.get(st, 0) + 1
+    return {max(styles, key=styles.get)} if styles else set()
+
+
+def _apply_continuation(prev: TaskRow, slots: list[Slot], roles: list[str | None], state: _State) -> None:
+    for j, s in enumerate(slots):
+        if not (s.starts and s.text.strip()):
+            continue
+        role = roles[j]
+        if role in TEXT_ROLES:
+            attr = TEXT_ROLES[role]
+            setattr(prev, attr, join_text(getattr(prev, attr), s.text))
+        state.memory[j] = join_text(state.memory[j], s.text) or ""
+
+
+def _strip_item(text: str | None) -> tuple[str | None, str | None]:
+    """Split a leading item number off a task cell: "1. Tổ chức …" → ("1", "Tổ chức …")."""
+    if not text:
+        return None, text
+    code, rest = split_code(text)
+    if code is None or code_style(code) == "roman":
+        return None, text
+    return code, rest
+
+
+def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int = 0) -> list[TaskRow]:
+    roles = table.roles
+    state = _State(roles)
+    item_styles = _item_styles(table)
+    tasks: list[TaskRow] = []
+    prev: TaskRow | None = None
+    for si, seg in enumerate(table.segments):
+        if si in table.sections_before:
+            state.section = table.sections_before[si]
+            state.reset()
+            prev = None
+        spans_known = seg.table.spans_known
+        for ri, slots in enumerate(seg.rows):
+            texts = _row_texts(slots)
+            if is_header_row(texts) or is_column_number_row(texts):
+                continue
+            if ri == 0 and seg.continued and _is_continuation(slots, roles, prev):
+                _apply_continuation(prev, slots, roles, state)
+                # cells merged across the page break keep their remembered value
+                prev.page_end = seg.page
+                continue
+            section = _is_section_row(slots, roles, spans_known, item_styles)
+            if section is not None:
+                state.section = section
+                state.reset()
+                prev = None
+                continue
+            values: list[str] = []
+            for j, s in enumerate(slots):
+                role = roles[j]
+                if s.starts and s.text.strip():
+                    v = s.text.strip()
+                elif role in FILL_DOWN and (
+                    s.from_above
+                    or (not spans_known and s.starts)
+                    or (ri == 0 and seg.continued and s.starts and not s.text.strip())
+                ):
+                    v = state.memory[j]
+                else:
+                    v = ""
+                values.append(v)
+            # A new item number starts a new merged block: forget what the old one spanned
+            # only for columns left of the task (item/objective) that were not given.
+            if not any(values[j] for j, r in enumerate(roles) if r in TEXT_ROLES or r == "section"):
+                continue
+            for j, v in enumerate(values):
+                state.memory[j] = v
+            row = _build_row(values, roles, state, seg.page, table_index)
+            confs = [s.confidence for s in slots if s.starts and s.confidence is not None and s.text.strip()]
+            row.confidence = sum(confs) / len(confs) if confs else None
+            row.seq = seq_start + len(tasks)
+            tasks.append(row)
+            prev = row
+    return tasks
+
+
+def _build_row(values: list[str], roles: list[str | None], state: _State, page: int, table_index: int) -> TaskRow:
+    row = TaskRow(source="appendix", page_start=page, page_end=page, table_index=table_index)
+    by_role: dict[str, str] = {}
+    for v, role in zip(values, roles, strict=False):
+        if role and v:
+            by_role[role] = join_text(by_role.get(role), v) or ""
+    for role, attr in TEXT_ROLES.items():
+        setattr(row, attr, by_role.get(role) or None)
+    if "section" in by_role:
+        code, title = _section_from_text(by_role["section"])
+        row.section_code, row.section_title = code, title or None
+    else:
+        row.section_code, row.section_title = state.section
+    item = by_role.get("item")
+    main = next((r for r in MAIN_ROLES if by_role.get(r) and r != "objective"), None)
+    if main:
+        code, rest = _strip_item(by_role[main])
+        if code is not None:
+            setattr(row, TEXT_ROLES[main], rest)
+            item = item or code
+    row.item = item.strip().rstrip(".") if item else None
+    return row
+
+
+def parse_appendix(doc: Document, seq_start: int = 1) -> tuple[list[TaskRow], int]:
+    """All task rows of all task tables, and how many task tables there were."""
+    tables = find_task_tables(doc)
+    tasks: list[TaskRow] = []
+    for i, t in enumerate(tables):
+        tasks.extend(parse_task_table(t, seq_start + len(tasks), table_index=i))
+    return tasks, len(tables)

@@ -1,0 +1,237 @@
+"""Tasks stated in the plan's body text (``source="body"``).
+
+Two shapes occur:
+
+* Tasks with labelled fields: a numbered paragraph ("1. …", "2.1. …", "a) …") followed by
+  lines such as ``Đơn vị chủ trì thực hiện: …``, ``Đơn vị phối hợp: …``,
+  ``Thời gian thực hiện: …``.  Every such paragraph is a task, whether or not the plan also
+  has an appendix.
+* A plan without an appendix lists its tasks as bullets ("- …") under numbered areas
+  ("1. Công tác chỉ đạo, điều hành") of its tasks section ("II. NHIỆM VỤ …").
+
+Lines are first rebuilt into paragraphs: a wrapped line joins the previous one unless it
+starts with a bullet, a number, a field label or (where geometry is known) an indent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.model import Document, Line
+
+from .knowledge import load_yaml
+from .records import TaskRow
+from .textutil import code_style, fold, split_code
+
+BULLET = re.compile(r"^\s*(?:[-–•*+]\s*)+")
+FOOTNOTE = re.compile(r"^\s*(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[¹²³⁴⁵⁶⁷⁸⁹]+\s)")
+SUPERSCRIPT = re.compile(r"⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+END_OF_BODY = re.compile(r"^\s*(Nơi nhận|PHỤ LỤC)\b", re.I)
+
+
+@dataclass
+class Paragraph:
+    text: str
+    page: int
+    bullet: bool = False
+    bold: bool | None = None
+    confidence: float | None = None
+    lines: int = 1
+
+
+@dataclass
+class _Anchor:
+    para: Paragraph
+    section: tuple[str | None, str | None]
+    item: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+    last_field: str | None = None
+
+
+def _field_labels() -> list[tuple[re.Pattern, tuple[str, ...]]]:
+    data = load_yaml("body_fields.yaml")
+    out = []
+    for entry in data["labels"]:
+        words = "|".join(re.escape(w) for w in sorted(entry["words"], key=len, reverse=True))
+        out.append((re.compile(rf"^\s*(?:{words})\s*:\s*(?P<value>.*)$", re.I), tuple(entry["roles"])))
+    return out
+
+
+def match_field(text: str) -> tuple[tuple[str, ...], str] | None:
+    t = BULLET.sub("", text)
+    for pattern, roles in _field_labels():
+        m = pattern.match(t)
+        if m:
+            return roles, m.group("value").strip()
+    return None
+
+
+def _starts_new(prev: Line, cur: Line, margin: float | None) -> bool:
+    t = cur.text.strip()
+    if BULLET.match(t) or match_field(t):
+        return True
+    code, _ = split_code(t)
+    if code is not None and code_style(code):
+        return True
+    if prev.bold is not None and cur.bold is not None and prev.bold != cur.bold:
+        return True
+    if cur.bbox is not None and prev.bbox is not None and margin is not None:
+        if cur.bbox.top - prev.bbox.bottom > 1.2 * (prev.bbox.bottom - prev.bbox.top) + 4:
+            return True
+        return cur.bbox.x0 > margin + 8
+    p = prev.text.rstrip()
+    return bool(p) and p[-1] in ".:;!?" and (t[:1].isupper() or t[:1] in "“\"(")
+
+
+def paragraphs(doc: Document, start_page: int = 1) -> list[Paragraph]:
+    """The document's free text rebuilt into paragraphs, up to "Nơi nhận"/"PHỤ LỤC"."""
+    out: list[Paragraph] = []
+    prev: Line | None = None
+    for page in doc.pages:
+        lines = [b for b in page.blocks if isinstance(b, Line)]
+        xs = [ln.bbox.x0 for ln in lines if ln.bbox is not None]
+        margin = min(xs) if xs else None
+        for ln in lines:
+            text = ln.text.strip()
+            if not text:
+                continue
+            if END_OF_BODY.match(text):
+                return out
+            if FOOTNOTE.match(text):
+                continue
+            text = SUPERSCRIPT.sub("", text)
+            if prev is not None and out and not _starts_new(prev, ln, margin) and page.number >= out[-1].page:
+                last = out[-1]
+                last.text = f"{last.text} {text}"
+                last.lines += 1
+                if ln.confidence is not None:
+                    last.confidence = min(last.confidence or 100.0, ln.confidence)
+            else:
+                out.append(Paragraph(text=text, page=page.number, bullet=bool(BULLET.match(text)),
+                                     bold=ln.bold, confidence=ln.confidence))
+            prev = ln
+    return out
+
+
+def _strip_bullet(text: str) -> str:
+    return BULLET.sub("", text).strip()
+
+
+def _heading(text: str) -> tuple[str | None, str] | None:
+    code, rest = split_code(text)
+    if code is None:
+        return None
+    return code, rest.rstrip(":").strip()
+
+
+def _task_section_words() -> tuple[list[str], list[str]]:
+    data = load_yaml("body_fields.yaml")
+    return [fold(w) for w in data["task_sections"]], [fold(w) for w in data["non_task_sections"]]
+
+
+def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
+    """Numbered paragraphs followed by labelled fields."""
+    anchors: list[_Anchor] = []
+    section: tuple[str | None, str | None] = (None, None)
+    parent_item: str | None = None
+    current: _Anchor | None = None
+    for p in paras:
+        f = match_field(p.text)
+        if f is not None:
+            if current is None:
+                continue
+            roles, value = f
+            for role in roles:
+                current.fields[role] = value
+            current.last_field = roles[-1]
+            continue
+        text = _strip_bullet(p.text) if p.bullet else p.text
+        if current is not None and current.last_field and p.bullet and p.text.lstrip().startswith(("+", "-")):
+            # "+ …" sub-bullets that detail the last field ("Thời gian thực hiện: …, cụ thể:")
+            if current.last_field == "deadline" or p.text.lstrip().lstrip("-– ").startswith("+"):
+                inner = BULLET.sub("", p.text).strip()
+                plus = "+ " if "+" in p.text[: len(p.text) - len(p.text.lstrip()) + 4] else ""
+                for role in [current.last_field]:
+                    current.fields[role] = f"{current.fields[role]} {plus}{inner}".strip()
+                continue
+        head = None if p.bullet else _heading(text)
+        if head is None:
+            if current is not None:
+                current.last_field = None
+            continue
+        code, rest = head
+        style = code_style(code)
+        if style == "roman":
+            section = (code, rest)
+            parent_item = None
+            current = None
+            continue
+        if style == "letter" and parent_item:
+            item = f"{parent_item}.{code}"
+        else:
+            item = code
+            if style in ("arabic", "dotted"):
+                parent_item = code
+        current = _Anchor(para=Paragraph(text=rest, page=p.page, confidence=p.confidence), section=section,
+                          item=item)
+        anchors.append(current)
+    tasks = []
+    for a in anchors:
+        if not a.fields:
+            continue
+        tasks.append(
+            TaskRow(
+                source="body",
+                section_code=a.section[0],
+                section_title=a.section[1],
+                item=a.item,
+                task=a.para.text,
+                lead_units_raw=a.fields.get("lead"),
+                coordinating_units_raw=a.fields.get("coordinating"),
+                monitoring_units_raw=a.fields.get("monitoring"),
+                deadline_raw=a.fields.get("deadline"),
+                page_start=a.para.page,
+                page_end=a.para.page,
+                confidence=a.para.confidence,
+            )
+        )
+    return tasks
+
+
+def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
+    """Bullets under the numbered areas of the plan's tasks section."""
+    task_words, other_words = _task_section_words()
+    in_tasks = False
+    seen_top = False
+    area: tuple[str | None, str | None] = (None, None)
+    tasks: list[TaskRow] = []
+    for p in paras:
+        if not p.bullet:
+            head = _heading(p.text)
+            if head is None:
+                continue
+            code, title = head
+            style = code_style(code)
+            ftitle = fold(title)
+            if style == "roman" or (p.text.isupper() and len(p.text) < 120):
+                seen_top = True
+                in_tasks = any(w in ftitle for w in task_words) and not any(w in ftitle for w in other_words)
+                area = (None, None)
+            elif in_tasks or not seen_top:
+                area = (code, title)
+            continue
+        if not in_tasks or area[0] is None:
+            continue
+        tasks.append(
+            TaskRow(
+                source="body",
+                section_code=area[0],
+                section_title=area[1],
+                task=_strip_bullet(p.text),
+                page_start=p.page,
+                page_end=p.page,
+                confidence=p.confidence,
+            )
+        )
+    return tasks

@@ -1,0 +1,55 @@
+"""Plain records the parsers produce from a Document; the dataset writer turns them into
+Arrow tables.  Nothing here knows about files, Dagster or Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class PlanMeta:
+    province: str | None = None
+    issuer: str | None = None
+    doc_number: str | None = None
+    issue_date: date | None = None
+    issue_date_precision: str | None = None  # "day" | "month" | "year"
+    plan_year: int | None = None
+    plan_period_start: int | None = None
+    plan_period_end: int | None = None
+    title: str | None = None
+    signer_name: str | None = None
+    signer_title: str | None = None
+    #: field name -> OCR confidence (0-100) of the line it was read from, when below trust.
+    low_confidence: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class TaskRow:
+    seq: int = 0
+    source: str = "appendix"  # "appendix" | "body"
+    section_code: str | None = None
+    section_title: str | None = None
+    item: str | None = None
+    objective: str | None = None
+    task: str | None = None
+    activity: str | None = None
+    solution: str | None = None
+    product: str | None = None
+    lead_units_raw: str | None = None
+    coordinating_units_raw: str | None = None
+    monitoring_units_raw: str | None = None
+    deadline_raw: str | None = None
+    budget_raw: str | None = None
+    page_start: int | None = None
+    page_end: int | None = None
+    table_index: int | None = None  # which task table of the plan the row came from
+    confidence: float | None = None  # mean OCR confidence of the row's cells
+
+
+@dataclass
+class ParsedPlan:
+    meta: PlanMeta
+    tasks: list[TaskRow]
+    has_appendix: bool = False
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,93 @@
+"""Small text helpers shared by the parsers: numbering codes, case folding, joining."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ROMAN = re.compile(r"^(?=[IVXLC])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
+
+#: "I.", "1.", "1.2.", "a)", "b.", "Chỉ tiêu 3.1." … at the start of a heading or task.
+LEAD_CODE = re.compile(
+    r"^\s*(?:(?P<label>Chỉ tiêu|Tiêu chí|Phần|Mục|Nhóm)\s+)?"
+    r"(?P<code>[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])\s*(?:[.):]|\s-)(?!\d)\s*(?P<rest>.*)$",
+    re.S,
+)
+
+#: A task/objective/activity label that starts a new entry: "Nhiệm vụ 2:", "Hoạt động 1:", "Mục tiêu 3:".
+ENTRY_LABEL = re.compile(r"^\s*(Nhiệm vụ|Hoạt động|Mục tiêu|Chỉ tiêu|Giải pháp|Nội dung)\s*\d+\s*:", re.I)
+
+
+# Old-style tone placement ("hoá", "thuý") → the modern style ("hóa", "thúy") used in the data files.
+_OLD_TONES = {
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+_OLD_TONE_RE = re.compile("(" + "|".join(_OLD_TONES) + r")(?![a-zà-ỹđ])")
+
+
+def modern_tones(text: str) -> str:
+    """Move tone marks to the modern position in open syllables: "Thanh Hoá" → "Thanh Hóa"."""
+    def repl(m: re.Match) -> str:
+        return _OLD_TONES[m.group(1)]
+    return _OLD_TONE_RE.sub(repl, text)
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, NFC, modern tone placement, single spaces; the form used to compare words."""
+    if not text:
+        return ""
+    t = modern_tones(unicodedata.normalize("NFC", text).lower())
+    return " ".join(t.split())
+
+
+def strip_accents(text: str) -> str:
+    nfd = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in nfd if unicodedata.category(ch) != "Mn")
+
+
+def split_code(text: str) -> tuple[str | None, str]:
+    """Split a leading numbering code off a heading: "I. Cải cách thể chế" → ("I", "Cải cách thể chế")."""
+    m = LEAD_CODE.match(text or "")
+    if not m or not m.group("rest").strip():
+        return None, (text or "").strip()
+    code = m.group("code")
+    if len(code) == 1 and code.islower() and not re.match(r"^\s*[a-zđ]\s*[.)]", text):
+        return None, text.strip()
+    return code, m.group("rest").strip()
+
+
+def code_style(code: str | None) -> str | None:
+    """The style of a numbering code: roman, arabic, dotted, letter."""
+    if not code:
+        return None
+    code = code.strip().rstrip(".")
+    if ROMAN.match(code):
+        return "roman"
+    if re.fullmatch(r"\d+", code):
+        return "arabic"
+    if re.fullmatch(r"\d+(\.\d+)+", code):
+        return "dotted"
+    if re.fullmatch(r"[a-zđ]", code):
+        return "letter"
+    return None
+
+
+def starts_mid_sentence(text: str) -> bool:
+    """True when text looks like the tail of a sentence cut by a page break."""
+    t = (text or "").lstrip(" \"“'(")
+    if not t:
+        return False
+    ch = t[0]
+    return ch.islower() or ch.isdigit() or ch in ",;:.)-–/"
+
+
+def ends_sentence(text: str) -> bool:
+    t = (text or "").rstrip()
+    return bool(t) and t[-1] in ".;:!?)”\""
+
+
+def join_text(*parts: str | None) -> str | None:
+    out = " ".join(p.strip() for p in parts if p and p.strip())
+    return out or None
