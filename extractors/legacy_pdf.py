@@ -117,14 +117,15 @@ def _neighbour(chars: list[Char], i: int, step: int) -> str:
     if not 0 <= j < len(chars):
         return ""
     a, b = (chars[j], chars[i]) if step < 0 else (chars[i], chars[j])
-    return raw_code_text(chars[j].get("text", ""))[-1:] if _adjacent(a, b) else ""
+    return raw_code_text(chars[j].get("text", ""))[-1:] if _adjacent(a, b, max_gap=0.2) else ""
 
 
-def _adjacent(a: Char, b: Char) -> bool:
-    """Same line and horizontally touching (a mark glyph is drawn over or right after its base)."""
+def _adjacent(a: Char, b: Char, max_gap: float = 0.5) -> bool:
+    """Same line and horizontally touching: b starts at most ``max_gap`` heights after a ends
+    (a mark glyph is drawn over or right after its base, so it may also start before)."""
     height = max(float(a.get("height", 0)), float(b.get("height", 0)), 1.0)
     same_line = abs(float(a["top"]) - float(b["top"])) < 0.6 * height
-    return same_line and -height < float(b["x0"]) - float(a["x1"]) < 0.5 * height
+    return same_line and -height < float(b["x0"]) - float(a["x1"]) < max_gap * height
 
 
 def _union(a: Char, b: Char, text: str) -> Char:

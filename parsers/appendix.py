@@ -34,6 +34,8 @@ from .textutil import (
 #: Roles whose value spans rows when printed once in a merged cell.
 FILL_DOWN = ("item", "section", "objective", "task", "activity", "solution", "product", "lead",
              "coordinating", "monitoring", "deadline")
+#: Fill-down roles that group rows (a parent printed once for its children).
+HIERARCHY = ("item", "section", "objective", "task", "activity")
 #: Roles copied into TaskRow fields.
 TEXT_ROLES = {
     "objective": "objective",
@@ -158,7 +160,7 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
             if not same:
                 current = LogicalTable(roles=roles)
                 out.append(current)
-            continued = same and pending_section is None and last_was_table_page(current, page_no)
+            continued = same and pending_section is None
         else:
             if current is None or table.n_cols != len(current.roles):
                 last_was_table = True
@@ -172,11 +174,6 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
         last_was_table = True
     del last_was_table
     return out
-
-
-def last_was_table_page(current: LogicalTable, page_no: int) -> bool:
-    """A repeated header on a later page continues the table across the page break."""
-    return bool(current.segments) and current.segments[-1].page < page_no
 
 
 def _section_heading(line: Line) -> tuple[str | None, str] | None:
@@ -240,24 +237,38 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
 
 
 def _is_continuation(slots: list[Slot], roles: list[str | None], prev: TaskRow | None) -> bool:
-    """First data row after a page break: is it the rest of the previous row?"""
+    """First data row after a page break: is it the rest of the previous row?
+
+    Each filled cell either goes on with the previous row's text in its column (it starts
+    mid-sentence) or fills a column the previous row left empty (the page cut the row
+    before that cell's text began).  A cell that starts a numbered or labelled entry where
+    the previous row already had text ("2. …", "Nhiệm vụ 2: …") makes it a new row.
+    """
     if prev is None:
         return False
     filled = [(j, s.text) for j, s in enumerate(slots) if s.starts and s.text.strip()]
     if not filled:
         return True
+    carried = []
     for j, text in filled:
         if roles[j] == "item":
             return False
-        if ENTRY_LABEL.match(text):
-            return False
+        if not (_field_of(prev, roles[j]) or "").strip():
+            continue  # fills a gap the previous row left
         code, _ = split_code(text)
-        if code is not None and roles[j] in MAIN_ROLES + ("section",) and not starts_mid_sentence(text):
+        if ENTRY_LABEL.match(text) or (code is not None and code_style(code) and roles[j] in MAIN_ROLES):
             return False
-    if any(starts_mid_sentence(t) for _, t in filled):
+        carried.append((j, text))
+    if not carried or any(starts_mid_sentence(t) for _, t in carried):
         return True
-    # Text that starts with a capital can still continue a cell the page cut off.
-    return all(not ends_sentence(_field_of(prev, roles[j]) or "") for j, _ in filled)
+    # Text that starts with a capital can still continue a cell the page cut off, but such
+    # a row fills only a few cells and none of the short ones (units, deadline) that a
+    # new row would state afresh.
+    if len(filled) * 3 > max(3, len([r for r in roles if r])):
+        return False
+    if any(roles[j] in ("lead", "coordinating", "deadline", "budget") for j, _ in carried):
+        return False
+    return all(not ends_sentence(_field_of(prev, roles[j]) or "") for j, _ in carried)
 
 
 def _field_of(row: TaskRow, role: str | None) -> str | None:
@@ -330,6 +341,13 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                 state.reset()
                 prev = None
                 continue
+            # Without spans an empty leaf cell (units, deadline, product …) is merged only when
+            # the row states none of them: a row with its own lead and deadline but no
+            # "solution" has a blank solution, not the previous row's.
+            leaves_empty = not any(
+                s.starts and s.text.strip() for j, s in enumerate(slots)
+                if roles[j] in FILL_DOWN and roles[j] not in HIERARCHY
+            )
             values: list[str] = []
             for j, s in enumerate(slots):
                 role = roles[j]
@@ -337,7 +355,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                     v = s.text.strip()
                 elif role in FILL_DOWN and (
                     s.from_above
-                    or (not spans_known and s.starts)
+                    or (not spans_known and s.starts and (role in HIERARCHY or leaves_empty))
                     or (ri == 0 and seg.continued and s.starts and not s.text.strip())
                 ):
                     v = state.memory[j]

@@ -27,6 +27,7 @@ from .textutil import code_style, fold, split_code
 BULLET = re.compile(r"^\s*(?:[-–•*+]\s*)+")
 FOOTNOTE = re.compile(r"^\s*(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[¹²³⁴⁵⁶⁷⁸⁹]+\s)")
 SUPERSCRIPT = re.compile(r"⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+PAGE_NUMBER = re.compile(r"^\s*(?:-\s*)?\d{1,3}(?:\s*-)?\s*$")
 END_OF_BODY = re.compile(r"^\s*(Nơi nhận|PHỤ LỤC)\b", re.I)
 
 
@@ -74,14 +75,13 @@ def _starts_new(prev: Line, cur: Line, margin: float | None) -> bool:
     code, _ = split_code(t)
     if code is not None and code_style(code):
         return True
-    if prev.bold is not None and cur.bold is not None and prev.bold != cur.bold:
-        return True
-    if cur.bbox is not None and prev.bbox is not None and margin is not None:
-        if cur.bbox.top - prev.bbox.bottom > 1.2 * (prev.bbox.bottom - prev.bbox.top) + 4:
-            return True
-        return cur.bbox.x0 > margin + 8
     p = prev.text.rstrip()
-    return bool(p) and p[-1] in ".:;!?" and (t[:1].isupper() or t[:1] in "“\"(")
+    ended = bool(p) and p[-1] in ".:;!?"
+    if cur.bbox is not None and prev.bbox is not None and margin is not None:
+        # An indented first line starts a paragraph, but only after a finished sentence:
+        # some plans indent a wrapped line that goes on mid-sentence.
+        return ended and cur.bbox.x0 > margin + 8
+    return ended and (t[:1].isupper() or t[:1] in "“\"(")
 
 
 def paragraphs(doc: Document, start_page: int = 1) -> list[Paragraph]:
@@ -92,14 +92,23 @@ def paragraphs(doc: Document, start_page: int = 1) -> list[Paragraph]:
         lines = [b for b in page.blocks if isinstance(b, Line)]
         xs = [ln.bbox.x0 for ln in lines if ln.bbox is not None]
         margin = min(xs) if xs else None
+        heights = sorted(ln.bbox.bottom - ln.bbox.top for ln in lines if ln.bbox is not None)
+        body_height = heights[len(heights) // 2] if heights else None
+        in_footnote = False
         for ln in lines:
             text = ln.text.strip()
-            if not text:
+            if not text or PAGE_NUMBER.match(text):
                 continue
             if END_OF_BODY.match(text):
                 return out
             if FOOTNOTE.match(text):
+                in_footnote = body_height is not None
                 continue
+            if in_footnote and ln.bbox is not None and body_height is not None:
+                # a footnote's wrapped lines are set smaller than the body text
+                if ln.bbox.bottom - ln.bbox.top < 0.92 * body_height:
+                    continue
+                in_footnote = False
             text = SUPERSCRIPT.sub("", text)
             if prev is not None and out and not _starts_new(prev, ln, margin) and page.number >= out[-1].page:
                 last = out[-1]
@@ -159,6 +168,12 @@ def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
         if head is None:
             if current is not None:
                 current.last_field = None
+                # A run-in heading ("1. Tiếp cận dịch vụ:") takes the paragraph it introduces.
+                if (not p.bullet and not current.fields and current.para.text.endswith(":")
+                        and len(current.para.text.split()) <= 12 and not current.para.text.endswith("...:")
+                        and current.para.lines <= 1):
+                    current.para.text = f"{current.para.text} {text}"
+                    current.para.lines = 99
             continue
         code, rest = head
         style = code_style(code)
@@ -206,11 +221,16 @@ def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
     seen_top = False
     area: tuple[str | None, str | None] = (None, None)
     tasks: list[TaskRow] = []
+    last_bullet = False
     for p in paras:
         if not p.bullet:
             head = _heading(p.text)
             if head is None:
+                # a plain paragraph right after a bullet goes on with that bullet's text
+                if tasks and in_tasks and area[0] is not None and tasks[-1].section_code == area[0] and last_bullet:
+                    tasks[-1].task = f"{tasks[-1].task} {p.text}"
                 continue
+            last_bullet = False
             code, title = head
             style = code_style(code)
             ftitle = fold(title)
@@ -223,6 +243,7 @@ def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
             continue
         if not in_tasks or area[0] is None:
             continue
+        last_bullet = True
         tasks.append(
             TaskRow(
                 source="body",

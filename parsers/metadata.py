@@ -18,7 +18,7 @@ from .knowledge import load_yaml
 from .records import PlanMeta
 from .textutil import fold
 
-DOC_NUMBER = re.compile(r"Số\s*:?\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)", re.I)
+DOC_NUMBER = re.compile(r"\bSố\s*:\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)")
 PLACE_DATE = re.compile(
     r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})",
     re.I,
@@ -121,24 +121,39 @@ def _plan_years(title: str | None, issue: date | None) -> tuple[int | None, int 
     return None, None, None
 
 
+def _is_title(text: str) -> bool:
+    return bool(SIGNER_TITLE.match(text.strip().strip("*").strip()))
+
+
+def _is_name(text: str) -> bool:
+    words = text.strip().strip("*").strip().split()
+    return 2 <= len(words) <= 5 and all(NAME_WORD.match(w) for w in words)
+
+
 def _signer(lines: list[Line]) -> tuple[str | None, str | None, float | None]:
-    """Signer title and name: the title block nearest the end of the plan's body."""
-    best = None
-    for i, ln in enumerate(lines):
-        if SIGNER_TITLE.match(ln.text.strip().upper() if ln.text.isupper() else ln.text.strip()):
-            best = i
-    if best is None:
+    """Signer title and name: the last title block of the plan's body, and the person's name
+    printed under it (in the right-hand column when geometry is known; the recipients list
+    "Nơi nhận" often sits beside it on the left)."""
+    idx = [i for i, ln in enumerate(lines) if _is_title(ln.text)]
+    if not idx:
         return None, None, None
-    titles = [lines[best].text.strip()]
-    if best > 0 and SIGNER_TITLE.match(lines[best - 1].text.strip()):
-        titles.insert(0, lines[best - 1].text.strip())
-    name = None
-    conf = None
-    for ln in lines[best + 1 : best + 8]:
-        t = ln.text.strip().strip("*").strip()
-        words = t.split()
-        if 2 <= len(words) <= 5 and all(NAME_WORD.match(w) for w in words):
-            name = t
+    best = idx[-1]
+    anchor = lines[best]
+    group = [best]
+    for i in reversed(idx[:-1]):
+        if best - i > 4:
+            break
+        a, b = lines[i].bbox, anchor.bbox
+        if a is None or b is None or 0 <= b.top - a.top <= 40:
+            group.insert(0, i)
+    titles = [lines[i].text.strip().strip("*").strip() for i in group]
+    name = conf = None
+    for ln in lines[best + 1 : best + 25]:
+        if ln.bbox is not None and anchor.bbox is not None:
+            if ln.bbox.x1 < anchor.bbox.x0 - 20 or ln.bbox.top < anchor.bbox.top:
+                continue
+        if _is_name(ln.text):
+            name = ln.text.strip().strip("*").strip()
             conf = ln.confidence
             break
     return name, " / ".join(titles), conf

@@ -10,7 +10,7 @@ ROMAN = re.compile(r"^(?=[IVXLC])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,
 #: "I.", "1.", "1.2.", "a)", "b.", "Chỉ tiêu 3.1." … at the start of a heading or task.
 LEAD_CODE = re.compile(
     r"^\s*(?:(?P<label>Chỉ tiêu|Tiêu chí|Phần|Mục|Nhóm)\s+)?"
-    r"(?P<code>[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])\s*(?:[.):]|\s-)(?!\d)\s*(?P<rest>.*)$",
+    r"(?P<code>[IVXLC]+|\d{1,3}(?:\.\d{1,3})*|[a-zđ])\s*(?:[.):]|\s-)(?!\d)\s*(?P<rest>.*)$",
     re.S,
 )
 
