@@ -137,9 +137,36 @@ def _blocks(container: etree._Element, ctx: _Context) -> Iterator[Block]:
             for box in _text_boxes(child):
                 yield from _blocks(box, ctx)
         elif child.tag == TBL:
-            yield _table(child, ctx)
+            if _is_layout_table(child):
+                yield from _layout_lines(child, ctx)
+            else:
+                yield _table(child, ctx)
         elif child.tag in (SDT, SDT_CONTENT, CUSTOM_XML):
             yield from _blocks(child, ctx)
+
+
+def _visible(borders: etree._Element | None) -> bool:
+    if borders is None:
+        return False
+    return any((b.get(_w("val")) or "none") not in ("nil", "none") for b in borders)
+
+
+def _is_layout_table(tbl: etree._Element) -> bool:
+    """A table drawn without any border is page layout (the two-column header and signature
+    blocks), not data: a PDF of it has no ruling lines, so it must read as text there too."""
+    if _visible(tbl.find(f"{_w('tblPr')}/{_w('tblBorders')}")):
+        return False
+    style = _val(tbl.find(f"{_w('tblPr')}/{_w('tblStyle')}"))
+    if style and style.lower() not in ("normaltable", "tablenormal"):
+        return False
+    return not any(_visible(tc.find(f"{_w('tcPr')}/{_w('tcBorders')}")) for tc in tbl.iter(TC))
+
+
+def _layout_lines(tbl: etree._Element, ctx: _Context) -> Iterator[Block]:
+    """A layout table's text as Lines, cell by cell (left column before right)."""
+    for tr in _children(tbl, TR):
+        for tc in _children(tr, TC):
+            yield from _blocks(tc, ctx)
 
 
 def _table(tbl: etree._Element, ctx: _Context) -> Table:
@@ -194,7 +221,7 @@ def _int_prop(el: etree._Element, props: str, name: str, default: int) -> int:
 
 
 def _merge(tc: etree._Element, kind: str) -> str | None:
-    """ "restart" / "continue" for a merged cell (a bare element means continue), else None."""
+    """The merge state of a cell: "restart", "continue" (also a bare element), or None."""
     node = tc.find(f"{_w('tcPr')}/{_w(kind)}")
     if node is None:
         return None

@@ -44,6 +44,7 @@ _STYLE_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _SUPERSCRIPTS = frozenset("¹²³")
+_VNI_NON_VIETNAMESE = frozenset("øûïåäëüñöæîØÛÏÅÄËÜÑÖÆÎ")
 
 
 def _data(name: str) -> list[dict[str, str]]:
@@ -119,13 +120,13 @@ def to_byte_char(ch: str) -> str:
     return ch
 
 
-def decode(text: str, encoding: str, *, keep_superscripts: bool = True) -> str:
+def decode(text: str, encoding: str, *, keep_superscripts: bool = False) -> str:
     """Decode text typed in a legacy font to Unicode NFC.  ASCII passes through unchanged
     (upper-cased for the capitals-only TCVN3 fonts).
 
     ``keep_superscripts``: leave a TCVN3 "¹²³" with no letter beside it in ``text`` as it is
-    (see :func:`keeps_superscript`); switch it off when ``text`` is a single glyph whose
-    neighbours the caller checks itself.
+    (see :func:`keeps_superscript`).  Only meaningful when ``text`` is a whole line or word;
+    the PDF decoder checks a glyph's neighbours on the page itself.
     """
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown legacy encoding {encoding!r}")
@@ -245,7 +246,10 @@ def guess_legacy_encoding(text: str, min_signals: int = 3) -> Encoding | None:
         return "tcvn3"
     vni_chars = sum(len(m.group()) - 1 for m in _vni_sequence().finditer(folded))
     vni_chars += sum(folded.count(c) for c in _vni_tables()[1])
-    if vni_chars >= min_signals and vni_chars >= 0.6 * len(latin):
+    # Unicode Vietnamese also has ô í ó after vowels, so also demand codes that are no Vietnamese
+    # letter at all: ø û ï (tones), ö (ư), ñ (đ) … (one PDF font subset may hold only Latin-1).
+    foreign = sum(folded[i] in _VNI_NON_VIETNAMESE for i in latin)
+    if vni_chars >= 0.6 * len(latin) and foreign >= min_signals and foreign >= 0.2 * len(latin):
         return "vni"
     return None
 

@@ -11,8 +11,9 @@ DOCX) leave ``bbox`` as ``None`` and rely on block order alone.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Union
+from typing import Literal
 
 PageMethod = Literal["text_layer", "legacy_font", "ocr", "docx", "text_file"]
 
@@ -89,7 +90,7 @@ class Table:
         return [[c.text if c else "" for c in row] for row in self.grid()]
 
 
-Block = Union[Line, Table]
+Block = Line | Table
 
 
 @dataclass

@@ -196,9 +196,10 @@ def extract_pdf(
             raise ExtractionError("PDF has no pages", stage="open")
         for i, ppage in enumerate(pdf.pages, start=1):
             try:
-                if page_transform is not None:
-                    ppage = page_transform(ppage)
-                page = page_from_plumber(ppage, i)
+                transformed = page_transform(ppage) if page_transform is not None else ppage
+                page = page_from_plumber(transformed, i)
+                if transformed is not ppage:  # characters were rewritten (legacy font decoded)
+                    page.method = "legacy_font"
             except ExtractionError:
                 raise
             except Exception as exc:

@@ -185,3 +185,20 @@ def ensure_dirs(out_dir: Path) -> None:
         empty = d / "_empty.parquet"
         if not empty.exists():
             write_atomic(schema.empty_table(), empty)
+
+
+def schema_drift(out_dir: Path, key: str) -> dict[str, str]:
+    """Datasets whose file for ``key`` does not have the contract's schema (name → reason)."""
+    drift: dict[str, str] = {}
+    for name in PER_PLAN:
+        f = Path(out_dir) / name / f"{key}.parquet"
+        if not f.exists():
+            continue
+        got = pq.read_schema(f)
+        want = SCHEMAS[name]
+        if not got.remove_metadata().equals(want.remove_metadata()):
+            missing = sorted(set(want.names) - set(got.names))
+            extra = sorted(set(got.names) - set(want.names))
+            changed = sorted(n for n in set(want.names) & set(got.names) if got.field(n).type != want.field(n).type)
+            drift[name] = f"missing={missing} extra={extra} changed={changed}"
+    return drift

@@ -12,6 +12,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
 from extractors.errors import ExtractionError, UnsupportedFormat
 from extractors.model import Document
 from parsers.plan import parse_document
@@ -85,30 +86,38 @@ def _check_usable(doc: Document) -> None:
         raise ExtractionError("no readable text in the file (empty, or image-only without OCR)", stage="extract")
 
 
+def parse_plan(doc: Document, extracted_at: datetime | None = None) -> Extracted:
+    """Document → every dataset's rows.  Raises ExtractionError when it is not a plan."""
+    _check_usable(doc)
+    parsed = parse_document(doc)
+    if not parsed.meta.title and not parsed.tasks:
+        raise ExtractionError("not a plan: no 'KẾ HOẠCH' title and no task found", stage="parse")
+    return normalise_plan(doc, parsed, plan_id=plan_id_of(doc.sha256), source_path=doc.source_path,
+                          sha256=doc.sha256, extracted_at=extracted_at or datetime.now(UTC), version=__version__)
+
+
+def rejected(path: Path | str, sha: str | None, stage: str, exc: BaseException) -> Rejected:
+    """A rejects row for an exception raised while handling a file."""
+    if isinstance(exc, ExtractionError):
+        stage, reason = exc.stage, exc.reason
+    else:  # a bug or an input no one foresaw: keep the batch going, keep the message
+        reason = "unexpected error: " + traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return Rejected(str(path), sha, stage, reason, partition_key(path), datetime.now(UTC))
+
+
 def extract_plan(path: Path | str, settings: Settings | None = None) -> Extracted | Rejected:
+    """Read and parse one plan file; never raises for a bad input."""
     path = Path(path)
-    settings = settings or Settings()
-    key = partition_key(path)
-    now = datetime.now(UTC)
     sha = None
     stage = "open"
     try:
         sha = sha256_of(path)
         stage = "extract"
-        doc = read_document(path, settings, sha)
-        _check_usable(doc)
+        doc = read_document(path, settings or Settings(), sha)
         stage = "parse"
-        parsed = parse_document(doc)
-        if not parsed.meta.title and not parsed.tasks:
-            raise ExtractionError("not a plan: no 'KẾ HOẠCH' title and no task found", stage="parse")
-        stage = "normalise"
-        return normalise_plan(doc, parsed, plan_id=plan_id_of(sha), source_path=str(path), sha256=sha,
-                              extracted_at=now, version=__version__)
-    except ExtractionError as exc:
-        return Rejected(str(path), sha, exc.stage, exc.reason, key, now)
-    except Exception as exc:  # a bug or an input no one foresaw: keep the batch going, keep the trace
-        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return Rejected(str(path), sha, stage, f"unexpected error: {tb}", key, now)
+        return parse_plan(doc)
+    except Exception as exc:
+        return rejected(path, sha, stage, exc)
 
 
 def list_plan_files(root: Path) -> list[Path]:

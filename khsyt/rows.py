@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from extractors.model import Document
 from parsers.areas import classify_area
-from parsers.deadlines import parse_deadlines
 from parsers.legal_refs import find_legal_refs
+
+from extractors.model import Document
+from parsers.deadlines import parse_deadlines
 from parsers.numbers import parse_budget_million_vnd
 from parsers.provinces import current_province
 from parsers.records import ParsedPlan, TaskRow

@@ -1,0 +1,55 @@
+# khsyt: one command to set up and run the main job, one to set up and run the tests.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+export DAGSTER_HOME := $(CURDIR)
+export PYTHONPATH := $(CURDIR)
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium poppler-utils
+GOLD ?= ../shared/gold
+
+.PHONY: setup system-deps run test ui eval bench lint clean
+
+# System packages (Tesseract with Vietnamese, Chromium for the UI test); skipped when present.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+.venv/.installed: pyproject.toml
+	python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+setup: system-deps .venv/.installed
+
+# The main job: every plan file in data/raw → data/curated, through Dagster (local SQLite instance).
+run: setup
+	$(PY) -m pipeline.ingest --raw data/raw --curated data/curated
+
+test: setup
+	$(PY) -m pytest -q
+
+# The Dagster UI with the sensor and daily schedule on: http://127.0.0.1:3000
+ui: setup
+	.venv/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+
+# Score each input kind in its own output folder against the gold annotations.
+eval: setup
+	@rm -rf out/eval && mkdir -p out/eval/pdf out/eval/txt
+	@cp data/raw/*.txt out/eval/txt/ && for f in data/raw/*.pdf; do case $$f in *.scan*) ;; *) cp $$f out/eval/pdf/;; esac; done
+	.venv/bin/khsyt extract out/eval/pdf --out out/eval/curated_pdf > /dev/null
+	.venv/bin/khsyt extract out/eval/txt --out out/eval/curated_txt > /dev/null
+	@echo "== digital PDFs"; $(PY) $(GOLD)/../tools/score.py --pred out/eval/curated_pdf --gold $(GOLD) | tail -1
+	@echo "== converted text"; $(PY) $(GOLD)/../tools/score.py --pred out/eval/curated_txt --gold $(GOLD) | tail -1
+
+bench: setup
+	$(PY) bench/bench_ocr.py
+
+lint: setup
+	.venv/bin/ruff check .
+
+clean:
+	rm -rf out .dagster_home data/curated/*/ .cache

@@ -1,0 +1,456 @@
+"""OCR of image-only PDF pages into the page model (Page -> Line | Table -> Cell).
+
+Per page: render -> upright/deskew/binarise (raster) -> ruled grids (grid) -> read every table
+cell on its own and the free text around the tables -> Page(method="ocr").  The output fills the
+model the way the text-layer extractor does: physical lines of free text in reading order, one
+Table per ruled grid with merged cells once at their top-left position, bboxes in PDF points.
+
+Why cells are read one by one: a page-level segmentation happily reads a line straight across
+a column rule, mixing two cells.  Calling Tesseract once per cell would cost ~0.1 s of process
+start-up each, so the cell crops are stacked into one tall strip, read in a single call, and the
+words are mapped back to their cells by position.
+
+Pages are processed in a process pool; each worker renders only its own page, so memory stays
+bounded by (workers x one page image) whatever the document length.  Results are cached as JSON
+per (file hash, page, dpi, engine version, code version), so a re-run does no OCR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from extractors.errors import ExtractionError
+from extractors.grid import TableGrid, find_tables
+from extractors.model import BBox, Cell, Line, Page, Table, clean_text
+from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
+from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
+
+# Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
+CODE_VERSION = "ocr-1"
+CACHE_ENV = "KHSYT_CACHE_DIR"
+PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
+PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
+# Below this mean word confidence the page may be upside down / sideways: ask OSD and retry.
+RETRY_CONFIDENCE = 55.0
+MAX_STRIP_HEIGHT = 16000  # px; Leptonica and memory stay comfortable below this
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _bbox_pt(x0: float, y0: float, x1: float, y1: float, k: float) -> BBox:
+    return BBox(round(x0 * k, 2), round(y0 * k, 2), round(x1 * k, 2), round(y1 * k, 2))
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(float(np.mean(values)), 2) if values else None
+
+
+def _is_noise(w: Word) -> bool:
+    """Dust and rule fragments: punctuation-only readings with very low confidence.  (Bullets
+    "-" and final periods are often read with middling confidence; they are kept.)"""
+    if any(ch.isalnum() for ch in w.text):
+        return False
+    return w.conf < 30
+
+
+def _is_noise_line(ws: list[Word]) -> bool:
+    """A line without a single letter or digit is a rule, an underline or dust, unless the
+    engine is sure of it."""
+    return not any(ch.isalnum() for w in ws for ch in w.text) and float(np.mean([w.conf for w in ws])) < 60
+
+
+def _group_lines(words: list[Word]) -> list[list[Word]]:
+    """Words grouped by the engine's (block, paragraph, line) ids, each line left to right.
+
+    An engine line is cut where words are more than two line-heights apart: Tesseract sometimes
+    strings a left-column line and a right-column line of another size into one (the last
+    "Nơi nhận" item and the signer's name); :func:`_merge_rows` decides what shares a row.
+    """
+    groups: dict[tuple[int, int, int], list[Word]] = {}
+    for w in words:
+        groups.setdefault((w.block, w.par, w.line), []).append(w)
+    out: list[list[Word]] = []
+    for g in groups.values():
+        g = sorted(g, key=lambda w: w.bbox[0])
+        height = float(np.median([w.bbox[3] - w.bbox[1] for w in g]))
+        cur = [g[0]]
+        for w in g[1:]:
+            if w.bbox[0] - cur[-1].bbox[2] > 2 * height:
+                out.append(cur)
+                cur = []
+            cur.append(w)
+        out.append(cur)
+    return out
+
+
+def _line_box(ws: list[Word]) -> tuple[int, int, int, int]:
+    return (min(w.bbox[0] for w in ws), min(w.bbox[1] for w in ws),
+            max(w.bbox[2] for w in ws), max(w.bbox[3] for w in ws))
+
+
+def _merge_rows(lines: list[list[Word]]) -> list[list[Word]]:
+    """Join engine lines that sit on the same visual row (left and right column of the header
+    block, "Nơi nhận:" beside "GIÁM ĐỐC"), as a PDF text layer reports them: one line per row."""
+    items = sorted(lines, key=lambda ws: _line_box(ws)[1])
+    rows: list[list[Word]] = []
+    boxes: list[tuple[int, int, int, int]] = []
+    for ws in items:
+        b = _line_box(ws)
+        merged = False
+        for i in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
+            rb = boxes[i]
+            # same row: centres within a third of the taller line (a text layer groups by the
+            # top within ~3 pt); lines of different sizes that merely touch stay apart
+            dc = abs((b[1] + b[3]) - (rb[1] + rb[3])) / 2
+            hmax = max(b[3] - b[1], rb[3] - rb[1])
+            horizontally_apart = b[0] >= rb[2] or b[2] <= rb[0]
+            if hmax > 0 and dc <= hmax / 3 and horizontally_apart:
+                rows[i] = sorted(rows[i] + ws, key=lambda w: w.bbox[0])
+                boxes[i] = (min(b[0], rb[0]), min(b[1], rb[1]), max(b[2], rb[2]), max(b[3], rb[3]))
+                merged = True
+                break
+        if not merged:
+            rows.append(ws)
+            boxes.append(b)
+    return rows
+
+
+def _join(ws: list[Word]) -> str:
+    return clean_text(" ".join(w.text for w in ws))
+
+
+# --------------------------------------------------------------------------- cells
+
+
+@dataclass
+class _Crop:
+    index: int  # index of the cell in the flat cell list
+    x0: int  # page pixel coords of the crop's top-left
+    y0: int
+    img: np.ndarray
+    strip_y: int = 0  # where it sits in the strip
+
+
+def _cell_crops(prep: Prepared, grids: list[TableGrid], image: np.ndarray) -> tuple[list[Any], list[_Crop]]:
+    """Crop every cell inside its rules; cells without ink are empty and are not read."""
+    dpi = prep.dpi
+    flat = []
+    crops = []
+    for ti, g in enumerate(grids):
+        inset = g.line_thickness // 2 + max(2, int(round(dpi * 0.012)))
+        min_ink = max(3, int((dpi / 100.0) ** 2 * 4))
+        for c in g.cells:
+            idx = len(flat)
+            flat.append((ti, c))
+            x0, y0, x1, y1 = c.x0 + inset, c.y0 + inset, c.x1 - inset, c.y1 - inset
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                continue
+            ink = prep.ink[y0:y1, x0:x1]
+            if int(np.count_nonzero(ink)) < min_ink:
+                continue
+            ys, xs = np.nonzero(ink)
+            pad = max(2, int(dpi * 0.01))
+            cx0, cy0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
+            cx1, cy1 = min(ink.shape[1], int(xs.max()) + 1 + pad), min(ink.shape[0], int(ys.max()) + 1 + pad)
+            crops.append(_Crop(index=idx, x0=x0 + cx0, y0=y0 + cy0, img=image[y0 + cy0: y0 + cy1, x0 + cx0: x0 + cx1]))
+    return flat, crops
+
+
+def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int) -> dict[int, list[Word]]:
+    """Stack crops into strips, read each strip once, return words per cell index in page pixels."""
+    out: dict[int, list[Word]] = {}
+    if not crops:
+        return out
+    margin = max(10, int(dpi * 0.06))
+    gap = max(20, int(dpi * 0.12))
+    strips: list[list[_Crop]] = [[]]
+    height = margin
+    for cr in crops:
+        h = cr.img.shape[0]
+        if strips[-1] and height + h + gap > MAX_STRIP_HEIGHT:
+            strips.append([])
+            height = margin
+        cr.strip_y = height
+        strips[-1].append(cr)
+        height += h + gap
+    for strip in strips:
+        width = max(cr.img.shape[1] for cr in strip) + 2 * margin
+        total = strip[-1].strip_y + strip[-1].img.shape[0] + margin
+        canvas = np.full((total, width), 255, dtype=np.uint8)
+        for cr in strip:
+            h, w = cr.img.shape
+            canvas[cr.strip_y: cr.strip_y + h, margin: margin + w] = cr.img
+        words = engine.image_to_words(canvas, PSM_CELLS, dpi)
+        starts = np.array([cr.strip_y for cr in strip])
+        for w in words:
+            cy = (w.bbox[1] + w.bbox[3]) / 2
+            k = int(np.searchsorted(starts, cy, side="right")) - 1
+            if k < 0:
+                continue
+            cr = strip[k]
+            if cy > cr.strip_y + cr.img.shape[0] + gap / 2:
+                continue
+            dx, dy = cr.x0 - margin, cr.y0 - cr.strip_y
+            out.setdefault(cr.index, []).append(
+                Word(w.text, (w.bbox[0] + dx, w.bbox[1] + dy, w.bbox[2] + dx, w.bbox[3] + dy), w.conf,
+                     w.block, w.par, w.line)
+            )
+    return out
+
+
+def _cell_text(words: list[Word]) -> tuple[str, list[float]]:
+    words = [w for w in words if not _is_noise(w)]
+    lines = sorted(_group_lines(words), key=lambda ws: _line_box(ws)[1])
+    lines = [ws for ws in lines if not _is_noise_line(ws)]
+    words = [w for ws in lines for w in ws]
+    text = clean_text(" ".join(_join(ws) for ws in lines))
+    return text, [w.conf for w in words]
+
+
+# --------------------------------------------------------------------------- page
+
+
+@dataclass
+class _PageResult:
+    page: Page
+    n_words: int
+
+
+def _read_page(prep: Prepared, engine: OcrEngine, page_number: int) -> _PageResult:
+    dpi = prep.dpi
+    k = 72.0 / dpi
+    image = 255 - prep.ink  # clean binary: black text on white, dust and noise removed
+    grids = find_tables(prep.ink, dpi)
+    flat, crops = _cell_crops(prep, grids, image)
+    cell_words = _read_strips(crops, engine, dpi)
+    all_confs: list[float] = []
+
+    blocks: list[tuple[float, Line | Table]] = []
+    tables_cells: dict[int, list[Cell]] = {}
+    for idx, (ti, gc) in enumerate(flat):
+        text, confs = _cell_text(cell_words.get(idx, []))
+        conf = _mean(confs)
+        all_confs.extend(confs)
+        tables_cells.setdefault(ti, []).append(
+            Cell(row=gc.row, col=gc.col, text=text, row_span=gc.row_span, col_span=gc.col_span,
+                 bbox=_bbox_pt(gc.x0, gc.y0, gc.x1, gc.y1, k), confidence=conf)
+        )
+    for ti, g in enumerate(grids):
+        x0, y0, x1, y1 = g.bbox
+        table = Table(n_rows=g.n_rows, n_cols=g.n_cols, cells=tables_cells.get(ti, []),
+                      bbox=_bbox_pt(x0, y0, x1, y1, k))
+        blocks.append((y0, table))
+
+    # free text: the page with the tables blanked out
+    free = image.copy()
+    for g in grids:
+        x0, y0, x1, y1 = g.bbox
+        pad = g.line_thickness + 2
+        free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
+    words = [w for w in engine.image_to_words(free, PSM_PAGE, dpi) if not _is_noise(w)]
+    for ws in _merge_rows([ws for ws in _group_lines(words) if not _is_noise_line(ws)]):
+        text = _join(ws)
+        if not text:
+            continue
+        b = _line_box(ws)
+        confs = [w.conf for w in ws]
+        all_confs.extend(confs)
+        blocks.append((b[1], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs))))
+
+    blocks.sort(key=lambda t: t[0])
+    h, w = prep.gray.shape
+    page = Page(
+        number=page_number,
+        blocks=[b for _, b in blocks],
+        width=round(w * k, 2),
+        height=round(h * k, 2),
+        method="ocr",
+        rotation=prep.rotation,
+        confidence=_mean(all_confs),
+    )
+    return _PageResult(page=page, n_words=len(all_confs))
+
+
+def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 1) -> Page:
+    """OCR one grayscale page image (already rendered) into a Page.
+
+    When the result is poor, the page may be upside down or sideways in a way the cheap
+    orientation test missed: ask OSD explicitly and keep whichever reading is more confident.
+    """
+    prep = prepare(gray, dpi, engine)
+    result = _read_page(prep, engine, page_number)
+    conf = result.page.confidence
+    if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE:
+        alt_prep = prepare(gray, dpi, engine, force_osd=True)
+        if alt_prep.rotation != prep.rotation:
+            alt = _read_page(alt_prep, engine, page_number)
+            if (alt.page.confidence or 0) > conf + 5:
+                return alt.page
+    return result.page
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _default_cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env) / "ocr"
+    return Path(__file__).resolve().parents[1] / ".cache" / "ocr"
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def page_to_dict(page: Page) -> dict[str, Any]:
+    """JSON-able form of a Page (blocks tagged with their kind)."""
+    d = asdict(page)
+    d["blocks"] = [{"kind": "table" if isinstance(b, Table) else "line", **asdict(b)} for b in page.blocks]
+    return d
+
+
+def page_from_dict(d: dict[str, Any]) -> Page:
+    def bbox(v: dict[str, float] | None) -> BBox | None:
+        return BBox(**v) if v else None
+
+    blocks: list[Line | Table] = []
+    for b in d.get("blocks", []):
+        kind = b.get("kind")
+        if kind == "table":
+            cells = [Cell(row=c["row"], col=c["col"], text=c["text"], row_span=c["row_span"],
+                          col_span=c["col_span"], bbox=bbox(c.get("bbox")), confidence=c.get("confidence"))
+                     for c in b["cells"]]
+            blocks.append(Table(n_rows=b["n_rows"], n_cols=b["n_cols"], cells=cells, bbox=bbox(b.get("bbox"))))
+        else:
+            blocks.append(Line(text=b["text"], bbox=bbox(b.get("bbox")), confidence=b.get("confidence"),
+                               bold=b.get("bold")))
+    return Page(number=d["number"], blocks=blocks, width=d.get("width"), height=d.get("height"),
+                method=d.get("method", "ocr"), rotation=d.get("rotation", 0), confidence=d.get("confidence"))
+
+
+def _cache_path(cache_dir: Path, sha: str, page: int, dpi: int, engine_version: str) -> Path:
+    key = hashlib.sha256(f"{engine_version}|{CODE_VERSION}".encode()).hexdigest()[:16]
+    return cache_dir / sha[:2] / f"{sha}_p{page:04d}_{dpi}dpi_{key}.json"
+
+
+def _cache_load(path: Path) -> Page | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return page_from_dict(json.load(f))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing or corrupt: just OCR again
+
+
+def _cache_store(path: Path, page: Page) -> None:
+    """Write then rename, so a crash never leaves a half-written cache entry."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(page_to_dict(page), f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs time
+
+
+# --------------------------------------------------------------------------- workers
+
+
+def _worker_init() -> None:
+    # Tesseract's OpenMP threads fight the process pool for the same cores.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine) -> dict[str, Any]:
+    """Worker entry: render and read one page; returns a dict (cheap to pickle)."""
+    gray = render_page(path, page_number, dpi)
+    page = ocr_image(gray, dpi, engine, page_number)
+    del gray
+    return page_to_dict(page)
+
+
+def ocr_pdf_pages(
+    path: str | Path,
+    page_numbers: list[int] | None = None,
+    dpi: int = DEFAULT_DPI,
+    workers: int | None = None,
+    cache_dir: Path | None = None,
+    engine: OcrEngine | None = None,
+    correct: bool = True,
+    use_cache: bool = True,
+) -> list[Page]:
+    """OCR the given 1-based pages (default: all) of a PDF into Pages, in the order asked.
+
+    Raises OcrUnavailable when the engine cannot run, ExtractionError when the file cannot be
+    rendered.  ``correct`` applies the lexicon post-correction (extractors.ocr_correct) to the
+    text; the cache always holds the uncorrected reading, so the lexicon can change freely.
+    """
+    path = Path(path)
+    engine = engine or TesseractEngine()
+    n_pages = count_pages(path)
+    pages = list(range(1, n_pages + 1)) if page_numbers is None else list(page_numbers)
+    bad = [p for p in pages if not 1 <= p <= n_pages]
+    if bad:
+        raise ExtractionError(f"pages {bad} out of range 1..{n_pages}", stage="ocr")
+    cache_root = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+    sha = file_sha256(path)
+
+    results: dict[int, Page] = {}
+    todo: list[int] = []
+    engine_version: str | None = None
+    for p in dict.fromkeys(pages):
+        if use_cache:
+            engine_version = engine_version or engine.version
+            cached = _cache_load(_cache_path(cache_root, sha, p, dpi, engine_version))
+            if cached is not None:
+                results[p] = cached
+                continue
+        todo.append(p)
+
+    if todo:
+        engine.check_available()
+        engine_version = engine_version or engine.version
+        n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        for p, d in zip(todo, _run_pages(str(path), todo, dpi, engine, n_workers), strict=True):
+            page = page_from_dict(d)
+            results[p] = page
+            if use_cache:
+                _cache_store(_cache_path(cache_root, sha, p, dpi, engine_version), page)
+
+    out = [results[p] for p in pages]
+    if correct:
+        from extractors.ocr_correct import correct_page
+
+        out = [correct_page(p) for p in out]
+    return out
+
+
+def _run_pages(path: str, pages: list[int], dpi: int, engine: OcrEngine, n_workers: int) -> list[dict[str, Any]]:
+    """Read pages in a spawn-based pool (safe under threaded hosts such as Dagster)."""
+    ctx = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init) as pool:
+            futures = [pool.submit(_ocr_one, path, p, dpi, engine) for p in pages]
+            return [f.result() for f in futures]
+    except ExtractionError:
+        raise
+    except Exception as e:  # a crashed worker (BrokenProcessPool, MemoryError ...) fails the file
+        raise ExtractionError(f"OCR failed: {e}", stage="ocr") from e
+

@@ -1,0 +1,54 @@
+"""Run the main job on every plan file in the raw folder, in process, against the local
+Dagster instance (``DAGSTER_HOME``; SQLite under the repository): ``python -m pipeline.ingest``.
+
+This is what ``make run`` does: the same assets, checks and run history that ``dagster dev``
+shows, without a server to start first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dagster import DagsterInstance, materialize
+
+from khsyt import datasets
+from khsyt.extract import list_plan_files, partition_key
+
+from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
+from .resources import PlanStore
+
+
+def run(store: PlanStore, instance: DagsterInstance) -> tuple[int, int]:
+    files = list_plan_files(store.raw)
+    keys = [partition_key(p) for p in files]
+    known = set(instance.get_dynamic_partitions(plan_files.name))
+    instance.add_dynamic_partitions(plan_files.name, [k for k in keys if k not in known])
+    for gone in sorted(known - set(keys)):
+        datasets.retire(store.curated, gone)
+        instance.delete_dynamic_partition(plan_files.name, gone)
+    ok = failed = 0
+    for k in keys:
+        res = materialize([plan_documents, parsed_plans, curated_datasets], partition_key=k, instance=instance,
+                          resources={"store": store}, raise_on_error=False)
+        ok += res.success
+        failed += not res.success
+        print(f"{'ok    ' if res.success else 'FAILED'} {k}")
+    materialize([units], instance=instance, resources={"store": store})
+    return ok, failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--raw", default="data/raw")
+    ap.add_argument("--curated", default="data/curated")
+    ap.add_argument("--dpi", type=int, default=300)
+    a = ap.parse_args(argv)
+    store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr_dpi=a.dpi)
+    ok, failed = run(store, DagsterInstance.get())
+    print(f"{ok} plan files processed, {failed} runs failed; datasets in {a.curated}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
