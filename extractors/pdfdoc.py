@@ -21,7 +21,6 @@ def extract_pdf_document(
     dpi: int = 300,
     workers: int | None = None,
     cache_dir: Path | None = None,
-    sha256: str | None = None,
 ) -> Document:
     from .legacy_pdf import legacy_fix_page
     from .text_quality import text_layer_usable
@@ -33,7 +32,7 @@ def extract_pdf_document(
             )
         from .ocr import ocr_pdf_pages
 
-        pages = ocr_pdf_pages(p, numbers, dpi=dpi, workers=workers, cache_dir=cache_dir, sha256=sha256)
+        pages = ocr_pdf_pages(p, numbers, dpi=dpi, workers=workers, cache_dir=cache_dir)
         return {pg.number: pg for pg in pages}
 
     doc = extract_pdf(path, ocr_fallback=fallback, text_usable=text_layer_usable, page_transform=legacy_fix_page)

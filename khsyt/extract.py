@@ -68,7 +68,7 @@ def read_document(path: Path, settings: Settings, sha256: str) -> Document:
         from extractors.pdfdoc import extract_pdf_document
 
         doc = extract_pdf_document(path, ocr=settings.ocr, dpi=settings.ocr_dpi, workers=settings.ocr_workers,
-                                   cache_dir=settings.cache_dir, sha256=sha256)
+                                   cache_dir=settings.cache_dir)
     elif suffix in DOCX_SUFFIXES:
         from extractors.docx import extract_docx
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from extractors.model import Document, Line
 
-from .knowledge import load_yaml
+from ._text import load_yaml
 from .records import TaskRow
 from .textutil import code_style, fold, split_code
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from .knowledge import load_yaml
+from ._text import load_yaml
 from .textutil import fold
 
 _NUMBERING = re.compile(r"^\s*(\(?\d+\)?\s*[-.:)]?\s*)")

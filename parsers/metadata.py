@@ -14,9 +14,8 @@ from datetime import date
 
 from extractors.model import Document, Line
 
-from .knowledge import load_yaml
+from .provinces import canonical_province
 from .records import PlanMeta
-from .textutil import fold
 
 DOC_NUMBER = re.compile(r"\bSố\s*:\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)")
 PLACE_DATE = re.compile(
@@ -44,19 +43,7 @@ def _province_name(raw: str) -> str | None:
     if not words or len(words) > 4:
         return None
     name = " ".join(w.capitalize() for w in words)
-    return canonical_province(name)
-
-
-def canonical_province(name: str | None) -> str | None:
-    """Province names as spelled in data/provinces.yaml (so "Thanh Hoá" → "Thanh Hóa")."""
-    if not name:
-        return None
-    table = load_yaml("provinces.yaml")
-    key = fold(name)
-    for canon, variants in table["provinces"].items():
-        if key == fold(canon) or key in (fold(v) for v in variants or []):
-            return canon
-    return name.strip()
+    return canonical_province(name) or name
 
 
 def _lines(doc: Document) -> list[tuple[int, Line]]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from ._text import clean, old_style_tones
 
 ROMAN = re.compile(r"^(?=[IVXLC])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 
@@ -18,33 +19,9 @@ LEAD_CODE = re.compile(
 ENTRY_LABEL = re.compile(r"^\s*(Nhiệm vụ|Hoạt động|Mục tiêu|Chỉ tiêu|Giải pháp|Nội dung)\s*\d+\s*:", re.I)
 
 
-# Old-style tone placement ("hoá", "thuý") → the modern style ("hóa", "thúy") used in the data files.
-_OLD_TONES = {
-    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
-    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
-    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
-}
-_OLD_TONE_RE = re.compile("(" + "|".join(_OLD_TONES) + r")(?![a-zà-ỹđ])")
-
-
-def modern_tones(text: str) -> str:
-    """Move tone marks to the modern position in open syllables: "Thanh Hoá" → "Thanh Hóa"."""
-    def repl(m: re.Match) -> str:
-        return _OLD_TONES[m.group(1)]
-    return _OLD_TONE_RE.sub(repl, text)
-
-
 def fold(text: str | None) -> str:
-    """Lower-case, NFC, modern tone placement, single spaces; the form used to compare words."""
-    if not text:
-        return ""
-    t = modern_tones(unicodedata.normalize("NFC", text).lower())
-    return " ".join(t.split())
-
-
-def strip_accents(text: str) -> str:
-    nfd = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in nfd if unicodedata.category(ch) != "Mn")
+    """Lower-case, NFC, one tone placement ("hoá" = "hóa"), single spaces: how header words compare."""
+    return old_style_tones(clean(text)).lower() if text else ""
 
 
 def split_code(text: str) -> tuple[str | None, str]:
