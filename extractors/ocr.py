@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from extractors.errors import ExtractionError
@@ -46,7 +47,29 @@ RETRY_CONFIDENCE = 55.0
 MAX_STRIP_HEIGHT = 16000  # px; Leptonica and memory stay comfortable below this
 
 
+@dataclass(frozen=True)
+class OcrOptions:
+    """Knobs of the page reader (defaults chosen by bench/bench_ocr.py; see bench/RESULTS.md)."""
+
+    image: str = "gray"  # "gray": grey levels kept around the ink (sharper glyph edges); "binary"
+    ocr_dpi: int = 300  # images are handed to the engine at most at this resolution
+    psm_cells: int = PSM_CELLS
+    psm_page: int = PSM_PAGE
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _words_scaled(engine: OcrEngine, img: np.ndarray, psm: int, dpi: int, ocr_dpi: int) -> list[Word]:
+    """Read ``img`` reduced to ``ocr_dpi`` (cheaper for the engine's layout analysis), with the
+    word boxes mapped back to ``img`` pixels."""
+    if ocr_dpi >= dpi:
+        return engine.image_to_words(img, psm, dpi)
+    f = ocr_dpi / dpi
+    small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    words = engine.image_to_words(small, psm, ocr_dpi)
+    return [Word(w.text, tuple(int(round(v / f)) for v in w.bbox), w.conf, w.block, w.par, w.line)  # type: ignore[arg-type]
+            for w in words]
 
 
 def _bbox_pt(x0: float, y0: float, x1: float, y1: float, k: float) -> BBox:
@@ -168,7 +191,7 @@ def _cell_crops(prep: Prepared, grids: list[TableGrid], image: np.ndarray) -> tu
     return flat, crops
 
 
-def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int) -> dict[int, list[Word]]:
+def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptions) -> dict[int, list[Word]]:
     """Stack crops into strips, read each strip once, return words per cell index in page pixels."""
     out: dict[int, list[Word]] = {}
     if not crops:
@@ -192,7 +215,7 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int) -> dict[int, l
         for cr in strip:
             h, w = cr.img.shape
             canvas[cr.strip_y: cr.strip_y + h, margin: margin + w] = cr.img
-        words = engine.image_to_words(canvas, PSM_CELLS, dpi)
+        words = _words_scaled(engine, canvas, opts.psm_cells, dpi, opts.ocr_dpi)
         starts = np.array([cr.strip_y for cr in strip])
         for w in words:
             cy = (w.bbox[1] + w.bbox[3]) / 2
@@ -228,13 +251,22 @@ class _PageResult:
     n_words: int
 
 
-def _read_page(prep: Prepared, engine: OcrEngine, page_number: int) -> _PageResult:
+def _ocr_input(prep: Prepared, opts: OcrOptions) -> np.ndarray:
+    """The image the engine reads: paper made pure white (dust, noise and background removed),
+    with either the original grey levels around the ink or plain black ink."""
+    if opts.image == "binary":
+        return 255 - prep.ink
+    keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
+    return np.where(keep > 0, prep.gray, 255).astype(np.uint8)
+
+
+def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
-    image = 255 - prep.ink  # clean binary: black text on white, dust and noise removed
+    image = _ocr_input(prep, opts)
     grids = find_tables(prep.ink, dpi)
     flat, crops = _cell_crops(prep, grids, image)
-    cell_words = _read_strips(crops, engine, dpi)
+    cell_words = _read_strips(crops, engine, dpi, opts)
     all_confs: list[float] = []
 
     blocks: list[tuple[float, Line | Table]] = []
@@ -259,7 +291,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int) -> _PageResu
         x0, y0, x1, y1 = g.bbox
         pad = g.line_thickness + 2
         free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
-    words = [w for w in engine.image_to_words(free, PSM_PAGE, dpi) if not _is_noise(w)]
+    words = [w for w in _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi) if not _is_noise(w)]
     for ws in _merge_rows([ws for ws in _group_lines(words) if not _is_noise_line(ws)]):
         text = _join(ws)
         if not text:
@@ -283,19 +315,21 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int) -> _PageResu
     return _PageResult(page=page, n_words=len(all_confs))
 
 
-def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 1) -> Page:
+def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 1,
+              options: OcrOptions | None = None) -> Page:
     """OCR one grayscale page image (already rendered) into a Page.
 
     When the result is poor, the page may be upside down or sideways in a way the cheap
     orientation test missed: ask OSD explicitly and keep whichever reading is more confident.
     """
+    opts = options or OcrOptions()
     prep = prepare(gray, dpi, engine)
-    result = _read_page(prep, engine, page_number)
+    result = _read_page(prep, engine, page_number, opts)
     conf = result.page.confidence
     if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE:
         alt_prep = prepare(gray, dpi, engine, force_osd=True)
         if alt_prep.rotation != prep.rotation:
-            alt = _read_page(alt_prep, engine, page_number)
+            alt = _read_page(alt_prep, engine, page_number, opts)
             if (alt.page.confidence or 0) > conf + 5:
                 return alt.page
     return result.page

@@ -22,6 +22,7 @@ from extractors.model import Document, Line, Table
 
 from .columns import header_roles, is_column_number_row, is_header_row, is_task_header
 from .records import TaskRow
+from .units import split_assignment
 from .textutil import (
     ENTRY_LABEL,
     code_style,
@@ -383,6 +384,11 @@ def _build_row(values: list[str], roles: list[str | None], state: _State, page: 
     for v, role in zip(values, roles, strict=False):
         if role and v:
             by_role[role] = join_text(by_role.get(role), v) or ""
+    if "coordinating" not in roles and by_role.get("lead"):
+        # one "Phân công thực hiện" column may state both roles: "Văn phòng phối hợp Phòng …"
+        lead, partners = split_assignment(by_role["lead"])
+        if partners:
+            by_role["lead"], by_role["coordinating"] = lead or "", partners
     for role, attr in TEXT_ROLES.items():
         setattr(row, attr, by_role.get(role) or None)
     if "section" in by_role:

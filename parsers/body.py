@@ -112,7 +112,9 @@ def paragraphs(doc: Document, start_page: int = 1) -> list[Paragraph]:
             text = SUPERSCRIPT.sub("", text)
             if prev is not None and out and not _starts_new(prev, ln, margin) and page.number >= out[-1].page:
                 last = out[-1]
-                last.text = f"{last.text} {text}"
+                # "NĐ-" at a line end is half of "NĐ-CP": a word-internal hyphen joins without a space
+                sep = "" if last.text.endswith("-") and last.text[-2:-1].isalnum() else " "
+                last.text = f"{last.text}{sep}{text}"
                 last.lines += 1
                 if ln.confidence is not None:
                     last.confidence = min(last.confidence or 100.0, ln.confidence)
@@ -188,7 +190,9 @@ def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
             item = code
             if style in ("arabic", "dotted"):
                 parent_item = code
-        current = _Anchor(para=Paragraph(text=rest, page=p.page, confidence=p.confidence), section=section,
+        # the task keeps its own wording, colon included ("1. Tiếp cận dịch vụ:" → "Tiếp cận dịch vụ:")
+        current = _Anchor(para=Paragraph(text=split_code(text)[1], page=p.page, confidence=p.confidence),
+                          section=section,
                           item=item)
         anchors.append(current)
     tasks = []
@@ -226,8 +230,10 @@ def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
         if not p.bullet:
             head = _heading(p.text)
             if head is None:
-                # a plain paragraph right after a bullet goes on with that bullet's text
-                if tasks and in_tasks and area[0] is not None and tasks[-1].section_code == area[0] and last_bullet:
+                # a paragraph without a bullet mark after a bullet belongs to that bullet's item
+                # (a "(…)" note does not)
+                if (tasks and in_tasks and area[0] is not None and tasks[-1].section_code == area[0] and last_bullet
+                        and not p.text.startswith("(")):
                     tasks[-1].task = f"{tasks[-1].task} {p.text}"
                 continue
             last_bullet = False

@@ -103,9 +103,11 @@ def _registry() -> _Registry:
                 protected.append(form)
             expanded = _expand_with(abbr, abbr_re, rules, form)
             for f in {form, expanded}:
-                exact.setdefault(match_key(f, stopwords=stop), name)
-                # "X tỉnh" and "X" name the same provincial unit; explicit entries win.
                 k = match_key(f, stopwords=stop)
+                exact.setdefault(k, name)
+                # "X tỉnh" and "X" name the same provincial-level unit; explicit entries win.
+                if u["kind"] not in ("subordinate_unit", "external_body"):
+                    continue
                 if k.endswith(" tỉnh") and len(k.split()) > 2:
                     generated.setdefault(k[: -len(" tỉnh")], name)
                 elif not k.endswith(" tỉnh") and len(k.split()) >= 2:

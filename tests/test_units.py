@@ -29,6 +29,7 @@ SPLIT_CASES = [
     ("Các cơ quan, đơn vị có liên quan", ["Các cơ quan, đơn vị có liên quan"]),
     ("Phòng Tổ chức - Cán bộ", ["Phòng Tổ chức - Cán bộ"]),
     ("Phòng Kế hoạch - Tài chính; Văn phòng Sở", ["Phòng Kế hoạch - Tài chính", "Văn phòng Sở"]),
+    ("Phòng Tổ chức, Cán bộ; Văn phòng Sở", ["Phòng Tổ chức, Cán bộ", "Văn phòng Sở"]),
     # role notes, counts, trailing dots
     ("Văn phòng Sở (đăng tin bài)", ["Văn phòng Sở"]),
     ("Văn phòng (01 sáng kiến), Phòng Nghiệp vụ (01 sáng kiến)", ["Văn phòng", "Phòng Nghiệp vụ"]),
@@ -75,6 +76,7 @@ RESOLVE_CASES = [
     # aliases and redundant owner suffixes
     ("Văn phòng", "Văn phòng Sở", "department_office"),
     ("Văn phòng Sở Y tế", "Văn phòng Sở", "department_office"),
+    ("Lãnh đạo Sở", "Ban Giám đốc Sở", "department_office"),
     ("Thanh tra", "Thanh tra Sở", "department_office"),
     ("Phòng Thanh Tra", "Thanh tra Sở", "department_office"),
     ("Thanh tra Sở Y tế", "Thanh tra Sở", "department_office"),

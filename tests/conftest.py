@@ -1,0 +1,116 @@
+"""Shared fixtures: where the repository and its sample plans are, and the sample plans
+read once per session into the page model (PDF text layer and converted text) and parsed.
+
+The samples in data/raw are five real KH-SYT plans, each as a digital PDF and as the text a
+conversion tool made of it.  Tests derive their expectations from these files or from facts
+read off them by hand; nothing here reads the gold annotations.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # the package is used from the checkout, not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+RAW_DIR = REPO_ROOT / "data" / "raw"
+#: The sample plans, by document id (the file name without its suffix).
+SAMPLE_IDS = (
+    "000_c01f5def24a8cc1f",  # Thanh Hóa 2024: "Nhiệm vụ chung" section cells merged over rows
+    "001_174c7ea9301aa0d6",  # Đồng Nai 2020: full-width section rows "1. …"
+    "002_5402a99ec6066c4b",  # Hòa Bình 2024: no appendix, bulleted body tasks
+    "003_453ccdb535033752",  # Bắc Giang 2023: TT | Mục tiêu | Nhiệm vụ | Hoạt động | … | Kinh phí
+    "004_07b90c17cd1837c6",  # Quảng Ngãi 2021-2025: labelled body tasks + "Chỉ tiêu 3.x" tables
+)
+FORMATS = ("pdf", "txt")
+
+
+class SampleCache:
+    """Sample plans read into the page model and parsed, each at most once per session."""
+
+    def __init__(self, raw_dir: Path) -> None:
+        self.raw_dir = raw_dir
+        self._docs: dict[tuple[str, str], object] = {}
+        self._parsed: dict[tuple[str, str], object] = {}
+
+    def path(self, doc_id: str, fmt: str) -> Path:
+        return self.raw_dir / f"{doc_id}.{fmt}"
+
+    def document(self, doc_id: str, fmt: str):
+        """The sample read by the plain extractor of its format: the PDF text layer through
+        extractors.pdf (no OCR, no legacy-font step) or the converted text file."""
+        key = (doc_id, fmt)
+        if key not in self._docs:
+            path = self.path(doc_id, fmt)
+            if fmt == "pdf":
+                from extractors.pdf import extract_pdf
+
+                self._docs[key] = extract_pdf(path)
+            elif fmt == "txt":
+                from extractors.text import extract_text_file
+
+                self._docs[key] = extract_text_file(path)
+            else:
+                raise ValueError(fmt)
+        return self._docs[key]
+
+    def parsed(self, doc_id: str, fmt: str):
+        """parsers.plan.parse_document of the sample's Document (metadata and task rows)."""
+        key = (doc_id, fmt)
+        if key not in self._parsed:
+            from parsers.plan import parse_document
+
+            self._parsed[key] = parse_document(self.document(doc_id, fmt))
+        return self._parsed[key]
+
+
+class _LazyDocs(Mapping):
+    """doc id → Document of one format, extracted on first access."""
+
+    def __init__(self, cache: SampleCache, fmt: str) -> None:
+        self._cache, self._fmt = cache, fmt
+
+    def __getitem__(self, doc_id: str):
+        if doc_id not in SAMPLE_IDS:
+            raise KeyError(doc_id)
+        return self._cache.document(doc_id, self._fmt)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SAMPLE_IDS)
+
+    def __len__(self) -> int:
+        return len(SAMPLE_IDS)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    assert RAW_DIR.is_dir(), f"sample folder missing: {RAW_DIR}"
+    return RAW_DIR
+
+
+@pytest.fixture(scope="session")
+def samples(raw_dir: Path) -> SampleCache:
+    """Cached Documents and ParsedPlans of the sample plans: samples.document(id, "pdf")."""
+    return SampleCache(raw_dir)
+
+
+@pytest.fixture(scope="session")
+def pdf_docs(samples: SampleCache) -> Mapping:
+    """doc id → Document from the sample PDF's text layer (extracted once, on first use)."""
+    return _LazyDocs(samples, "pdf")
+
+
+@pytest.fixture(scope="session")
+def txt_docs(samples: SampleCache) -> Mapping:
+    """doc id → Document from the sample's converted text file (read once, on first use)."""
+    return _LazyDocs(samples, "txt")
