@@ -37,6 +37,10 @@ FILL_DOWN = ("item", "section", "objective", "task", "activity", "solution", "pr
              "coordinating", "monitoring", "deadline")
 #: Fill-down roles that group rows (a parent printed once for its children).
 HIERARCHY = ("item", "section", "objective", "task", "activity")
+#: Where a source cannot show spans, an empty cell of these roles is read as merged with the
+#: cell above (units and deadlines are what plans merge over rows); descriptive columns
+#: (solution, product) only when the row states none of its own details.
+TEXT_FILL = HIERARCHY + ("lead", "coordinating", "monitoring", "deadline")
 #: Roles copied into TaskRow fields.
 TEXT_ROLES = {
     "objective": "objective",
@@ -237,7 +241,8 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
     return None
 
 
-def _is_continuation(slots: list[Slot], roles: list[str | None], prev: TaskRow | None) -> bool:
+def _is_continuation(slots: list[Slot], roles: list[str | None], prev: TaskRow | None,
+                     prev_stated: set[str] | frozenset[str] = frozenset()) -> bool:
     """First data row after a page break: is it the rest of the previous row?
 
     Each filled cell either goes on with the previous row's text in its column (it starts
@@ -254,8 +259,8 @@ def _is_continuation(slots: list[Slot], roles: list[str | None], prev: TaskRow |
     for j, text in filled:
         if roles[j] == "item":
             return False
-        if not (_field_of(prev, roles[j]) or "").strip():
-            continue  # fills a gap the previous row left
+        if roles[j] not in prev_stated or not (_field_of(prev, roles[j]) or "").strip():
+            continue  # fills a gap the previous row left (a filled-down value is not its own text)
         code, _ = split_code(text)
         if ENTRY_LABEL.match(text) or (code is not None and code_style(code) and roles[j] in MAIN_ROLES):
             return False
@@ -321,6 +326,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
     item_styles = _item_styles(table)
     tasks: list[TaskRow] = []
     prev: TaskRow | None = None
+    prev_stated: set[str] = set()
     for si, seg in enumerate(table.segments):
         if si in table.sections_before:
             state.section = table.sections_before[si]
@@ -331,7 +337,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
             texts = _row_texts(slots)
             if is_header_row(texts) or is_column_number_row(texts):
                 continue
-            if ri == 0 and seg.continued and _is_continuation(slots, roles, prev):
+            if ri == 0 and seg.continued and _is_continuation(slots, roles, prev, prev_stated):
                 _apply_continuation(prev, slots, roles, state)
                 # cells merged across the page break keep their remembered value
                 prev.page_end = seg.page
@@ -342,9 +348,6 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                 state.reset()
                 prev = None
                 continue
-            # Without spans an empty leaf cell (units, deadline, product …) is merged only when
-            # the row states none of them: a row with its own lead and deadline but no
-            # "solution" has a blank solution, not the previous row's.
             leaves_empty = not any(
                 s.starts and s.text.strip() for j, s in enumerate(slots)
                 if roles[j] in FILL_DOWN and roles[j] not in HIERARCHY
@@ -356,7 +359,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                     v = s.text.strip()
                 elif role in FILL_DOWN and (
                     s.from_above
-                    or (not spans_known and s.starts and (role in HIERARCHY or leaves_empty))
+                    or (not spans_known and s.starts and (role in TEXT_FILL or leaves_empty))
                     or (ri == 0 and seg.continued and s.starts and not s.text.strip())
                 ):
                     v = state.memory[j]
@@ -375,6 +378,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
             row.seq = seq_start + len(tasks)
             tasks.append(row)
             prev = row
+            prev_stated = {roles[j] for j, s in enumerate(slots) if s.starts and s.text.strip() and roles[j]}
     return tasks
 
 

@@ -68,18 +68,33 @@ def graphql(url: str, query: str) -> dict:
         return json.load(r)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the webserver and its code server (the whole process group)."""
-    if proc.poll() is not None:
-        return
+def group_alive(pgid: int) -> bool:
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        os.killpg(pgid, 0)
+        return True
     except ProcessLookupError:
-        pass
+        return False
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the webserver and its code server: the whole process group started for the test."""
+    pgid = proc.pid  # start_new_session=True: the webserver leads its own group
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        proc.poll()
+        if not group_alive(pgid):
+            break
+        time.sleep(0.2)
+    else:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=10)
 
 
 @pytest.fixture
