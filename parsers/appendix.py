@@ -22,7 +22,6 @@ from extractors.model import Document, Line, Table
 
 from .columns import header_roles, is_column_number_row, is_header_row, is_task_header
 from .records import TaskRow
-from .units import split_assignment
 from .textutil import (
     ENTRY_LABEL,
     code_style,
@@ -31,6 +30,7 @@ from .textutil import (
     split_code,
     starts_mid_sentence,
 )
+from .units import split_assignment
 
 #: Roles whose value spans rows when printed once in a merged cell.
 FILL_DOWN = ("item", "section", "objective", "task", "activity", "solution", "product", "lead",
