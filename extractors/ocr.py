@@ -24,7 +24,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
 # Below this mean word confidence the page may be upside down / sideways: ask OSD and retry.
 RETRY_CONFIDENCE = 55.0
+# A second reading replaces the first only when it is at least this confident.
+RECHECK_ACCEPT = 85.0
 MAX_STRIP_HEIGHT = 16000  # px; Leptonica and memory stay comfortable below this
 
 
@@ -55,6 +57,7 @@ class OcrOptions:
     ocr_dpi: int = 300  # images are handed to the engine at most at this resolution
     psm_cells: int = PSM_CELLS
     psm_page: int = PSM_PAGE
+    recheck_conf: float = 80.0  # words read with less confidence get a second reading; 0 = off
 
 
 # --------------------------------------------------------------------------- helpers
@@ -81,11 +84,12 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def _is_noise(w: Word) -> bool:
-    """Dust and rule fragments: punctuation-only readings with very low confidence.  (Bullets
-    "-" and final periods are often read with middling confidence; they are kept.)"""
+    """Dust and rule fragments: punctuation-only readings with very low confidence, and bars
+    (a leftover piece of a rule).  Bullets "-" and final periods are often read with middling
+    confidence; they are kept."""
     if any(ch.isalnum() for ch in w.text):
         return False
-    return w.conf < 30
+    return w.conf < 30 or set(w.text) <= set("|¦[]")
 
 
 def _is_noise_line(ws: list[Word]) -> bool:
@@ -164,6 +168,7 @@ class _Crop:
     y0: int
     img: np.ndarray
     strip_y: int = 0  # where it sits in the strip
+    inner: tuple[int, int, int, int] | None = None  # the cell inside its rules (page pixels)
 
 
 def _cell_crops(prep: Prepared, grids: list[TableGrid], image: np.ndarray) -> tuple[list[Any], list[_Crop]]:
@@ -187,7 +192,8 @@ def _cell_crops(prep: Prepared, grids: list[TableGrid], image: np.ndarray) -> tu
             pad = max(2, int(dpi * 0.01))
             cx0, cy0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
             cx1, cy1 = min(ink.shape[1], int(xs.max()) + 1 + pad), min(ink.shape[0], int(ys.max()) + 1 + pad)
-            crops.append(_Crop(index=idx, x0=x0 + cx0, y0=y0 + cy0, img=image[y0 + cy0: y0 + cy1, x0 + cx0: x0 + cx1]))
+            crops.append(_Crop(index=idx, x0=x0 + cx0, y0=y0 + cy0,
+                               img=image[y0 + cy0: y0 + cy1, x0 + cx0: x0 + cx1], inner=(x0, y0, x1, y1)))
     return flat, crops
 
 
@@ -260,6 +266,43 @@ def _ocr_input(prep: Prepared, opts: OcrOptions) -> np.ndarray:
     return np.where(keep > 0, prep.gray, 255).astype(np.uint8)
 
 
+def _recheck(words: list[Word], clips: list[tuple[int, int, int, int] | None], alt_image: np.ndarray,
+             engine: OcrEngine, dpi: int, opts: OcrOptions) -> list[Word]:
+    """Second opinion on doubtful words: re-read each one from the other rendering of the page
+    (binary if the first reading used grey levels, and vice versa), all in one strip, and keep
+    the clearly more confident reading.  Grey and binary images fail on different glyphs, so
+    this fixes isolated misreadings for the price of one extra engine call.  ``clips`` keeps a
+    crop inside its cell so that no table rule is read as a letter."""
+    doubtful = [i for i, w in enumerate(words)
+                if w.conf < opts.recheck_conf and any(ch.isalnum() for ch in w.text)]
+    if not doubtful:
+        return words
+    hh, ww = alt_image.shape
+    crops = []
+    for i in doubtful:
+        x0, y0, x1, y1 = words[i].bbox
+        h = max(1, y1 - y0)
+        px, py = int(0.25 * h) + 2, int(0.3 * h) + 2
+        bx0, by0, bx1, by1 = clips[i] or (0, 0, ww, hh)
+        cx0, cy0 = max(bx0, x0 - px), max(by0, y0 - py)
+        cx1, cy1 = min(bx1, x1 + px), min(by1, y1 + py)
+        if cx1 - cx0 < 3 or cy1 - cy0 < 3:
+            continue
+        crops.append(_Crop(index=i, x0=cx0, y0=cy0, img=alt_image[cy0:cy1, cx0:cx1]))
+    again = _read_strips(crops, engine, dpi, replace(opts, psm_cells=PSM_CELLS))
+    out = list(words)
+    for i, new in again.items():
+        new = [w for w in new if w.text and not _is_noise(w)]
+        if not new:
+            continue
+        conf = float(np.mean([w.conf for w in new]))
+        old = words[i]
+        if conf >= max(old.conf + 10, RECHECK_ACCEPT):
+            text = " ".join(w.text for w in sorted(new, key=lambda w: w.bbox[0]))
+            out[i] = Word(text, old.bbox, conf, old.block, old.par, old.line)
+    return out
+
+
 def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
@@ -267,23 +310,6 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     grids = find_tables(prep.ink, dpi)
     flat, crops = _cell_crops(prep, grids, image)
     cell_words = _read_strips(crops, engine, dpi, opts)
-    all_confs: list[float] = []
-
-    blocks: list[tuple[float, Line | Table]] = []
-    tables_cells: dict[int, list[Cell]] = {}
-    for idx, (ti, gc) in enumerate(flat):
-        text, confs = _cell_text(cell_words.get(idx, []))
-        conf = _mean(confs)
-        all_confs.extend(confs)
-        tables_cells.setdefault(ti, []).append(
-            Cell(row=gc.row, col=gc.col, text=text, row_span=gc.row_span, col_span=gc.col_span,
-                 bbox=_bbox_pt(gc.x0, gc.y0, gc.x1, gc.y1, k), confidence=conf)
-        )
-    for ti, g in enumerate(grids):
-        x0, y0, x1, y1 = g.bbox
-        table = Table(n_rows=g.n_rows, n_cols=g.n_cols, cells=tables_cells.get(ti, []),
-                      bbox=_bbox_pt(x0, y0, x1, y1, k))
-        blocks.append((y0, table))
 
     # free text: the page with the tables blanked out
     free = image.copy()
@@ -291,8 +317,36 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         x0, y0, x1, y1 = g.bbox
         pad = g.line_thickness + 2
         free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
-    words = [w for w in _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi) if not _is_noise(w)]
-    for ws in _merge_rows([ws for ws in _group_lines(words) if not _is_noise_line(ws)]):
+    free_words = [w for w in _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi) if not _is_noise(w)]
+
+    if opts.recheck_conf > 0:
+        alt = _ocr_input(prep, replace(opts, image="binary" if opts.image == "gray" else "gray"))
+        keys = [(idx, j) for idx, ws in cell_words.items() for j in range(len(ws))]
+        flat_words = [cell_words[idx][j] for idx, j in keys] + free_words
+        inner = {cr.index: cr.inner for cr in crops}
+        clips = [inner.get(idx) for idx, _ in keys] + [None] * len(free_words)
+        checked = _recheck(flat_words, clips, alt, engine, dpi, opts)
+        for n, (idx, j) in enumerate(keys):
+            cell_words[idx][j] = checked[n]
+        free_words = checked[len(keys):]
+
+    all_confs: list[float] = []
+    blocks: list[tuple[float, Line | Table]] = []
+    tables_cells: dict[int, list[Cell]] = {}
+    for idx, (ti, gc) in enumerate(flat):
+        text, confs = _cell_text(cell_words.get(idx, []))
+        all_confs.extend(confs)
+        tables_cells.setdefault(ti, []).append(
+            Cell(row=gc.row, col=gc.col, text=text, row_span=gc.row_span, col_span=gc.col_span,
+                 bbox=_bbox_pt(gc.x0, gc.y0, gc.x1, gc.y1, k), confidence=_mean(confs))
+        )
+    for ti, g in enumerate(grids):
+        x0, y0, x1, y1 = g.bbox
+        table = Table(n_rows=g.n_rows, n_cols=g.n_cols, cells=tables_cells.get(ti, []),
+                      bbox=_bbox_pt(x0, y0, x1, y1, k))
+        blocks.append((y0, table))
+
+    for ws in _merge_rows([ws for ws in _group_lines(free_words) if not _is_noise_line(ws)]):
         text = _join(ws)
         if not text:
             continue

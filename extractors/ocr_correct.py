@@ -1,6 +1,187 @@
-"""placeholder"""
-from extractors.model import Page
+"""Post-correction of OCR text against a lexicon of administrative terms.
+
+Tesseract's Vietnamese errors are mostly one wrong diacritic inside a word it otherwise read well
+("Cống thông tin" for "Cổng thông tin", "sửa đối" for "sửa đổi", "GIÁM ĐỌC").  When a run of
+words has exactly the letters of a known multi-word term and differs only in diacritics, the term
+is what was printed.  Letter-level fuzzy matching was tried and rejected: administrative
+Vietnamese is full of valid phrases one or two letters apart ("nghĩa vụ tài chính" / "Sở Tài
+chính", "Ban Chỉ đạo" / "Chỉ số"), and it raised the character error rate (bench/RESULTS.md).
+Only confident cases are corrected: terms of at least two words and eight characters, never
+across digits or punctuation, and the case of what was read is kept.
+A second, structural fix turns the classic misreadings of Roman section numerals ("H." for
+"II.", "VH" for "VII") back at the start of a line or cell.
+
+The lexicon lives in ``extractors/data/ocr_lexicon.txt`` (one term per line, ``#`` comments).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from extractors.model import Cell, Line, Page, Table, clean_text
+
+DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
+MIN_TERM_CHARS = 8  # shorter terms: a near miss is too often another real word
+_LEAD = "([\"'“‘-–"
+_TRAIL = ".,;:)\"'”’!?"
 
 
-def correct_page(page: Page) -> Page:
-    return page
+def _max_distance(n_chars: int) -> int:
+    if n_chars < 12:
+        return 1
+    if n_chars < 24:
+        return 2
+    return 3
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Terms grouped by their number of words, with case-folded keys for matching."""
+
+    terms: tuple[str, ...]
+    by_size: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    exact: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_terms(cls, terms: list[str]) -> Lexicon:
+        clean = [clean_text(t) for t in terms]
+        clean = [t for t in dict.fromkeys(clean) if t]
+        by: dict[int, list[str]] = {}
+        for t in clean:
+            by.setdefault(len(t.split(" ")), []).append(t)
+        by_size = {n: (tuple(ts), tuple(t.casefold() for t in ts)) for n, ts in by.items()}
+        return cls(terms=tuple(clean), by_size=by_size, exact=frozenset(t.casefold() for t in clean))
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_LEXICON) -> Lexicon:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        return cls.from_terms([ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")])
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: str | Path = DEFAULT_LEXICON) -> Lexicon:
+    """The lexicon at ``path``, read once per process (it is immutable)."""
+    return Lexicon.load(path)
+
+
+def base_letters(text: str) -> str:
+    """Case-folded text without any diacritic (đ -> d): what is left when every accent is wrong."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _transfer_case(read: str, term: str) -> str:
+    """Write ``term`` in the case the text was printed in (all caps, capitalised, as is)."""
+    out = []
+    for r, t in zip(read.split(" "), term.split(" "), strict=False):
+        if len(r) > 1 and r.isupper():
+            out.append(t.upper())
+        elif r[:1].isupper() and t[:1].islower():
+            out.append(t[:1].upper() + t[1:])
+        elif r[:1].islower() and t[:1].isupper() and not (len(t) > 1 and t.isupper()):
+            out.append(t[:1].lower() + t[1:])
+        else:
+            out.append(t)
+    return " ".join(out)
+
+
+def _split_punct(window: list[str]) -> tuple[str, list[str], str] | None:
+    first, last = window[0], window[-1]
+    lead = first[: len(first) - len(first.lstrip(_LEAD))]
+    trail = last[len(last.rstrip(_TRAIL)):]
+    core = list(window)
+    core[0] = core[0][len(lead):]
+    core[-1] = core[-1][: len(core[-1]) - len(trail)] if trail else core[-1]
+    if any(not tok for tok in core):
+        return None
+    return lead, core, trail
+
+
+def correct_text(text: str, lexicon: Lexicon | None = None) -> str:
+    """``text`` with near-misses of lexicon terms replaced (longest terms first)."""
+    lex = lexicon or load_lexicon()
+    text = _fix_roman_prefix(text)
+    tokens = text.split(" ") if text else []
+    sizes = sorted(lex.by_size, reverse=True)
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        done = False
+        for n in sizes:
+            if i + n > len(tokens):
+                continue
+            parts = _split_punct(tokens[i: i + n])
+            if parts is None:
+                continue
+            lead, core, trail = parts
+            read = " ".join(core)
+            key = read.casefold()
+            if key in lex.exact:
+                out.extend(tokens[i: i + n])
+                i += n
+                done = True
+                break
+            if len(read) < MIN_TERM_CHARS or any(ch.isdigit() for ch in read):
+                continue
+            if n < 2:
+                continue
+            terms, keys = lex.by_size[n]
+            cutoff = _max_distance(len(read))
+            best = process.extractOne(key, keys, scorer=Levenshtein.distance, score_cutoff=cutoff)
+            if best is None or best[1] == 0:
+                continue
+            term = terms[best[2]]
+            if len(term) < MIN_TERM_CHARS or base_letters(term) != base_letters(read):
+                continue
+            out.append(lead + _transfer_case(read, term) + trail)
+            i += n
+            done = True
+            break
+        if not done:
+            out.append(tokens[i])
+            i += 1
+    return unicodedata.normalize("NFC", " ".join(out))
+
+
+_ROMAN_PREFIX = re.compile(r"^([IVXHl]{1,6})(?=[.)]|\s|$)")
+_VALID_ROMAN = re.compile(r"^X{0,3}(IX|IV|VI{0,3}|I{1,3})?$")
+
+
+def _fix_roman_prefix(text: str) -> str:
+    """'H. Cải cách' -> 'II. Cải cách', 'VH' -> 'VII': Tesseract reads two serif I's as H and
+    a bold I as l.  Only a leading token made of Roman-numeral look-alikes that becomes a valid
+    numeral is changed, and only when it contains one of the look-alikes."""
+    m = _ROMAN_PREFIX.match(text)
+    if not m:
+        return text
+    tok = m.group(1)
+    if not ("H" in tok or "l" in tok):
+        return text
+    if "l" in tok and not any(c in tok for c in "IVXH"):
+        return text  # a lone "l" is more likely an item letter than a numeral
+    fixed = tok.replace("H", "II").replace("l", "I")
+    if not _VALID_ROMAN.match(fixed) or not fixed:
+        return text
+    return fixed + text[len(tok):]
+
+
+def correct_page(page: Page, lexicon: Lexicon | None = None) -> Page:
+    """A copy of an OCR page with its line and cell texts corrected; other pages unchanged."""
+    if page.method != "ocr":
+        return page
+    lex = lexicon or load_lexicon()
+    blocks: list[Line | Table] = []
+    for b in page.blocks:
+        if isinstance(b, Line):
+            blocks.append(replace(b, text=correct_text(b.text, lex)))
+        else:
+            cells: list[Cell] = [replace(c, text=correct_text(c.text, lex)) for c in b.cells]
+            blocks.append(replace(b, cells=cells))
+    return replace(page, blocks=blocks)

@@ -30,7 +30,7 @@ OcrFallback = Callable[[Path, list[int]], dict[int, Page]]
 
 def join_cell_lines(text: str | None) -> str:
     """Join the visual lines of a cell with spaces; a line that ends in a word-internal
-    hyphen ("Kế hoạch-") joins without one, since the hyphen belongs to the word."""
+    hyphen ("Kế hoạch-", "2020-") joins without one, since the hyphen belongs to the word."""
     if not text:
         return ""
     parts = [p.strip() for p in text.split("\n") if p.strip()]
@@ -38,7 +38,7 @@ def join_cell_lines(text: str | None) -> str:
     for p in parts:
         if not out:
             out = p
-        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha():
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalnum():
             out += p
         else:
             out += " " + p
@@ -188,7 +188,11 @@ def extract_pdf(
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfminer raises many types for damaged files
-        raise ExtractionError(f"cannot open PDF: {type(exc).__name__}: {exc}", stage="open") from exc
+        causes = f"{type(exc).__name__} {exc!r} {exc.__cause__!r} {exc.__context__!r}"
+        if "Password" in causes or "Encrypt" in causes:
+            raise ExtractionError("encrypted PDF: it cannot be read without its password", stage="open") from exc
+        detail = str(exc) or repr(exc.__cause__ or exc.__context__ or exc)
+        raise ExtractionError(f"cannot open PDF: {type(exc).__name__}: {detail}", stage="open") from exc
     pages: list[Page] = []
     unusable: list[int] = []
     try:

@@ -172,7 +172,7 @@ def published_keys(out_dir: Path) -> set[str]:
     for name in (*PER_PLAN, "rejects"):
         d = Path(out_dir) / name
         if d.is_dir():
-            keys.update(p.stem for p in d.glob("*.parquet"))
+            keys.update(p.stem for p in d.glob("*.parquet") if not p.name.startswith("_"))
     return keys
 
 

@@ -142,12 +142,18 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
     out: list[LogicalTable] = []
     current: LogicalTable | None = None
     pending_section: tuple[str | None, str] | None = None
+    lines_since_heading = 0
     last_was_table = False
     for page_no, block in doc.blocks():
         if isinstance(block, Line):
-            heading = _section_heading(block) if current is not None else None
+            heading = _section_heading(block)
             if heading:
-                pending_section = heading
+                pending_section, lines_since_heading = heading, 0
+            else:
+                # a heading counts for the next table only when it stands right above it
+                lines_since_heading += 1
+                if lines_since_heading > 2:
+                    pending_section = None
             continue
         table = block
         rows = _slots(table)
@@ -299,15 +305,29 @@ def _item_styles(table: LogicalTable) -> set[str]:
     return {max(styles, key=styles.get)} if styles else set()
 
 
-def _apply_continuation(prev: TaskRow, slots: list[Slot], roles: list[str | None], state: _State) -> None:
+def _apply_continuation(prev: TaskRow, slots: list[Slot], roles: list[str | None], state: _State,
+                        prev_stated: set[str], tasks: list[TaskRow]) -> None:
+    """Add the rest of a row cut by a page break to the previous row.
+
+    Text goes after the row's own text; where the row only had a value copied down from
+    above, the continued text replaces it.  A section cell cut by the break renames the
+    section of every row it spans.
+    """
     for j, s in enumerate(slots):
         if not (s.starts and s.text.strip()):
             continue
         role = roles[j]
+        own = role in prev_stated or role == "section"  # a section cell is always the group's own
         if role in TEXT_ROLES:
             attr = TEXT_ROLES[role]
-            setattr(prev, attr, join_text(getattr(prev, attr), s.text))
-        state.memory[j] = join_text(state.memory[j], s.text) or ""
+            setattr(prev, attr, join_text(getattr(prev, attr), s.text) if own else s.text.strip())
+        elif role == "section":
+            old = (prev.section_code, prev.section_title)
+            code, title = _section_from_text(join_text(state.memory[j], s.text) or "")
+            for t in tasks:
+                if (t.section_code, t.section_title) == old:
+                    t.section_code, t.section_title = code, title or None
+        state.memory[j] = (join_text(state.memory[j], s.text) if own else s.text.strip()) or ""
 
 
 def _strip_item(text: str | None) -> tuple[str | None, str | None]:
@@ -338,7 +358,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
             if is_header_row(texts) or is_column_number_row(texts):
                 continue
             if ri == 0 and seg.continued and _is_continuation(slots, roles, prev, prev_stated):
-                _apply_continuation(prev, slots, roles, state)
+                _apply_continuation(prev, slots, roles, state, prev_stated, tasks)
                 # cells merged across the page break keep their remembered value
                 prev.page_end = seg.page
                 continue

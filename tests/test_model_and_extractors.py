@@ -11,13 +11,12 @@ import re
 import unicodedata
 
 import pytest
+from conftest import SAMPLE_IDS
 
 from extractors.errors import ExtractionError
 from extractors.model import Document, Line, Table, clean_text
 from extractors.pdf import extract_pdf, join_cell_lines
 from extractors.text import extract_text_file, parse_text, strip_markup
-
-from conftest import SAMPLE_IDS
 
 #: Header row of each sample's appendix table, as printed in the PDF.
 APPENDIX_HEADERS = {

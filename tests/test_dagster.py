@@ -1,0 +1,241 @@
+"""The Dagster code location: definitions load, a plan file's partition materializes into the
+curated datasets with its asset checks recorded, and the sensor follows the raw folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import (
+    AddDynamicPartitionsRequest,
+    AssetCheckKey,
+    AssetCheckSeverity,
+    AssetKey,
+    DagsterInstance,
+    DeleteDynamicPartitionsRequest,
+    SensorResult,
+    SkipReason,
+    build_sensor_context,
+    materialize,
+)
+
+from khsyt.datasets import PER_PLAN, SCHEMAS
+from khsyt.extract import partition_key
+from pipeline.assets import CHECKS, CURATED, curated_datasets, parsed_plans, plan_documents, plan_files, units
+from pipeline.definitions import defs
+from pipeline.resources import PlanStore
+from pipeline.sensors import raw_files_sensor
+
+pytestmark = pytest.mark.slow
+
+FILES = ("001_174c7ea9301aa0d6.pdf", "003_453ccdb535033752.txt")
+KEYS = tuple(partition_key(f) for f in FILES)
+CHECK_NAMES = {spec.name for spec in CHECKS}
+
+
+def _sensor(instance: DagsterInstance, store: PlanStore, cursor: str | None = None):
+    with build_sensor_context(instance=instance, resources={"store": store}, cursor=cursor) as ctx:
+        return raw_files_sensor(ctx)
+
+
+def _apply(instance: DagsterInstance, result: SensorResult) -> None:
+    """Do what the sensor daemon does with the sensor's partition requests."""
+    for req in result.dynamic_partitions_requests:
+        if isinstance(req, AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
+        elif isinstance(req, DeleteDynamicPartitionsRequest):
+            for k in req.partition_keys:
+                instance.delete_dynamic_partition(req.partitions_def_name, k)
+
+
+@pytest.fixture(scope="module")
+def env(raw_dir, tmp_path_factory):
+    """A raw folder with two sample plans, an ephemeral instance, the sensor's first tick
+    applied and both partitions materialized once."""
+    tmp = tmp_path_factory.mktemp("dagster")
+    raw, curated = tmp / "raw", tmp / "curated"
+    raw.mkdir()
+    for f in FILES:
+        shutil.copy(raw_dir / f, raw / f)
+    store = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False)
+    instance = DagsterInstance.ephemeral()
+    first = _sensor(instance, store)
+    _apply(instance, first)
+    results = {
+        k: materialize([plan_documents, parsed_plans, curated_datasets], partition_key=k, instance=instance,
+                       resources={"store": store}, raise_on_error=False)
+        for k in KEYS
+    }
+    yield {"raw": raw, "curated": curated, "store": store, "instance": instance, "first_tick": first,
+           "results": results}
+    instance.dispose()
+
+
+def test_definitions_load_and_validate():
+    defs.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"plan_documents", "parsed_plans", "units", *CURATED} <= keys
+    assert defs.resolve_job_def("ingest_plans").partitions_def.name == plan_files.name
+    assert defs.resolve_job_def("refresh_units") is not None
+    assert {s.name for s in defs.sensors} == {"raw_files_sensor", "units_sensor"}
+    assert {c.name for c in graph.asset_check_keys} == CHECK_NAMES
+    assert isinstance(defs.resources["store"], PlanStore)
+
+
+def test_first_sensor_tick_adds_partitions_and_requests_runs(env):
+    first = env["first_tick"]
+    assert isinstance(first, SensorResult)
+    adds = [r for r in first.dynamic_partitions_requests if isinstance(r, AddDynamicPartitionsRequest)]
+    assert len(adds) == 1 and adds[0].partitions_def_name == "plan_files"
+    assert sorted(adds[0].partition_keys) == sorted(KEYS)
+    assert sorted(r.partition_key for r in first.run_requests) == sorted(KEYS)
+    assert len({r.run_key for r in first.run_requests}) == 2
+    assert sorted(json.loads(first.cursor)) == sorted(KEYS)
+    partitions = env["instance"].get_dynamic_partitions("plan_files")
+    assert sorted(partitions) == sorted(KEYS)
+    for k in partitions:
+        assert "." not in k and "/" not in k and k
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_partition_materializes_into_the_curated_datasets(env, key):
+    result = env["results"][key]
+    assert result.success
+    curated = env["curated"]
+    for name in PER_PLAN:
+        f = curated / name / f"{key}.parquet"
+        assert f.exists(), f
+        assert set(pd.read_parquet(f)["plan_id"]) == {pd.read_parquet(curated / "plans" / f"{key}.parquet")
+                                                       ["plan_id"].iloc[0]}
+    assert not (curated / "rejects" / f"{key}.parquet").exists()
+    for name in SCHEMAS:  # every dataset has at least its empty file, so readers never fail
+        assert (curated / name / "_empty.parquet").exists()
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"plan_documents", "parsed_plans", *CURATED}
+    assert all(e.materialization.partition == key for e in result.get_asset_materialization_events())
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_metadata_reports_the_task_count(env, key):
+    result = env["results"][key]
+    n = len(pd.read_parquet(env["curated"] / "tasks" / f"{key}.parquet"))
+    assert n > 10
+    meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    for asset in ("parsed_plans", "plans", "tasks"):
+        assert meta[asset]["task_count"].value == n, asset
+    assert meta["pages"]["row_count"].value == len(pd.read_parquet(env["curated"] / "pages" / f"{key}.parquet"))
+    plan_id = pd.read_parquet(env["curated"] / "plans" / f"{key}.parquet")["plan_id"].iloc[0]
+    assert meta["parsed_plans"]["plan_id"].value == plan_id
+    assert result.output_for_node("parsed_plans").plan["n_tasks"] == n
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_asset_checks_pass_and_are_recorded(env, key):
+    result = env["results"][key]
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == CHECK_NAMES
+    failed = {n: e.metadata for n, e in evaluations.items() if not e.passed}
+    assert not failed, failed
+    assert evaluations["plan_has_tasks"].metadata["task_count"].value > 10
+    # The instance holds the evaluations of this run.
+    storage = env["instance"].event_log_storage
+    check_keys = [AssetCheckKey(AssetKey(s.asset_key.path), s.name) for s in CHECKS]
+    records = storage.get_latest_asset_check_execution_by_key(check_keys)
+    assert set(records) == set(check_keys)
+    history = storage.get_asset_check_execution_history(
+        AssetCheckKey(AssetKey("tasks"), "unique_task_ids"), limit=10)
+    mine = [r for r in history if r.run_id == result.run_id]
+    assert len(mine) == 1 and mine[0].status.value == "SUCCEEDED"
+
+
+def test_units_asset_builds_from_the_curated_tasks(env):
+    result = materialize([units], instance=env["instance"], resources={"store": env["store"]})
+    assert result.success
+    table = pd.read_parquet(env["curated"] / "units" / "units.parquet")
+    assert set(table["province"]) == {"Đồng Nai", "Bắc Giang"}
+    assert table["tasks_led"].sum() > 20
+    assert (table.groupby(["province", "unit"]).size() == 1).all()
+    (event,) = result.get_asset_materialization_events()
+    assert event.materialization.metadata["row_count"].value == len(table)
+
+
+def test_rejected_file_materializes_a_rejects_row_and_a_failed_check(env, tmp_path):
+    raw, store, instance = env["raw"], env["store"], env["instance"]
+    bad = raw / "broken.pdf"
+    bad.write_bytes(os.urandom(2048))
+    key = partition_key(bad)
+    instance.add_dynamic_partitions("plan_files", [key])
+    try:
+        result = materialize([plan_documents, parsed_plans, curated_datasets], partition_key=key,
+                             instance=instance, resources={"store": store})
+        assert result.success  # a bad file is data, not a failed run
+        rejects = pd.read_parquet(env["curated"] / "rejects" / f"{key}.parquet")
+        assert list(rejects["partition_key"]) == [key]
+        assert rejects["stage"].iloc[0] and rejects["reason"].iloc[0]
+        assert not (env["curated"] / "plans" / f"{key}.parquet").exists()
+        checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+        assert checks["plan_has_tasks"].passed is False
+        assert checks["plan_has_tasks"].severity == AssetCheckSeverity.ERROR
+    finally:
+        bad.unlink()
+        instance.delete_dynamic_partition("plan_files", key)
+        for name in (*PER_PLAN, "rejects"):
+            (env["curated"] / name / f"{key}.parquet").unlink(missing_ok=True)
+
+
+def test_sensor_skips_when_nothing_changed_and_retires_deleted_files(env):
+    instance, store, curated = env["instance"], env["store"], env["curated"]
+    cursor = env["first_tick"].cursor
+    again = _sensor(instance, store, cursor)
+    assert isinstance(again, SkipReason)
+
+    gone_name, kept_name = FILES[1], FILES[0]
+    gone, kept = partition_key(gone_name), partition_key(kept_name)
+    assert (curated / "tasks" / f"{gone}.parquet").exists()
+    (env["raw"] / gone_name).unlink()
+    result = _sensor(instance, store, cursor)
+    assert isinstance(result, SensorResult)
+    # Its rows are retired from every dataset at once; the other plan's rows stay.
+    for name in (*PER_PLAN, "rejects"):
+        assert not (curated / name / f"{gone}.parquet").exists(), name
+    for name in PER_PLAN:
+        assert (curated / name / f"{kept}.parquet").exists(), name
+    deletes = [r for r in result.dynamic_partitions_requests if isinstance(r, DeleteDynamicPartitionsRequest)]
+    assert len(deletes) == 1 and list(deletes[0].partition_keys) == [gone]
+    assert result.run_requests == []  # the kept file did not change
+    assert sorted(json.loads(result.cursor)) == [kept]
+    _apply(instance, result)
+    assert instance.get_dynamic_partitions("plan_files") == [kept]
+
+
+def test_sensor_requests_a_run_for_a_changed_file(raw_dir, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    name = FILES[1]
+    shutil.copy(raw_dir / name, raw / name)
+    store = PlanStore(raw_dir=str(raw), curated_dir=str(tmp_path / "curated"), ocr=False)
+    with DagsterInstance.ephemeral() as instance:
+        first = _sensor(instance, store)
+        _apply(instance, first)
+        path = raw / name
+        path.write_bytes(path.read_bytes() + b"\n")
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))
+        second = _sensor(instance, store, first.cursor)
+        assert isinstance(second, SensorResult)
+        assert [r.partition_key for r in second.run_requests] == [partition_key(name)]
+        assert second.run_requests[0].run_key != first.run_requests[0].run_key
+        assert second.dynamic_partitions_requests == []  # the partition exists already
+
+
+def test_plan_store_finds_files_by_partition_key(raw_dir, tmp_path):
+    store = PlanStore(raw_dir=str(raw_dir), curated_dir=str(tmp_path), ocr=False)
+    assert store.path_for("003_453ccdb535033752_txt") == raw_dir / "003_453ccdb535033752.txt"
+    assert store.path_for("nope_pdf") is None
+    assert store.settings().ocr is False
+    assert isinstance(store.raw, Path) and store.curated == tmp_path

@@ -1,0 +1,200 @@
+"""Plan metadata from the header block, the title and the signature block.
+
+Facts per sample were read off the first and the signature page of each sample PDF (the
+converted text says the same): "Số: /KH-SYT" left blank in 000 and 002, "ngày   tháng 12
+năm 2023" without a day in 000, the two-line signer title of 003, the five-line title of 004.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import SAMPLE_IDS
+
+from extractors.model import BBox, Document, Line, Page
+from extractors.text import parse_text
+from parsers.metadata import canonical_province, parse_metadata
+
+FORMATS = ("pdf", "txt")
+
+EXPECTED = {
+    "000_c01f5def24a8cc1f": dict(
+        province="Thanh Hóa", doc_number=None, issue_date=date(2023, 12, 1), issue_date_precision="month",
+        plan_year=2024, plan_period_start=2024, plan_period_end=2024,
+        title="Cải cách hành chính năm 2024 ngành Y tế Thanh Hóa",
+        signer_name="Nguyễn Bá Cẩn", signer_title="Q. GIÁM ĐỐC"),
+    "001_174c7ea9301aa0d6": dict(
+        province="Đồng Nai", doc_number="2027/KH-SYT", issue_date=date(2020, 4, 16), issue_date_precision="day",
+        plan_year=2020, plan_period_start=2020, plan_period_end=2020,
+        title="Khắc phục những điểm yếu trong công tác cải cách hành chính năm 2020",
+        signer_name="Phan Huy Anh Vũ", signer_title="GIÁM ĐỐC"),
+    "002_5402a99ec6066c4b": dict(
+        province="Hòa Bình", doc_number=None, issue_date=date(2024, 1, 1), issue_date_precision="month",
+        plan_year=2024, plan_period_start=2024, plan_period_end=2024,
+        title="Cải cách hành chính năm 2024",
+        signer_name="Bùi Thu Hằng", signer_title="GIÁM ĐỐC"),
+    "003_453ccdb535033752": dict(
+        province="Bắc Giang", doc_number="14/KH-SYT", issue_date=date(2023, 1, 15), issue_date_precision="day",
+        plan_year=2023, plan_period_start=2023, plan_period_end=2023,
+        title="Cải cách hành chính lĩnh vực Y tế năm 2023",
+        signer_name="Nguyễn Văn Bình", signer_title="KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"),
+    "004_07b90c17cd1837c6": dict(
+        province="Quảng Ngãi", doc_number="2609/KH-SYT", issue_date=date(2021, 10, 4), issue_date_precision="day",
+        plan_year=2021, plan_period_start=2021, plan_period_end=2025,
+        signer_name="Nguyễn Xuân Mến", signer_title="GIÁM ĐỐC"),
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("doc_id", SAMPLE_IDS)
+def test_sample_metadata(samples, doc_id, fmt):
+    meta = samples.parsed(doc_id, fmt).meta
+    for field, value in EXPECTED[doc_id].items():
+        assert getattr(meta, field) == value, field
+    assert meta.issuer == f"Sở Y tế {EXPECTED[doc_id]['province']}"
+    assert meta.low_confidence == {}
+
+
+@pytest.mark.parametrize("doc_id", SAMPLE_IDS)
+def test_pdf_and_txt_give_the_same_title(samples, doc_id):
+    assert samples.parsed(doc_id, "pdf").meta.title == samples.parsed(doc_id, "txt").meta.title
+
+
+def test_title_printed_over_several_lines_is_joined(samples):
+    # 004's PDF prints the title on five centred bold lines under "KẾ HOẠCH".
+    lines = samples.document("004_07b90c17cd1837c6", "pdf").pages[0].lines
+    start = next(i for i, ln in enumerate(lines) if ln.text == "KẾ HOẠCH")
+    title_lines = lines[start + 1: start + 6]
+    assert all(ln.bold for ln in title_lines) and not lines[start + 6].bold
+    title = samples.parsed("004_07b90c17cd1837c6", "pdf").meta.title
+    assert title == " ".join(ln.text for ln in title_lines)
+    assert title.startswith("Thực hiện cải thiện, nâng cao các Chỉ số cải cách hành chính (PAR INDEX), ")
+    assert title.endswith("năm 2021 và giai đoạn 2021 - 2025 của ngành Y tế")
+    assert "Căn cứ" not in title
+
+
+def test_title_on_the_same_line_as_ke_hoach(samples):
+    # 000.txt: "KẾ HOẠCH **Cải cách hành chính năm 2024 ngành Y tế Thanh Hóa**" on one line.
+    first = samples.document("000_c01f5def24a8cc1f", "txt").pages[0].lines
+    assert any(ln.text == "KẾ HOẠCH Cải cách hành chính năm 2024 ngành Y tế Thanh Hóa" for ln in first)
+    assert samples.parsed("000_c01f5def24a8cc1f", "txt").meta.title == (
+        "Cải cách hành chính năm 2024 ngành Y tế Thanh Hóa")
+
+
+# --------------------------------------------------------------------------- hand-made documents
+
+
+def _doc(*texts: str, source_format: str = "txt") -> Document:
+    return Document(source_path=f"made-up.{source_format}", source_format=source_format,
+                    pages=[Page(number=1, blocks=[Line(t) for t in texts], method="text_file")])
+
+
+BODY = ("Căn cứ Quyết định số 1/QĐ-UBND ngày 02/01/2022 của UBND thành phố;", "I. MỤC ĐÍCH, YÊU CẦU",
+        "1. Nâng cao chất lượng phục vụ người dân.", "Nơi nhận:", "- Như trên;", "- Lưu: VT.")
+
+
+def test_hand_made_header_with_number_and_full_date():
+    meta = parse_metadata(_doc(
+        "UBND THÀNH PHỐ HÀ NỘI", "SỞ Y TẾ", "Số: 123/KH-SYT", "Hà Nội, ngày 05 tháng 3 năm 2022",
+        "KẾ HOẠCH", "Triển khai công tác cải cách hành chính", "năm 2022 của ngành Y tế", *BODY,
+        "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn An"))
+    assert meta.province == "Hà Nội"
+    assert meta.issuer == "Sở Y tế Hà Nội"
+    assert meta.doc_number == "123/KH-SYT"
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2022, 3, 5), "day")
+    assert meta.title == "Triển khai công tác cải cách hành chính năm 2022 của ngành Y tế"
+    assert (meta.plan_year, meta.plan_period_start, meta.plan_period_end) == (2022, 2022, 2022)
+    assert (meta.signer_title, meta.signer_name) == ("KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC", "Nguyễn Văn An")
+
+
+@pytest.mark.parametrize("number_line, expected", [
+    ("Số: /KH-SYT", None),
+    ("Số:        /KH-SYT", None),
+    ("Số : 2027/KH-SYT", "2027/KH-SYT"),
+    ("Số: 14 /KH-SYT", "14/KH-SYT"),
+    ("Số: 1.234/KH-SYT", "1.234/KH-SYT"),
+])
+def test_doc_number_blank_or_printed(number_line, expected):
+    meta = parse_metadata(_doc("SỞ Y TẾ", number_line, "Hà Nội, ngày 05 tháng 3 năm 2022", "KẾ HOẠCH",
+                               "Cải cách hành chính năm 2022", *BODY))
+    assert meta.doc_number == expected
+
+
+@pytest.mark.parametrize("date_line, expected", [
+    ("Đồng Nai, ngày 16 tháng 4 năm 2020", (date(2020, 4, 16), "day")),
+    ("Thanh Hóa, ngày   tháng 12 năm 2023", (date(2023, 12, 1), "month")),
+    ("Hòa Bình, ngày         tháng   01  năm 2024", (date(2024, 1, 1), "month")),
+    ("Bắc Giang, ngày   tháng   năm 2023", (date(2023, 1, 1), "year")),
+])
+def test_issue_date_precision_follows_blank_parts(date_line, expected):
+    meta = parse_metadata(_doc("Số: /KH-SYT", date_line, "KẾ HOẠCH", "Cải cách hành chính", *BODY))
+    assert (meta.issue_date, meta.issue_date_precision) == expected
+    # The place of the date line names the province when no "UBND TỈNH" header is printed.
+    assert meta.province == date_line.split(",")[0]
+
+
+def test_number_and_date_on_one_joined_line():
+    # A conversion that keeps both header columns on one line (as 002.txt does).
+    meta = parse_metadata(_doc(
+        " UBND TỈNH HÒA BÌNH         CỘNG  HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM ",
+        "      Số :            /KH-SYT                     Hòa Bình, ngày         tháng   01  năm 2024 ",
+        "KẾ HOẠCH", "Cải cách hành chính năm 2024", *BODY))
+    assert (meta.province, meta.doc_number) == ("Hòa Bình", None)
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2024, 1, 1), "month")
+
+
+@pytest.mark.parametrize("title, years", [
+    ("Cải cách hành chính năm 2024", (2024, 2024, 2024)),
+    ("Thực hiện cải thiện các Chỉ số năm 2021 và giai đoạn 2021 - 2025 của ngành Y tế", (2021, 2021, 2025)),
+    ("Cải cách hành chính giai đoạn 2021-2025", (2021, 2021, 2025)),
+    ("Cải cách hành chính giai đoạn 2021 đến năm 2030", (2021, 2021, 2030)),
+    ("Khắc phục những điểm yếu trong công tác cải cách hành chính", (2019, 2019, 2019)),  # from the date
+])
+def test_plan_year_and_period_from_the_title(title, years):
+    meta = parse_metadata(_doc("Số: 9/KH-SYT", "Lào Cai, ngày 20 tháng 12 năm 2019", "KẾ HOẠCH", title, *BODY))
+    assert meta.title == title
+    assert (meta.plan_year, meta.plan_period_start, meta.plan_period_end) == years
+
+
+def test_signer_in_the_right_column_beside_the_recipients():
+    # PDF geometry: "Nơi nhận" and its list on the left, title and name on the right.
+    def line(text, x0, top, bold=False):
+        return Line(text, bbox=BBox(x0, top, x0 + 6 * len(text), top + 12), bold=bold)
+
+    page = Page(number=1, width=595, height=842, blocks=[
+        line("Số: 55/KH-SYT", 116, 100), line("Lạng Sơn, ngày 02 tháng 02 năm 2023", 280, 100),
+        line("KẾ HOẠCH", 274, 135, True), line("Cải cách hành chính năm 2023", 200, 153, True),
+        line("Căn cứ Kế hoạch số 10/KH-UBND ngày 01/01/2023 của UBND tỉnh;", 85, 190),
+        line("Nơi nhận:", 85, 609, True), line("KT. GIÁM ĐỐC", 369, 609, True),
+        line("- UBND tỉnh (b/c);", 85, 623), line("PHÓ GIÁM ĐỐC", 366, 625, True),
+        line("- Lưu: VT, VP.", 85, 686), line("Hoàng Văn Tám", 85, 700), line("Lê Thị Mai", 367, 705, True),
+    ])
+    meta = parse_metadata(Document(source_path="x.pdf", source_format="pdf", pages=[page]))
+    assert meta.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"
+    assert meta.signer_name == "Lê Thị Mai"
+    assert meta.province == "Lạng Sơn"
+    assert (meta.doc_number, meta.issue_date) == ("55/KH-SYT", date(2023, 2, 2))
+
+
+@pytest.mark.parametrize("title_lines, expected", [
+    (["GIÁM ĐỐC"], "GIÁM ĐỐC"),
+    (["Q. GIÁM ĐỐC"], "Q. GIÁM ĐỐC"),
+    (["**KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC**"], "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"),
+])
+def test_signer_title_forms_in_converted_text(title_lines, expected):
+    text = "\n".join(["Số: 7/KH-SYT", "Hà Nam, ngày 03 tháng 5 năm 2021", "KẾ HOẠCH", "Cải cách hành chính năm 2021",
+                      *BODY, "", *title_lines, "", "", "Trần Quốc Huy"])
+    meta = parse_metadata(Document(source_path="x.txt", source_format="txt", pages=parse_text(text)))
+    assert (meta.signer_title, meta.signer_name) == (expected, "Trần Quốc Huy")
+
+
+def test_document_without_header_gives_nulls_not_errors():
+    meta = parse_metadata(_doc("Một đoạn văn bản bất kỳ không có tiêu đề kế hoạch."))
+    assert (meta.province, meta.doc_number, meta.issue_date, meta.title, meta.signer_name) == (None,) * 5
+    assert meta.plan_year is None and meta.issuer is None
+
+
+@pytest.mark.parametrize("spelling", ["Thanh Hoá", "THANH HÓA", "thanh hóa", "Thanh  Hóa"])
+def test_province_spellings_are_canonical(spelling):
+    assert canonical_province(spelling) == "Thanh Hóa"
