@@ -58,6 +58,9 @@ class OcrOptions:
     psm_cells: int = PSM_CELLS
     psm_page: int = PSM_PAGE
     recheck_conf: float = 80.0  # words read with less confidence get a second reading; 0 = off
+    correct: bool = True  # lexicon post-correction of doubtful words (extractors.ocr_correct)
+    correct_max_conf: float = 93.0  # ... only where some word of the term was read below this
+    lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
 
 
 # --------------------------------------------------------------------------- helpers
@@ -239,10 +242,31 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
     return out
 
 
-def _cell_text(words: list[Word]) -> tuple[str, list[float]]:
+def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]:
+    """Words of one line after lexicon post-correction (same words, possibly new texts)."""
+    if not opts.correct or not ws:
+        return ws
+    from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
+
+    lex = load_lexicon(opts.lexicon_path or DEFAULT_LEXICON)
+    tokens: list[str] = []
+    owner: list[int] = []
+    for i, w in enumerate(ws):  # a re-read word may hold several tokens
+        for t in w.text.split():
+            tokens.append(t)
+            owner.append(i)
+    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start)
+    texts: list[list[str]] = [[] for _ in ws]
+    for i, t in zip(owner, fixed, strict=True):
+        texts[i].append(t)
+    return [w if " ".join(t) == w.text else Word(" ".join(t), w.bbox, w.conf, w.block, w.par, w.line)
+            for w, t in zip(ws, texts, strict=True)]
+
+
+def _cell_text(words: list[Word], opts: OcrOptions) -> tuple[str, list[float]]:
     words = [w for w in words if not _is_noise(w)]
     lines = sorted(_group_lines(words), key=lambda ws: _line_box(ws)[1])
-    lines = [ws for ws in lines if not _is_noise_line(ws)]
+    lines = [_corrected(ws, opts, k == 0) for k, ws in enumerate(ws for ws in lines if not _is_noise_line(ws))]
     words = [w for ws in lines for w in ws]
     text = clean_text(" ".join(_join(ws) for ws in lines))
     return text, [w.conf for w in words]
@@ -334,7 +358,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     blocks: list[tuple[float, Line | Table]] = []
     tables_cells: dict[int, list[Cell]] = {}
     for idx, (ti, gc) in enumerate(flat):
-        text, confs = _cell_text(cell_words.get(idx, []))
+        text, confs = _cell_text(cell_words.get(idx, []), opts)
         all_confs.extend(confs)
         tables_cells.setdefault(ti, []).append(
             Cell(row=gc.row, col=gc.col, text=text, row_span=gc.row_span, col_span=gc.col_span,
@@ -347,6 +371,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         blocks.append((y0, table))
 
     for ws in _merge_rows([ws for ws in _group_lines(free_words) if not _is_noise_line(ws)]):
+        ws = _corrected(ws, opts, True)
         text = _join(ws)
         if not text:
             continue
@@ -373,19 +398,19 @@ def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 
               options: OcrOptions | None = None) -> Page:
     """OCR one grayscale page image (already rendered) into a Page.
 
-    When the result is poor, the page may be upside down or sideways in a way the cheap
-    orientation test missed: ask OSD explicitly and keep whichever reading is more confident.
+    When the result is poor, the page may be upside down (or sideways the other way) in a way
+    the orientation test could not tell: read it turned by 180 degrees more and keep the more
+    confident reading.
     """
     opts = options or OcrOptions()
     prep = prepare(gray, dpi, engine)
     result = _read_page(prep, engine, page_number, opts)
     conf = result.page.confidence
     if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE:
-        alt_prep = prepare(gray, dpi, engine, force_osd=True)
-        if alt_prep.rotation != prep.rotation:
-            alt = _read_page(alt_prep, engine, page_number, opts)
-            if (alt.page.confidence or 0) > conf + 5:
-                return alt.page
+        alt_prep = prepare(gray, dpi, engine, rotation=(prep.rotation + 180) % 360)
+        alt = _read_page(alt_prep, engine, page_number, opts)
+        if (alt.page.confidence or 0) > conf + 5:
+            return alt.page
     return result.page
 
 
@@ -433,8 +458,21 @@ def page_from_dict(d: dict[str, Any]) -> Page:
                 method=d.get("method", "ocr"), rotation=d.get("rotation", 0), confidence=d.get("confidence"))
 
 
-def _cache_path(cache_dir: Path, sha: str, page: int, dpi: int, engine_version: str) -> Path:
-    key = hashlib.sha256(f"{engine_version}|{CODE_VERSION}".encode()).hexdigest()[:16]
+def _options_key(opts: OcrOptions) -> str:
+    """Everything besides the engine that changes the output: options and the lexicon's content."""
+    lex = ""
+    if opts.correct:
+        from extractors.ocr_correct import DEFAULT_LEXICON
+
+        try:
+            lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()).hexdigest()
+        except OSError:
+            lex = "missing"
+    return f"{opts!r}|{lex}"
+
+
+def _cache_path(cache_dir: Path, sha: str, page: int, dpi: int, engine_version: str, options_key: str) -> Path:
+    key = hashlib.sha256(f"{engine_version}|{CODE_VERSION}|{options_key}".encode()).hexdigest()[:16]
     return cache_dir / sha[:2] / f"{sha}_p{page:04d}_{dpi}dpi_{key}.json"
 
 
@@ -466,10 +504,10 @@ def _worker_init() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
-def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine) -> dict[str, Any]:
+def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine, opts: OcrOptions) -> dict[str, Any]:
     """Worker entry: render and read one page; returns a dict (cheap to pickle)."""
     gray = render_page(path, page_number, dpi)
-    page = ocr_image(gray, dpi, engine, page_number)
+    page = ocr_image(gray, dpi, engine, page_number, opts)
     del gray
     return page_to_dict(page)
 
@@ -481,15 +519,17 @@ def ocr_pdf_pages(
     workers: int | None = None,
     cache_dir: Path | None = None,
     engine: OcrEngine | None = None,
-    correct: bool = True,
+    options: OcrOptions | None = None,
     use_cache: bool = True,
 ) -> list[Page]:
     """OCR the given 1-based pages (default: all) of a PDF into Pages, in the order asked.
 
     Raises OcrUnavailable when the engine cannot run, ExtractionError when the file cannot be
-    rendered.  ``correct`` applies the lexicon post-correction (extractors.ocr_correct) to the
-    text; the cache always holds the uncorrected reading, so the lexicon can change freely.
+    rendered.  ``workers`` defaults to the number of CPUs (capped by the number of pages);
+    ``cache_dir`` to $KHSYT_CACHE_DIR/ocr or <repo>/.cache/ocr.  The cache key covers the file's
+    content, page, dpi, engine version, CODE_VERSION, the options and the lexicon's content.
     """
+    opts = options or OcrOptions()
     path = Path(path)
     engine = engine or TesseractEngine()
     n_pages = count_pages(path)
@@ -503,10 +543,11 @@ def ocr_pdf_pages(
     results: dict[int, Page] = {}
     todo: list[int] = []
     engine_version: str | None = None
+    okey = _options_key(opts)
     for p in dict.fromkeys(pages):
         if use_cache:
             engine_version = engine_version or engine.version
-            cached = _cache_load(_cache_path(cache_root, sha, p, dpi, engine_version))
+            cached = _cache_load(_cache_path(cache_root, sha, p, dpi, engine_version, okey))
             if cached is not None:
                 results[p] = cached
                 continue
@@ -516,26 +557,21 @@ def ocr_pdf_pages(
         engine.check_available()
         engine_version = engine_version or engine.version
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        for p, d in zip(todo, _run_pages(str(path), todo, dpi, engine, n_workers), strict=True):
+        for p, d in zip(todo, _run_pages(str(path), todo, dpi, engine, opts, n_workers), strict=True):
             page = page_from_dict(d)
             results[p] = page
             if use_cache:
-                _cache_store(_cache_path(cache_root, sha, p, dpi, engine_version), page)
-
-    out = [results[p] for p in pages]
-    if correct:
-        from extractors.ocr_correct import correct_page
-
-        out = [correct_page(p) for p in out]
-    return out
+                _cache_store(_cache_path(cache_root, sha, p, dpi, engine_version, okey), page)
+    return [results[p] for p in pages]
 
 
-def _run_pages(path: str, pages: list[int], dpi: int, engine: OcrEngine, n_workers: int) -> list[dict[str, Any]]:
+def _run_pages(path: str, pages: list[int], dpi: int, engine: OcrEngine, opts: OcrOptions,
+               n_workers: int) -> list[dict[str, Any]]:
     """Read pages in a spawn-based pool (safe under threaded hosts such as Dagster)."""
     ctx = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(_ocr_one, path, p, dpi, engine) for p in pages]
+            futures = [pool.submit(_ocr_one, path, p, dpi, engine, opts) for p in pages]
             return [f.result() for f in futures]
     except ExtractionError:
         raise

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from extractors.model import Cell, Line, Page, Table, clean_text
+from extractors.model import clean_text
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
 MIN_TERM_CHARS = 8  # shorter terms: a near miss is too often another real word
@@ -85,6 +85,8 @@ def _transfer_case(read: str, term: str) -> str:
             out.append(t.upper())
         elif r[:1].isupper() and t[:1].islower():
             out.append(t[:1].upper() + t[1:])
+        elif r.islower() and t.isupper() and len(t) > 1:
+            out.append(t.lower())  # a heading term read in running text
         elif r[:1].islower() and t[:1].isupper() and not (len(t) > 1 and t.isupper()):
             out.append(t[:1].lower() + t[1:])
         else:
@@ -104,50 +106,65 @@ def _split_punct(window: list[str]) -> tuple[str, list[str], str] | None:
     return lead, core, trail
 
 
-def correct_text(text: str, lexicon: Lexicon | None = None) -> str:
-    """``text`` with near-misses of lexicon terms replaced (longest terms first)."""
+def correct_tokens(
+    tokens: list[str],
+    confs: list[float] | None = None,
+    lexicon: Lexicon | None = None,
+    max_conf: float = 100.0,
+    line_start: bool = True,
+) -> list[str]:
+    """Tokens (words as read, punctuation attached) with near-misses of lexicon terms replaced,
+    longest terms first; one token out per token in.
+
+    With ``confs``, a window is only corrected when the engine was unsure of at least one of
+    its words (confidence below ``max_conf``): a misprint in the document itself ("nhiệm vụ trong
+    tâm") is read with full confidence and must stay as printed.
+    """
     lex = lexicon or load_lexicon()
-    text = _fix_roman_prefix(text)
-    tokens = text.split(" ") if text else []
-    sizes = sorted(lex.by_size, reverse=True)
-    out: list[str] = []
+    out = list(tokens)
+    if line_start and out:
+        out[0] = _fix_roman_prefix(out[0])
+    sizes = sorted((n for n in lex.by_size if n >= 2), reverse=True)
     i = 0
-    while i < len(tokens):
-        done = False
+    while i < len(out):
+        step = 1
         for n in sizes:
-            if i + n > len(tokens):
+            if i + n > len(out):
                 continue
-            parts = _split_punct(tokens[i: i + n])
+            parts = _split_punct(out[i: i + n])
             if parts is None:
                 continue
             lead, core, trail = parts
             read = " ".join(core)
             key = read.casefold()
             if key in lex.exact:
-                out.extend(tokens[i: i + n])
-                i += n
-                done = True
+                step = n
                 break
             if len(read) < MIN_TERM_CHARS or any(ch.isdigit() for ch in read):
                 continue
-            if n < 2:
+            if confs is not None and min(confs[i: i + n]) >= max_conf:
                 continue
             terms, keys = lex.by_size[n]
-            cutoff = _max_distance(len(read))
-            best = process.extractOne(key, keys, scorer=Levenshtein.distance, score_cutoff=cutoff)
+            best = process.extractOne(key, keys, scorer=Levenshtein.distance,
+                                      score_cutoff=_max_distance(len(read)))
             if best is None or best[1] == 0:
                 continue
             term = terms[best[2]]
             if len(term) < MIN_TERM_CHARS or base_letters(term) != base_letters(read):
                 continue
-            out.append(lead + _transfer_case(read, term) + trail)
-            i += n
-            done = True
+            fixed = _transfer_case(read, term).split(" ")
+            fixed[0] = lead + fixed[0]
+            fixed[-1] = fixed[-1] + trail
+            out[i: i + n] = fixed
+            step = n
             break
-        if not done:
-            out.append(tokens[i])
-            i += 1
-    return unicodedata.normalize("NFC", " ".join(out))
+        i += step
+    return out
+
+
+def correct_text(text: str, lexicon: Lexicon | None = None) -> str:
+    """Ungated text-level correction (no confidences known): use only on text known to be OCR."""
+    return unicodedata.normalize("NFC", " ".join(correct_tokens(text.split(" ") if text else [], None, lexicon)))
 
 
 _ROMAN_PREFIX = re.compile(r"^([IVXHl]{1,6})(?=[.)]|\s|$)")
@@ -170,18 +187,3 @@ def _fix_roman_prefix(text: str) -> str:
     if not _VALID_ROMAN.match(fixed) or not fixed:
         return text
     return fixed + text[len(tok):]
-
-
-def correct_page(page: Page, lexicon: Lexicon | None = None) -> Page:
-    """A copy of an OCR page with its line and cell texts corrected; other pages unchanged."""
-    if page.method != "ocr":
-        return page
-    lex = lexicon or load_lexicon()
-    blocks: list[Line | Table] = []
-    for b in page.blocks:
-        if isinstance(b, Line):
-            blocks.append(replace(b, text=correct_text(b.text, lex)))
-        else:
-            cells: list[Cell] = [replace(c, text=correct_text(c.text, lex)) for c in b.cells]
-            blocks.append(replace(b, cells=cells))
-    return replace(page, blocks=blocks)

@@ -88,7 +88,7 @@ class TesseractEngine:
     timeout: int = 120
     # Tesseract 5 re-reads low-confidence lines inverted by default; scans here are black on
     # white, so that only costs time.
-    extra_config: str = "-c tessedit_do_invert=0"
+    extra_config: str = "-c tessedit_do_invert=0 -c textord_tabfind_find_tables=0"
 
     @property
     def version(self) -> str:
