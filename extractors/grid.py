@@ -312,13 +312,28 @@ def find_tables(ink: np.ndarray, dpi: int, work_dpi: int = 150) -> list[TableGri
     cells.  Rules are found on a copy reduced to ``work_dpi``: rules survive the reduction, the
     morphology is 4x cheaper, and the separators only need to be as exact as the cell inset.
     """
-    if dpi > work_dpi:
-        f = work_dpi / dpi
+    return find_tables_and_rules(ink, dpi, work_dpi)[0]
+
+
+def find_tables_and_rules(ink: np.ndarray, dpi: int, work_dpi: int = 150) -> tuple[list[TableGrid], np.ndarray]:
+    """:func:`find_tables`, plus a full-resolution mask of every rule on the page (slightly
+    widened): what to erase before reading text, so that a rule fragment inside a cell crop, or
+    an underline, is not read as "_", "|" or "l"."""
+    f = min(1.0, work_dpi / dpi)
+    small = ink
+    if f < 1.0:
         small = cv2.resize(ink, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
         small = np.where(small > 60, 255, 0).astype(np.uint8)
-        grids = _find_tables(small, work_dpi)
-        return [_scale_grid(g, 1.0 / f, ink.shape) for g in grids]
-    return _find_tables(ink, dpi)
+    eff_dpi = int(round(dpi * f))
+    hmask, vmask = line_masks(small, eff_dpi)
+    grids = _find_tables(hmask, vmask, eff_dpi)
+    rules = cv2.bitwise_or(hmask, vmask)
+    if f < 1.0:
+        grids = [_scale_grid(g, 1.0 / f, ink.shape) for g in grids]
+        rules = cv2.resize(rules, (ink.shape[1], ink.shape[0]), interpolation=cv2.INTER_NEAREST)
+    k = max(3, int(dpi * 0.01) * 2 + 1)
+    rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    return grids, rules
 
 
 def _scale_grid(g: TableGrid, k: float, shape: tuple[int, ...]) -> TableGrid:
@@ -339,8 +354,7 @@ def _scale_grid(g: TableGrid, k: float, shape: tuple[int, ...]) -> TableGrid:
     )
 
 
-def _find_tables(ink: np.ndarray, dpi: int) -> list[TableGrid]:
-    hmask, vmask = line_masks(ink, dpi)
+def _find_tables(hmask: np.ndarray, vmask: np.ndarray, dpi: int) -> list[TableGrid]:
     lines = cv2.bitwise_or(hmask, vmask)
     # join rules that almost touch (a vertical rule stopping 1 mm short of the frame)
     j = max(3, int(dpi * 0.03))
@@ -348,7 +362,7 @@ def _find_tables(ink: np.ndarray, dpi: int) -> list[TableGrid]:
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     min_side = dpi * 0.3
     tables: list[TableGrid] = []
-    h_img, w_img = ink.shape
+    h_img, w_img = hmask.shape
     for i in range(1, n):
         x, y, w, h = stats[i, :4]
         if w < min_side or h < min_side:
@@ -360,12 +374,3 @@ def _find_tables(ink: np.ndarray, dpi: int) -> list[TableGrid]:
             tables.append(grid)
     tables.sort(key=lambda t: (t.ys[0], t.xs[0]))
     return tables
-
-
-def rule_mask(ink: np.ndarray, dpi: int) -> np.ndarray:
-    """All rules (horizontal and vertical), slightly widened: what to erase before reading
-    the text of a cell so that rule fragments are not read as 'l' or '|'."""
-    h, v = line_masks(ink, dpi)
-    m = cv2.bitwise_or(h, v)
-    k = max(3, int(dpi * 0.01) * 2 + 1)
-    return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))

@@ -12,7 +12,7 @@ words are mapped back to their cells by position.
 
 Pages are processed in a process pool; each worker renders only its own page, so memory stays
 bounded by (workers x one page image) whatever the document length.  Results are cached as JSON
-per (file hash, page, dpi, engine version, code version), so a re-run does no OCR.
+per (file hash, page, dpi, engine version, code version, options), so a re-run does no OCR.
 """
 
 from __future__ import annotations
@@ -32,21 +32,23 @@ import cv2
 import numpy as np
 
 from extractors.errors import ExtractionError
-from extractors.grid import TableGrid, find_tables
+from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import BBox, Cell, Line, Page, Table, clean_text
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-1"
+CODE_VERSION = "ocr-2"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
-# Below this mean word confidence the page may be upside down / sideways: ask OSD and retry.
+# Below this mean word confidence the page may be upside down: read it turned by 180 too.
 RETRY_CONFIDENCE = 55.0
 # A second reading replaces the first only when it is at least this confident.
 RECHECK_ACCEPT = 85.0
 MAX_STRIP_HEIGHT = 16000  # px; Leptonica and memory stay comfortable below this
+# Words further apart than this on one line belong to two text columns (as in extractors/pdf.py).
+COLUMN_GAP_PT = 24.0
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,14 @@ def _is_noise_line(ws: list[Word]) -> bool:
     return not any(ch.isalnum() for w in ws for ch in w.text) and float(np.mean([w.conf for w in ws])) < 60
 
 
-def _group_lines(words: list[Word]) -> list[list[Word]]:
-    """Words grouped by the engine's (block, paragraph, line) ids, each line left to right.
+def _group_lines(words: list[Word], column_gap: float) -> list[list[Word]]:
+    """Words grouped by the engine's (block, paragraph, line) ids, each line left to right, and
+    cut where two words are more than ``column_gap`` pixels apart.
 
-    An engine line is cut where words are more than two line-heights apart: Tesseract sometimes
-    strings a left-column line and a right-column line of another size into one (the last
-    "Nơi nhận" item and the signer's name); :func:`_merge_rows` decides what shares a row.
+    That is the text-layer extractor's rule (extractors/pdf.py, COLUMN_GAP): the two columns of
+    the header block ("UBND TỈNH …" | "CỘNG HÒA …") and of the signature block ("Nơi nhận:" |
+    "GIÁM ĐỐC") are separate Lines side by side.  Tesseract sometimes strings such a pair into
+    one line, even when their sizes differ (the last recipient and the signer's name).
     """
     groups: dict[tuple[int, int, int], list[Word]] = {}
     for w in words:
@@ -114,10 +118,9 @@ def _group_lines(words: list[Word]) -> list[list[Word]]:
     out: list[list[Word]] = []
     for g in groups.values():
         g = sorted(g, key=lambda w: w.bbox[0])
-        height = float(np.median([w.bbox[3] - w.bbox[1] for w in g]))
         cur = [g[0]]
         for w in g[1:]:
-            if w.bbox[0] - cur[-1].bbox[2] > 2 * height:
+            if w.bbox[0] - cur[-1].bbox[2] > column_gap:
                 out.append(cur)
                 cur = []
             cur.append(w)
@@ -128,33 +131,6 @@ def _group_lines(words: list[Word]) -> list[list[Word]]:
 def _line_box(ws: list[Word]) -> tuple[int, int, int, int]:
     return (min(w.bbox[0] for w in ws), min(w.bbox[1] for w in ws),
             max(w.bbox[2] for w in ws), max(w.bbox[3] for w in ws))
-
-
-def _merge_rows(lines: list[list[Word]]) -> list[list[Word]]:
-    """Join engine lines that sit on the same visual row (left and right column of the header
-    block, "Nơi nhận:" beside "GIÁM ĐỐC"), as a PDF text layer reports them: one line per row."""
-    items = sorted(lines, key=lambda ws: _line_box(ws)[1])
-    rows: list[list[Word]] = []
-    boxes: list[tuple[int, int, int, int]] = []
-    for ws in items:
-        b = _line_box(ws)
-        merged = False
-        for i in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
-            rb = boxes[i]
-            # same row: centres within a third of the taller line (a text layer groups by the
-            # top within ~3 pt); lines of different sizes that merely touch stay apart
-            dc = abs((b[1] + b[3]) - (rb[1] + rb[3])) / 2
-            hmax = max(b[3] - b[1], rb[3] - rb[1])
-            horizontally_apart = b[0] >= rb[2] or b[2] <= rb[0]
-            if hmax > 0 and dc <= hmax / 3 and horizontally_apart:
-                rows[i] = sorted(rows[i] + ws, key=lambda w: w.bbox[0])
-                boxes[i] = (min(b[0], rb[0]), min(b[1], rb[1]), max(b[2], rb[2]), max(b[3], rb[3]))
-                merged = True
-                break
-        if not merged:
-            rows.append(ws)
-            boxes.append(b)
-    return rows
 
 
 def _join(ws: list[Word]) -> str:
@@ -174,9 +150,10 @@ class _Crop:
     inner: tuple[int, int, int, int] | None = None  # the cell inside its rules (page pixels)
 
 
-def _cell_crops(prep: Prepared, grids: list[TableGrid], image: np.ndarray) -> tuple[list[Any], list[_Crop]]:
-    """Crop every cell inside its rules; cells without ink are empty and are not read."""
-    dpi = prep.dpi
+def _cell_crops(text_ink: np.ndarray, dpi: int, grids: list[TableGrid],
+                image: np.ndarray) -> tuple[list[Any], list[_Crop]]:
+    """Crop every cell inside its rules, tight around its text; cells without text ink (rules
+    removed) are empty and are not read."""
     flat = []
     crops = []
     for ti, g in enumerate(grids):
@@ -188,7 +165,7 @@ def _cell_crops(prep: Prepared, grids: list[TableGrid], image: np.ndarray) -> tu
             x0, y0, x1, y1 = c.x0 + inset, c.y0 + inset, c.x1 - inset, c.y1 - inset
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            ink = prep.ink[y0:y1, x0:x1]
+            ink = text_ink[y0:y1, x0:x1]
             if int(np.count_nonzero(ink)) < min_ink:
                 continue
             ys, xs = np.nonzero(ink)
@@ -265,7 +242,7 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]
 
 def _cell_text(words: list[Word], opts: OcrOptions) -> tuple[str, list[float]]:
     words = [w for w in words if not _is_noise(w)]
-    lines = sorted(_group_lines(words), key=lambda ws: _line_box(ws)[1])
+    lines = sorted(_group_lines(words, float("inf")), key=lambda ws: _line_box(ws)[1])
     lines = [_corrected(ws, opts, k == 0) for k, ws in enumerate(ws for ws in lines if not _is_noise_line(ws))]
     words = [w for ws in lines for w in ws]
     text = clean_text(" ".join(_join(ws) for ws in lines))
@@ -281,13 +258,24 @@ class _PageResult:
     n_words: int
 
 
-def _ocr_input(prep: Prepared, opts: OcrOptions) -> np.ndarray:
-    """The image the engine reads: paper made pure white (dust, noise and background removed),
-    with either the original grey levels around the ink or plain black ink."""
+def _ocr_input(prep: Prepared, opts: OcrOptions, rules: np.ndarray) -> np.ndarray:
+    """The image the engine reads: paper made pure white (dust, noise, background and ruling
+    lines removed), with either the original grey levels around the ink or plain black ink."""
     if opts.image == "binary":
-        return 255 - prep.ink
-    keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
-    return np.where(keep > 0, prep.gray, 255).astype(np.uint8)
+        out = 255 - prep.ink
+    elif opts.image == "hybrid":
+        keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
+        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
+        out = np.where(prep.ink > 0, np.minimum(out, 100), out).astype(np.uint8)
+    elif opts.image == "hybrid2":
+        keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
+        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
+        out = np.where(prep.ink > 0, (out.astype(np.uint16) // 2).astype(np.uint8), out).astype(np.uint8)
+    else:
+        keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
+        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
+    out[rules > 0] = 255
+    return out
 
 
 def _recheck(words: list[Word], clips: list[tuple[int, int, int, int] | None], alt_image: np.ndarray,
@@ -330,9 +318,9 @@ def _recheck(words: list[Word], clips: list[tuple[int, int, int, int] | None], a
 def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
-    image = _ocr_input(prep, opts)
-    grids = find_tables(prep.ink, dpi)
-    flat, crops = _cell_crops(prep, grids, image)
+    grids, rules = find_tables_and_rules(prep.ink, dpi)
+    image = _ocr_input(prep, opts, rules)
+    flat, crops = _cell_crops(cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)), dpi, grids, image)
     cell_words = _read_strips(crops, engine, dpi, opts)
 
     # free text: the page with the tables blanked out
@@ -344,7 +332,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     free_words = [w for w in _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi) if not _is_noise(w)]
 
     if opts.recheck_conf > 0:
-        alt = _ocr_input(prep, replace(opts, image="binary" if opts.image == "gray" else "gray"))
+        alt = _ocr_input(prep, replace(opts, image="binary" if opts.image == "gray" else "gray"), rules)
         keys = [(idx, j) for idx, ws in cell_words.items() for j in range(len(ws))]
         flat_words = [cell_words[idx][j] for idx, j in keys] + free_words
         inner = {cr.index: cr.inner for cr in crops}
@@ -355,7 +343,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         free_words = checked[len(keys):]
 
     all_confs: list[float] = []
-    blocks: list[tuple[float, Line | Table]] = []
+    blocks: list[tuple[float, float, Line | Table]] = []
     tables_cells: dict[int, list[Cell]] = {}
     for idx, (ti, gc) in enumerate(flat):
         text, confs = _cell_text(cell_words.get(idx, []), opts)
@@ -368,9 +356,10 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         x0, y0, x1, y1 = g.bbox
         table = Table(n_rows=g.n_rows, n_cols=g.n_cols, cells=tables_cells.get(ti, []),
                       bbox=_bbox_pt(x0, y0, x1, y1, k))
-        blocks.append((y0, table))
+        blocks.append((y0, x0, table))
 
-    for ws in _merge_rows([ws for ws in _group_lines(free_words) if not _is_noise_line(ws)]):
+    column_gap = COLUMN_GAP_PT * dpi / 72.0
+    for ws in (ws for ws in _group_lines(free_words, column_gap) if not _is_noise_line(ws)):
         ws = _corrected(ws, opts, True)
         text = _join(ws)
         if not text:
@@ -378,13 +367,13 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         b = _line_box(ws)
         confs = [w.conf for w in ws]
         all_confs.extend(confs)
-        blocks.append((b[1], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs))))
+        blocks.append((b[1], b[0], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs))))
 
-    blocks.sort(key=lambda t: t[0])
+    blocks.sort(key=lambda t: (t[0], t[1]))
     h, w = prep.gray.shape
     page = Page(
         number=page_number,
-        blocks=[b for _, b in blocks],
+        blocks=[b for _, _, b in blocks],
         width=round(w * k, 2),
         height=round(h * k, 2),
         method="ocr",

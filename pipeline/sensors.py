@@ -54,12 +54,18 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     current = scan(store)
     known = set(context.instance.get_dynamic_partitions(plan_files.name))
     new_keys = sorted(k for k in current if k not in known)
-    changed = sorted(k for k, fp in current.items() if previous.get(k) != fp)
+    touched = [k for k, fp in current.items() if previous.get(k) != fp]
+    # A file whose size or time changed but whose published rows come from these very bytes
+    # (e.g. the first tick after `make run`, or a copy that kept the content) needs no run.
+    published = published_hashes(store) if touched else {}
+    paths = {partition_key(p): p for p in list_plan_files(store.raw)} if touched else {}
+    changed = sorted(k for k in touched if k in paths and published.get(k) != sha256_of(paths[k]))
     gone = sorted(k for k in known if k not in current)
     for k in gone:
         datasets.retire(store.curated, k)
     if not (new_keys or changed or gone):
-        return SkipReason("no new, changed or deleted plan files")
+        return SensorResult(skip_reason="no new, changed or deleted plan files",
+                            cursor=json.dumps(current, sort_keys=True))
     requests = [RunRequest(partition_key=k, run_key=f"{k}:{current[k]}") for k in changed]
     context.log.info(f"new={new_keys} changed={changed} retired={gone}")
     return SensorResult(

@@ -18,7 +18,6 @@ from dagster import (
     DagsterInstance,
     DeleteDynamicPartitionsRequest,
     SensorResult,
-    SkipReason,
     build_sensor_context,
     materialize,
 )
@@ -192,7 +191,8 @@ def test_sensor_skips_when_nothing_changed_and_retires_deleted_files(env):
     instance, store, curated = env["instance"], env["store"], env["curated"]
     cursor = env["first_tick"].cursor
     again = _sensor(instance, store, cursor)
-    assert isinstance(again, SkipReason)
+    assert isinstance(again, SensorResult) and again.skip_reason is not None
+    assert again.run_requests == [] and again.dynamic_partitions_requests == []
 
     gone_name, kept_name = FILES[1], FILES[0]
     gone, kept = partition_key(gone_name), partition_key(kept_name)
@@ -239,3 +239,13 @@ def test_plan_store_finds_files_by_partition_key(raw_dir, tmp_path):
     assert store.path_for("nope_pdf") is None
     assert store.settings().ocr is False
     assert isinstance(store.raw, Path) and store.curated == tmp_path
+
+
+def test_sensor_without_cursor_skips_files_already_published(env):
+    """After `make run` the first tick of a fresh sensor must not re-extract plans whose
+    published rows come from the same bytes."""
+    instance, store = env["instance"], env["store"]
+    result = _sensor(instance, store, cursor=None)
+    assert isinstance(result, SensorResult)
+    assert result.run_requests == []
+    assert json.loads(result.cursor)  # but it remembers every file it saw

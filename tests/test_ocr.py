@@ -1,0 +1,254 @@
+"""OCR extractor: text-layer triage, orientation, skew, grid, Tesseract reading, cache, errors.
+
+Real inputs: the committed scan data/raw/001_174c7ea9301aa0d6.scan200.pdf (a 200-dpi scan of the
+sample whose digital PDF is data/raw/001_174c7ea9301aa0d6.pdf).  Expectations are structural
+(column counts, spans, that a page reads as Vietnamese close to its text layer), never exact OCR
+strings, so that a Tesseract upgrade or another scan does not break them.  At most two pages are
+OCR'd, at 200 dpi, and only once per session (module fixture).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pdfplumber
+import pytest
+
+from extractors.errors import OcrUnavailable
+from extractors.grid import find_tables
+from extractors.model import Line, Page, Table
+from extractors.ocr import OcrOptions, ocr_image, ocr_pdf_pages, page_from_dict, page_to_dict
+from extractors.ocr_correct import Lexicon, base_letters, correct_tokens
+from extractors.ocr_engine import TesseractEngine
+from extractors.raster import estimate_skew, prepare, render_page, rotate_right_angle, rotate_small
+from extractors.text_quality import text_layer_quality, text_layer_usable
+
+REPO = Path(__file__).resolve().parents[1]
+DOC_ID = "001_174c7ea9301aa0d6"
+SCAN = REPO / "data" / "raw" / f"{DOC_ID}.scan200.pdf"
+DIGITAL = REPO / "data" / "raw" / f"{DOC_ID}.pdf"
+DPI = 200
+BODY_PAGE = 1  # portrait page: header block, body text, signature
+TABLE_PAGE = 2  # landscape appendix page: the ruled task table with full-width section rows
+
+
+def _tesseract_ok() -> bool:
+    try:
+        TesseractEngine().check_available()
+    except OcrUnavailable:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.ocr
+
+needs_tesseract = pytest.mark.skipif(not _tesseract_ok(), reason="Tesseract with Vietnamese data not installed")
+
+
+def _digital_table(page_number: int):
+    with pdfplumber.open(DIGITAL) as pdf:
+        tables = pdf.pages[page_number - 1].find_tables()
+        return [(len(t.rows), len(t.columns)) for t in tables]
+
+
+@pytest.fixture(scope="module")
+def ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ocr-cache")
+
+
+@pytest.fixture(scope="module")
+def ocr_pages(ocr_cache: Path) -> list[Page]:
+    """The body page and the appendix page, OCR'd once through the public entry point."""
+    if not _tesseract_ok():
+        pytest.skip("Tesseract with Vietnamese data not installed")
+    return ocr_pdf_pages(SCAN, [BODY_PAGE, TABLE_PAGE], dpi=DPI, workers=2, cache_dir=ocr_cache)
+
+
+# --------------------------------------------------------------------------- text-layer triage
+
+
+def test_scanned_page_has_no_usable_text_layer() -> None:
+    with pdfplumber.open(SCAN) as scan, pdfplumber.open(DIGITAL) as digital:
+        assert not text_layer_usable(scan.pages[0].extract_text() or "")
+        assert text_layer_quality(scan.pages[0].extract_text() or "").reason == "empty"
+        assert text_layer_usable(digital.pages[0].extract_text() or "")
+
+
+def test_text_quality_rejects_legacy_and_diacritic_free_layers() -> None:
+    unicode_text = "Kế hoạch cải cách hành chính năm 2024 của Sở Y tế; các phòng chức năng thực hiện"
+    tcvn3 = "KÕ ho¹ch c¶i c¸ch hµnh chÝnh n¨m 2024 cña Së Y tÕ; c¸c phßng chøc n¨ng thùc hiÖn"
+    no_marks = "Ke hoach cai cach hanh chinh nam 2024 cua So Y te; cac phong chuc nang thuc hien"
+    cid = "(cid:12)(cid:45)(cid:77) (cid:3)(cid:9)(cid:11) " * 5
+    assert text_layer_usable(unicode_text)
+    assert text_layer_quality(tcvn3).reason == "legacy_encoding"
+    assert text_layer_quality(no_marks).reason == "not_vietnamese"
+    assert text_layer_quality(cid).reason == "broken_glyphs"
+    assert not text_layer_usable("12")
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+@pytest.fixture(scope="module")
+def body_gray() -> np.ndarray:
+    return render_page(SCAN, BODY_PAGE, DPI)
+
+
+@needs_tesseract
+def test_sideways_page_is_put_upright(body_gray: np.ndarray) -> None:
+    engine = TesseractEngine()
+    upright = prepare(body_gray, DPI, engine)
+    for turned_by in (90, 270):
+        turned = rotate_right_angle(body_gray, turned_by)
+        prep = prepare(turned, DPI, engine)
+        assert (prep.rotation + turned_by) % 360 == 0
+        assert prep.gray.shape == upright.gray.shape
+        # the result is the same page as the upright reading, not a mirror or a flip
+        a = cv2.resize(prep.ink, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA).astype(float)
+        b = cv2.resize(upright.ink, None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA).astype(float)
+        assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.8
+
+
+def test_skew_is_measured_within_a_fifth_of_a_degree(body_gray: np.ndarray) -> None:
+    prep = prepare(body_gray, DPI, engine=None, rotation=0)  # deskewed page
+    for angle in (0.8, -0.8):
+        tilted = rotate_small(prep.gray, angle)
+        ink = 255 - cv2.threshold(tilted, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+        measured = estimate_skew(ink, DPI)
+        assert abs(measured + angle) < 0.2  # the correction undoes the tilt
+
+
+def test_grid_finds_appendix_table_with_its_columns_and_merged_rows() -> None:
+    prep = prepare(render_page(SCAN, TABLE_PAGE, DPI), DPI, engine=None, rotation=0)
+    tables = find_tables(prep.ink, DPI)
+    (ref_rows, ref_cols), = _digital_table(TABLE_PAGE)
+    assert len(tables) == 1
+    t = tables[0]
+    assert t.n_cols == 5 == ref_cols  # STT | Nội dung | Giải pháp | Phân công | Thời gian
+    assert t.n_rows == ref_rows
+    merged = [c for c in t.cells if c.col_span > 1]
+    assert merged and all(c.col == 0 and c.col_span == t.n_cols for c in merged)  # section rows
+    covered = sum(c.row_span * c.col_span for c in t.cells)
+    assert covered == t.n_rows * t.n_cols  # cells tile the grid exactly
+
+
+def test_grid_on_synthetic_table_with_broken_rules() -> None:
+    """A 3x3 table whose top-left cell spans two rows and whose middle row's right cells are
+    merged; rules have small gaps, as scans leave them."""
+    dpi = 150
+    img = np.zeros((600, 900), np.uint8)
+    xs, ys = [50, 300, 600, 850], [50, 200, 350, 550]
+    for y in ys:
+        cv2.line(img, (xs[0], y), (xs[-1], y), 255, 2)
+    for x in xs:
+        cv2.line(img, (x, ys[0]), (x, ys[-1]), 255, 2)
+    img[ys[1] - 3: ys[1] + 3, xs[0] + 2: xs[1] - 2] = 0  # col 0 spans rows 0-1
+    img[ys[1] + 3: ys[2] - 3, xs[2] - 3: xs[2] + 3] = 0  # row 1: cols 1-2 merged
+    for x in range(60, 840, 97):  # scan breaks in the rules
+        img[ys[0] - 2: ys[0] + 3, x: x + 3] = 0
+    (t,) = find_tables(img, dpi)
+    assert (t.n_rows, t.n_cols) == (3, 3)
+    spans = {(c.row, c.col): (c.row_span, c.col_span) for c in t.cells}
+    assert spans[(0, 0)] == (2, 1)
+    assert spans[(1, 1)] == (1, 2)
+    assert spans[(2, 0)] == (1, 1) and len(t.cells) == 7
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _cer(page: Page, page_number: int) -> float:
+    from bench.bench_ocr import page_cer, reference_words
+
+    errors, total = page_cer(page, reference_words(DIGITAL, page_number))
+    return errors / total
+
+
+def test_ocr_pages_fill_the_model(ocr_pages: list[Page]) -> None:
+    body, appendix = ocr_pages
+    for page in ocr_pages:
+        assert page.method == "ocr" and page.rotation == 0
+        assert page.confidence is not None and 60 < page.confidence <= 100
+        tops = [b.bbox.top for b in page.blocks]
+        assert tops == sorted(tops)  # reading order: top to bottom
+        for b in page.blocks:
+            assert b.bbox is not None and 0 <= b.bbox.x0 < b.bbox.x1 <= page.width + 1
+            texts = [b.text] if isinstance(b, Line) else [c.text for c in b.cells]
+            assert all(t == unicodedata.normalize("NFC", t) and t == t.strip() for t in texts)
+    assert (body.width, body.height) == pytest.approx((595, 842), abs=2)
+    assert not body.tables and len(body.lines) > 20
+    assert all(ln.bold is None and ln.confidence is not None for ln in body.lines)
+    (table,) = appendix.tables
+    assert (table.n_rows, table.n_cols) == _digital_table(TABLE_PAGE)[0]
+    header = " ".join(c.text for c in table.cells if c.row == 0)
+    assert "thực hiện" in header.lower()  # the header row is read as text
+    # lines above the table come before it
+    kinds = [type(b) for b in appendix.blocks]
+    assert kinds.index(Table) > 0 and all(k is Line for k in kinds[: kinds.index(Table)])
+
+
+def test_ocr_text_is_close_to_the_text_layer(ocr_pages: list[Page]) -> None:
+    body, appendix = ocr_pages
+    assert _cer(body, BODY_PAGE) < 0.03
+    assert _cer(appendix, TABLE_PAGE) < 0.03
+
+
+def test_cache_is_hit_on_second_call(ocr_pages: list[Page], ocr_cache: Path) -> None:
+    @dataclasses.dataclass(frozen=True)
+    class NoCallEngine(TesseractEngine):
+        def image_to_words(self, image, psm, dpi):  # type: ignore[override]
+            raise AssertionError("engine called although the page is cached")
+
+        def osd(self, image, dpi):  # type: ignore[override]
+            raise AssertionError("engine called although the page is cached")
+
+    again = ocr_pdf_pages(SCAN, [BODY_PAGE, TABLE_PAGE], dpi=DPI, cache_dir=ocr_cache, engine=NoCallEngine())
+    assert [page_to_dict(p) for p in again] == [page_to_dict(p) for p in ocr_pages]
+    assert page_from_dict(page_to_dict(again[1])) == again[1]
+
+
+def test_missing_tesseract_or_language_raises_ocr_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(OcrUnavailable, match="Tesseract not found"):
+        bogus = TesseractEngine(tesseract_cmd="/nonexistent/tesseract")
+        ocr_pdf_pages(SCAN, [1], dpi=DPI, cache_dir=tmp_path, engine=bogus)
+    if _tesseract_ok():
+        with pytest.raises(OcrUnavailable, match="data missing"):
+            TesseractEngine(lang="xyz").check_available()
+
+
+@needs_tesseract
+def test_upside_down_page_is_read_the_right_way_up(body_gray: np.ndarray) -> None:
+    crop = body_gray[: body_gray.shape[0] // 3]  # header block and first paragraph: fast
+    page = ocr_image(rotate_right_angle(crop, 180), DPI, TesseractEngine(), 1)
+    assert page.rotation == 180
+    assert page.confidence is not None and page.confidence > 80
+
+
+# --------------------------------------------------------------------------- post-correction
+
+
+def test_post_correction_fixes_only_doubtful_diacritics() -> None:
+    lex = Lexicon.from_terms(["GIÁM ĐỐC", "sửa đổi, bổ sung", "Cổng thông tin điện tử"])
+    assert base_letters("Cổng") == base_letters("Cống") == "cong"
+    # a doubtful reading of a lexicon term is corrected, keeping the printed case
+    assert correct_tokens(["GIÁM", "ĐỌC"], [95, 70], lex) == ["GIÁM", "ĐỐC"]
+    assert correct_tokens(["trên", "Cống", "thông", "tin", "điện", "tử."], [96, 60, 96, 96, 96, 96], lex) == [
+        "trên", "Cổng", "thông", "tin", "điện", "tử."]
+    # a confident reading is what was printed (a misprint stays a misprint)
+    assert correct_tokens(["GIÁM", "ĐỌC"], [96, 96], lex, max_conf=93) == ["GIÁM", "ĐỌC"]
+    # other letters, digits or punctuation are never "corrected"
+    assert correct_tokens(["GIÁM", "ĐỊNH"], [50, 50], lex) == ["GIÁM", "ĐỊNH"]
+    # Roman section numerals misread as H
+    assert correct_tokens(["H.", "Cải", "cách"], [90, 96, 96], lex)[0] == "II."
+    assert correct_tokens(["VH"], [80], lex) == ["VII"]
+    assert correct_tokens(["Hà", "Nội"], [80, 80], lex) == ["Hà", "Nội"]
+
+
+def test_options_change_the_cache_key(ocr_cache: Path) -> None:
+    from extractors.ocr import _options_key
+
+    assert _options_key(OcrOptions()) != _options_key(OcrOptions(correct=False))
