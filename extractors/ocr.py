@@ -38,14 +38,14 @@ from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-2"
+CODE_VERSION = "ocr-3"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
 # Below this mean word confidence the page may be upside down: read it turned by 180 too.
 RETRY_CONFIDENCE = 55.0
-# A second reading replaces the first only when it is at least this confident.
-RECHECK_ACCEPT = 85.0
+# A second reading of a line replaces the first when its mean confidence is this much higher.
+RECHECK_GAIN = 3.0
 MAX_STRIP_HEIGHT = 16000  # px; Leptonica and memory stay comfortable below this
 # Words further apart than this on one line belong to two text columns (as in extractors/pdf.py).
 COLUMN_GAP_PT = 24.0
@@ -59,7 +59,7 @@ class OcrOptions:
     ocr_dpi: int = 300  # images are handed to the engine at most at this resolution
     psm_cells: int = PSM_CELLS
     psm_page: int = PSM_PAGE
-    recheck_conf: float = 80.0  # words read with less confidence get a second reading; 0 = off
+    recheck_conf: float = 91.0  # lines read with less mean confidence are read again; 0 = off
     correct: bool = True  # lexicon post-correction of doubtful words (extractors.ocr_correct)
     correct_max_conf: float = 93.0  # ... only where some word of the term was read below this
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
@@ -240,15 +240,6 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]
             for w, t in zip(ws, texts, strict=True)]
 
 
-def _cell_text(words: list[Word], opts: OcrOptions) -> tuple[str, list[float]]:
-    words = [w for w in words if not _is_noise(w)]
-    lines = sorted(_group_lines(words, float("inf")), key=lambda ws: _line_box(ws)[1])
-    lines = [_corrected(ws, opts, k == 0) for k, ws in enumerate(ws for ws in lines if not _is_noise_line(ws))]
-    words = [w for ws in lines for w in ws]
-    text = clean_text(" ".join(_join(ws) for ws in lines))
-    return text, [w.conf for w in words]
-
-
 # --------------------------------------------------------------------------- page
 
 
@@ -263,14 +254,6 @@ def _ocr_input(prep: Prepared, opts: OcrOptions, rules: np.ndarray) -> np.ndarra
     lines removed), with either the original grey levels around the ink or plain black ink."""
     if opts.image == "binary":
         out = 255 - prep.ink
-    elif opts.image == "hybrid":
-        keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
-        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
-        out = np.where(prep.ink > 0, np.minimum(out, 100), out).astype(np.uint8)
-    elif opts.image == "hybrid2":
-        keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
-        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
-        out = np.where(prep.ink > 0, (out.astype(np.uint16) // 2).astype(np.uint8), out).astype(np.uint8)
     else:
         keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
         out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
@@ -278,41 +261,73 @@ def _ocr_input(prep: Prepared, opts: OcrOptions, rules: np.ndarray) -> np.ndarra
     return out
 
 
-def _recheck(words: list[Word], clips: list[tuple[int, int, int, int] | None], alt_image: np.ndarray,
-             engine: OcrEngine, dpi: int, opts: OcrOptions) -> list[Word]:
-    """Second opinion on doubtful words: re-read each one from the other rendering of the page
-    (binary if the first reading used grey levels, and vice versa), all in one strip, and keep
-    the clearly more confident reading.  Grey and binary images fail on different glyphs, so
-    this fixes isolated misreadings for the price of one extra engine call.  ``clips`` keeps a
-    crop inside its cell so that no table rule is read as a letter."""
-    doubtful = [i for i, w in enumerate(words)
-                if w.conf < opts.recheck_conf and any(ch.isalnum() for ch in w.text)]
-    if not doubtful:
-        return words
+@dataclass
+class _TextLine:
+    """One line of text as read: a free-text line (``cell`` None) or a line inside a cell."""
+
+    words: list[Word]
+    cell: int | None = None
+    clip: tuple[int, int, int, int] | None = None  # where a re-read crop may extend (page px)
+
+    @property
+    def conf(self) -> float:
+        return float(np.mean([w.conf for w in self.words]))
+
+
+def _lines_of(words: list[Word], column_gap: float, cell: int | None,
+              clip: tuple[int, int, int, int] | None) -> list[_TextLine]:
+    words = [w for w in words if not _is_noise(w)]
+    lines = [ws for ws in _group_lines(words, column_gap) if not _is_noise_line(ws)]
+    return [_TextLine(ws, cell, clip) for ws in sorted(lines, key=lambda ws: _line_box(ws)[1])]
+
+
+def _doubtful(line: _TextLine, opts: OcrOptions) -> bool:
+    return line.conf < opts.recheck_conf and any(ch.isalnum() for w in line.words for ch in w.text)
+
+
+def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, dpi: int,
+             opts: OcrOptions) -> None:
+    """Second opinion on doubtful lines: re-read each one, on its own, from the other rendering
+    of the page (binary if the first reading used grey levels), all lines in one strip, and keep
+    the clearly more confident reading.
+
+    Grey levels read best overall, but light strokes (accents of bold capitals: "GLAM ĐOC" for
+    "GIÁM ĐỐC") can fall under Tesseract's own threshold; the binary image keeps them.  A line
+    is re-read whole because a word alone loses the context the recogniser relies on, and on
+    its own because Tesseract strings side-by-side columns of different sizes into one line.
+    """
     hh, ww = alt_image.shape
     crops = []
-    for i in doubtful:
-        x0, y0, x1, y1 = words[i].bbox
+    for i, line in enumerate(lines):
+        if not _doubtful(line, opts):
+            continue
+        x0, y0, x1, y1 = _line_box(line.words)
         h = max(1, y1 - y0)
-        px, py = int(0.25 * h) + 2, int(0.3 * h) + 2
-        bx0, by0, bx1, by1 = clips[i] or (0, 0, ww, hh)
+        px, py = int(0.3 * h) + 2, int(0.35 * h) + 2
+        bx0, by0, bx1, by1 = line.clip or (0, 0, ww, hh)
         cx0, cy0 = max(bx0, x0 - px), max(by0, y0 - py)
         cx1, cy1 = min(bx1, x1 + px), min(by1, y1 + py)
-        if cx1 - cx0 < 3 or cy1 - cy0 < 3:
-            continue
-        crops.append(_Crop(index=i, x0=cx0, y0=cy0, img=alt_image[cy0:cy1, cx0:cx1]))
+        if cx1 - cx0 >= 3 and cy1 - cy0 >= 3:
+            crops.append(_Crop(index=i, x0=cx0, y0=cy0, img=alt_image[cy0:cy1, cx0:cx1]))
+    if not crops:
+        return
     again = _read_strips(crops, engine, dpi, replace(opts, psm_cells=PSM_CELLS))
-    out = list(words)
     for i, new in again.items():
-        new = [w for w in new if w.text and not _is_noise(w)]
+        new = [w for w in new if not _is_noise(w)]
         if not new:
             continue
+        old = lines[i]
+        old_len = sum(len(w.text) for w in old.words)
+        new_len = sum(len(w.text) for w in new)
         conf = float(np.mean([w.conf for w in new]))
-        old = words[i]
-        if conf >= max(old.conf + 10, RECHECK_ACCEPT):
-            text = " ".join(w.text for w in sorted(new, key=lambda w: w.bbox[0]))
-            out[i] = Word(text, old.bbox, conf, old.block, old.par, old.line)
-    return out
+        # same words, similar length, clearly more confident: a second reading that splits or
+        # joins words ("SởNộivụ") or drops letters is not trusted
+        if (conf >= old.conf + RECHECK_GAIN and len(new) == len(old.words)
+                and 0.8 * old_len <= new_len <= 1.25 * old_len):
+            # one line by construction: renumber so that the words stay one line
+            b = old.words[0]
+            lines[i] = _TextLine([Word(w.text, w.bbox, w.conf, b.block, b.par, b.line)
+                                  for w in sorted(new, key=lambda w: w.bbox[0])], old.cell, old.clip)
 
 
 def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
@@ -329,27 +344,31 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         x0, y0, x1, y1 = g.bbox
         pad = g.line_thickness + 2
         free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
-    free_words = [w for w in _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi) if not _is_noise(w)]
+    free_words = _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi)
 
+    inner = {cr.index: cr.inner for cr in crops}
+    lines: list[_TextLine] = []
+    for idx, words in cell_words.items():
+        lines.extend(_lines_of(words, float("inf"), idx, inner.get(idx)))
+    lines.extend(_lines_of(free_words, COLUMN_GAP_PT * dpi / 72.0, None, None))
     if opts.recheck_conf > 0:
-        alt = _ocr_input(prep, replace(opts, image="binary" if opts.image == "gray" else "gray"), rules)
-        keys = [(idx, j) for idx, ws in cell_words.items() for j in range(len(ws))]
-        flat_words = [cell_words[idx][j] for idx, j in keys] + free_words
-        inner = {cr.index: cr.inner for cr in crops}
-        clips = [inner.get(idx) for idx, _ in keys] + [None] * len(free_words)
-        checked = _recheck(flat_words, clips, alt, engine, dpi, opts)
-        for n, (idx, j) in enumerate(keys):
-            cell_words[idx][j] = checked[n]
-        free_words = checked[len(keys):]
+        alt = _ocr_input(prep, replace(opts, image="binary" if opts.image != "binary" else "gray"), rules)
+        _recheck(lines, alt, engine, dpi, opts)
 
     all_confs: list[float] = []
     blocks: list[tuple[float, float, Line | Table]] = []
+    per_cell: dict[int, list[_TextLine]] = {}
+    for line in lines:
+        if line.cell is not None:
+            per_cell.setdefault(line.cell, []).append(line)
     tables_cells: dict[int, list[Cell]] = {}
     for idx, (ti, gc) in enumerate(flat):
-        text, confs = _cell_text(cell_words.get(idx, []), opts)
+        cell_lines = [_corrected(ln.words, opts, n == 0) for n, ln in enumerate(per_cell.get(idx, []))]
+        confs = [w.conf for ws in cell_lines for w in ws]
         all_confs.extend(confs)
         tables_cells.setdefault(ti, []).append(
-            Cell(row=gc.row, col=gc.col, text=text, row_span=gc.row_span, col_span=gc.col_span,
+            Cell(row=gc.row, col=gc.col, text=clean_text(" ".join(_join(ws) for ws in cell_lines)),
+                 row_span=gc.row_span, col_span=gc.col_span,
                  bbox=_bbox_pt(gc.x0, gc.y0, gc.x1, gc.y1, k), confidence=_mean(confs))
         )
     for ti, g in enumerate(grids):
@@ -358,9 +377,10 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
                       bbox=_bbox_pt(x0, y0, x1, y1, k))
         blocks.append((y0, x0, table))
 
-    column_gap = COLUMN_GAP_PT * dpi / 72.0
-    for ws in (ws for ws in _group_lines(free_words, column_gap) if not _is_noise_line(ws)):
-        ws = _corrected(ws, opts, True)
+    for line in lines:
+        if line.cell is not None:
+            continue
+        ws = _corrected(line.words, opts, True)
         text = _join(ws)
         if not text:
             continue

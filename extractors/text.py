@@ -78,7 +78,8 @@ class _HtmlTables(HTMLParser):
 
 def _grid_table(rows: list[list[str]]) -> Table:
     n_cols = max(len(r) for r in rows)
-    cells = [Cell(row=i, col=j, text=t) for i, r in enumerate(rows) for j, t in enumerate(r)]
+    # a short row (trailing tabs trimmed by the converter) still has every cell, empty
+    cells = [Cell(row=i, col=j, text=r[j] if j < len(r) else "") for i, r in enumerate(rows) for j in range(n_cols)]
     return Table(n_rows=len(rows), n_cols=n_cols, cells=cells, spans_known=False)
 
 

@@ -97,11 +97,6 @@ def _slots(table: Table) -> list[list[Slot]]:
                 r, k = c.row + dr, c.col + dc
                 if r < table.n_rows and k < table.n_cols:
                     rows[r][k] = Slot(text="", starts=False, from_above=dr > 0)
-    # Positions no cell covers (ragged text rows) are plain empty cells.
-    for row in rows:
-        for s in row:
-            if not s.starts and not s.from_above and s.text == "":
-                pass
     return rows
 
 
@@ -143,7 +138,6 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
     current: LogicalTable | None = None
     pending_section: tuple[str | None, str] | None = None
     lines_since_heading = 0
-    last_was_table = False
     for page_no, block in doc.blocks():
         if isinstance(block, Line):
             heading = _section_heading(block)
@@ -164,7 +158,6 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
             roles = _merge_roles(rows, depth)
             if not is_task_header(roles):
                 current = None
-                last_was_table = True
                 continue
             same = current is not None and roles == current.roles
             data = rows[depth:]
@@ -174,7 +167,6 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
             continued = same and pending_section is None
         else:
             if current is None or table.n_cols != len(current.roles):
-                last_was_table = True
                 continue
             data = rows
             continued = pending_section is None
@@ -182,8 +174,6 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
             current.sections_before[len(current.segments)] = pending_section
             pending_section = None
         current.segments.append(Segment(page=page_no, table=table, rows=data, continued=continued))
-        last_was_table = True
-    del last_was_table
     return out
 
 

@@ -240,6 +240,13 @@ def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
             code, title = head
             style = code_style(code)
             ftitle = fold(title)
+            if style == "letter" and in_tasks and area[0] is not None:
+                # "a) …" items under an area are its tasks, like bullets
+                last_bullet = True
+                tasks.append(TaskRow(source="body", section_code=area[0], section_title=area[1], item=code,
+                                     task=split_code(p.text)[1], page_start=p.page, page_end=p.page,
+                                     confidence=p.confidence))
+                continue
             if style == "roman" or (p.text.isupper() and len(p.text) < 120):
                 seen_top = True
                 in_tasks = any(w in ftitle for w in task_words) and not any(w in ftitle for w in other_words)

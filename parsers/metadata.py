@@ -17,7 +17,7 @@ from extractors.model import Document, Line
 from .provinces import canonical_province
 from .records import PlanMeta
 
-DOC_NUMBER = re.compile(r"\bSố\s*:\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)")
+DOC_NUMBER = re.compile(r"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)")
 PLACE_DATE = re.compile(
     r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})",
     re.I,
@@ -34,7 +34,8 @@ PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|–|đến|tới)\s*(?:năm\s
 SIGNER_TITLE = re.compile(
     r"^(?P<t>(?:(?:KT|TL|TM|Q|Q\.|PHÓ)\.?\s*)?(?:PHÓ\s+)?(?:GIÁM ĐỐC|CHÁNH VĂN PHÒNG|TRƯỞNG PHÒNG|CHÁNH THANH TRA))\s*$"
 )
-NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ][a-zà-ỹđ]+$")
+NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ](?:[a-zà-ỹđ]+|[A-ZĐÀ-Ỹ]+)$")
+NOT_NAME = re.compile(r"\b(SỞ|UBND|GIÁM|ĐỐC|PHÓ|KÝ|TỈNH|NƠI|NHẬN|PHỤ|LỤC|KẾ|HOẠCH)\b")
 
 
 def _province_name(raw: str) -> str | None:
@@ -113,8 +114,10 @@ def _is_title(text: str) -> bool:
 
 
 def _is_name(text: str) -> bool:
-    words = text.strip().strip("*").strip().split()
-    return 2 <= len(words) <= 5 and all(NAME_WORD.match(w) for w in words)
+    """A person's name: 2-5 capitalised words (some plans print it in capitals)."""
+    t = text.strip().strip("*").strip()
+    words = t.split()
+    return 2 <= len(words) <= 5 and all(NAME_WORD.match(w) for w in words) and not NOT_NAME.search(t.upper())
 
 
 def _signer(lines: list[Line]) -> tuple[str | None, str | None, float | None]:

@@ -249,3 +249,21 @@ def test_hand_made_bullets_in_converted_text():
     ]
     # parse_document uses the bullets only when the plan has neither appendix nor labelled tasks.
     assert [t.task for t in parse_document(doc).tasks] == [t.task for t in tasks]
+
+
+def test_lettered_items_under_an_area_are_tasks_like_bullets():
+    doc = parse_text("\n".join([
+        "KẾ HOẠCH", "Cải cách hành chính năm 2025",
+        "I. MỤC TIÊU", "- Nâng cao chỉ số cải cách hành chính.",
+        "II. NHIỆM VỤ, GIẢI PHÁP", "1. Cải cách thể chế",
+        "a) Rà soát văn bản quy phạm pháp luật do Sở tham mưu.",
+        "b) Tổ chức thi hành pháp luật.",
+        "2. Cải cách thủ tục hành chính", "- Công bố thủ tục hành chính kịp thời.",
+        "III. TỔ CHỨC THỰC HIỆN", "- Văn phòng Sở theo dõi, tổng hợp.",
+    ]))
+    tasks = bulleted_tasks(paragraphs(Document(source_path="x.txt", source_format="txt", pages=doc)))
+    assert [(t.section_code, t.item, t.task) for t in tasks] == [
+        ("1", "a", "Rà soát văn bản quy phạm pháp luật do Sở tham mưu."),
+        ("1", "b", "Tổ chức thi hành pháp luật."),
+        ("2", None, "Công bố thủ tục hành chính kịp thời."),
+    ]

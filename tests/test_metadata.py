@@ -198,3 +198,18 @@ def test_document_without_header_gives_nulls_not_errors():
 @pytest.mark.parametrize("spelling", ["Thanh Hoá", "THANH HÓA", "thanh hóa", "Thanh  Hóa"])
 def test_province_spellings_are_canonical(spelling):
     assert canonical_province(spelling) == "Thanh Hóa"
+
+
+def test_number_without_colon_and_signer_name_in_capitals():
+    meta = parse_metadata(_doc(
+        "UBND TỈNH BÌNH ĐỊNH", "SỞ Y TẾ", "Số 45/KH-SYT", "Bình Định, ngày 10 tháng 02 năm 2022",
+        "KẾ HOẠCH", "Cải cách hành chính năm 2022", *BODY, "GIÁM ĐỐC", "(Đã ký)", "TRẦN THỊ BÌNH"))
+    assert meta.doc_number == "45/KH-SYT"
+    assert meta.province == "Bình Định"
+    assert (meta.signer_title, meta.signer_name) == ("GIÁM ĐỐC", "TRẦN THỊ BÌNH")
+
+
+def test_body_citation_is_not_the_plan_number():
+    meta = parse_metadata(_doc("Số: /KH-SYT", "Đồng Nai, ngày 16 tháng 4 năm 2020", "KẾ HOẠCH",
+                               "Cải cách hành chính", "Thực hiện Kế hoạch số 244/KH-UBND ngày 25/12/2023;"))
+    assert meta.doc_number is None
