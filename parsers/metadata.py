@@ -17,7 +17,9 @@ from extractors.model import Document, Line
 from .provinces import canonical_province
 from .records import PlanMeta
 
-DOC_NUMBER = re.compile(r"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)")
+DOC_NUMBER = re.compile(
+    r"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)"
+)
 PLACE_DATE = re.compile(
     r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})",
     re.I,
