@@ -38,7 +38,7 @@ from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-3"
+CODE_VERSION = "ocr-4"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -94,7 +94,7 @@ def _is_noise(w: Word) -> bool:
     confidence; they are kept."""
     if any(ch.isalnum() for ch in w.text):
         return False
-    return w.conf < 30 or set(w.text) <= set("|¦[]")
+    return w.conf < 30 or set(w.text) <= set("|¦[]_")
 
 
 def _is_noise_line(ws: list[Word]) -> bool:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from extractors.model import Document, Line, Table
 
 from .columns import header_roles, is_column_number_row, is_header_row, is_task_header
@@ -26,7 +28,9 @@ from .textutil import (
     ENTRY_LABEL,
     code_style,
     ends_sentence,
+    fold,
     join_text,
+    normalize_code,
     split_code,
     starts_mid_sentence,
 )
@@ -80,6 +84,7 @@ class Segment:
 @dataclass
 class LogicalTable:
     roles: list[str | None]
+    header: str = ""  # the header row's text, to recognise it when OCR damaged its words
     segments: list[Segment] = field(default_factory=list)
     sections_before: dict[int, tuple[str | None, str]] = field(default_factory=dict)
 
@@ -159,22 +164,46 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
             if not is_task_header(roles):
                 current = None
                 continue
-            same = current is not None and roles == current.roles
-            data = rows[depth:]
-            if not same:
-                current = LogicalTable(roles=roles)
+            same = current is not None and _compatible(roles, current.roles)
+            if same:
+                current.roles = [a or b for a, b in zip(current.roles, roles, strict=True)]
+            elif is_task_header(roles):
+                current = LogicalTable(roles=roles, header=_header_text(rows[0]))
                 out.append(current)
+            else:
+                current = None
+                continue
+            data = rows[depth:]
             continued = same and pending_section is None
         else:
             if current is None or table.n_cols != len(current.roles):
                 continue
-            data = rows
+            # a repeated header whose words OCR damaged is still the header
+            data = rows[1:] if _similar_header(rows[0], current.header) else rows
             continued = pending_section is None
         if pending_section is not None:
             current.sections_before[len(current.segments)] = pending_section
             pending_section = None
         current.segments.append(Segment(page=page_no, table=table, rows=data, continued=continued))
     return out
+
+
+def _compatible(a: list[str | None], b: list[str | None]) -> bool:
+    """Two headers name the same columns when no column gets two different roles and at
+    least two agree (OCR may lose a header word on one page, not change its meaning)."""
+    if len(a) != len(b):
+        return False
+    agree = sum(1 for x, y in zip(a, b, strict=True) if x is not None and x == y)
+    return agree >= 2 and all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+
+
+def _header_text(row: list[Slot]) -> str:
+    return " ".join(_row_texts(row))
+
+
+def _similar_header(row: list[Slot], header: str) -> bool:
+    text = _header_text(row)
+    return bool(header.strip()) and fuzz.ratio(fold(text), fold(header)) >= 80
 
 
 def _section_heading(line: Line) -> tuple[str | None, str] | None:
@@ -185,12 +214,12 @@ def _section_heading(line: Line) -> tuple[str | None, str] | None:
     if code_style(code) is None:
         return None
     title = rest.split(":", 1)[0].strip() if ":" in rest else rest.rstrip(".").strip()
-    return (code, title) if title else None
+    return (normalize_code(code), title) if title else None
 
 
 def _section_from_text(text: str) -> tuple[str | None, str]:
     code, rest = split_code(text)
-    return code, rest.rstrip(":").strip()
+    return normalize_code(code), rest.rstrip(":").strip()
 
 
 class _State:
@@ -221,7 +250,7 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
         if style is None:
             return None
         if spans or (style not in item_styles and item_styles) or bold:
-            return s0.text.strip().rstrip("."), s1.text.strip().rstrip(":").strip()
+            return normalize_code(s0.text), s1.text.strip().rstrip(":").strip()
         return None
     j, s = filled[0]
     code, rest = split_code(s.text)
@@ -231,7 +260,7 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
     if code is not None and (wide or bold or not spans_known or roles[j] == "item"):
         if ENTRY_LABEL.match(s.text):
             return None
-        return code, rest.rstrip(":").strip()
+        return normalize_code(code), rest.rstrip(":").strip()
     if wide and not starts_mid_sentence(s.text):
         return None, s.text.strip()
     return None
@@ -343,11 +372,13 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
             state.reset()
             prev = None
         spans_known = seg.table.spans_known
-        for ri, slots in enumerate(seg.rows):
+        first = True  # the segment's first data row: where a row cut by the page break goes on
+        for slots in seg.rows:
             texts = _row_texts(slots)
             if is_header_row(texts) or is_column_number_row(texts):
                 continue
-            if ri == 0 and seg.continued and _is_continuation(slots, roles, prev, prev_stated):
+            at_break, first = first and seg.continued, False
+            if at_break and _is_continuation(slots, roles, prev, prev_stated):
                 _apply_continuation(prev, slots, roles, state, prev_stated, tasks)
                 # cells merged across the page break keep their remembered value
                 prev.page_end = seg.page
@@ -370,7 +401,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                 elif role in FILL_DOWN and (
                     s.from_above
                     or (not spans_known and s.starts and (role in TEXT_FILL or leaves_empty))
-                    or (ri == 0 and seg.continued and s.starts and not s.text.strip())
+                    or (at_break and s.starts and not s.text.strip())
                 ):
                     v = state.memory[j]
                 else:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 
-from ._text import clean, old_style_tones
+from ._text import clean, old_style_tones, strip_diacritics
 
 ROMAN = re.compile(r"^(?=[IVXLC])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 
 #: "I.", "1.", "1.2.", "a)", "b.", "Chỉ tiêu 3.1." … at the start of a heading or task.
 LEAD_CODE = re.compile(
     r"^\s*(?:(?P<label>Chỉ tiêu|Tiêu chí|Phần|Mục|Nhóm)\s+)?"
-    r"(?P<code>[IVXLC]+|\d{1,3}(?:\.\d{1,3})*|[a-zđ])\s*(?:[.):]|\s-)(?!\d)\s*(?P<rest>.*)$",
+    r"(?P<code>[IVXLCỊÌÍỈĨ]+|\d{1,3}(?:\.\d{1,3})*|[a-zđ])\s*(?:[.):]|\s-)(?!\d)\s*(?P<rest>.*)$",
     re.S,
 )
 
 #: A task/objective/activity label that starts a new entry: "Nhiệm vụ 2:", "Hoạt động 1:", "Mục tiêu 3:".
-ENTRY_LABEL = re.compile(r"^\s*(Nhiệm vụ|Hoạt động|Mục tiêu|Chỉ tiêu|Giải pháp|Nội dung)\s*\d+\s*:", re.I)
+ENTRY_LABEL = re.compile(r"^\s*(Nhiệm vụ|Hoạt động|Mục tiêu|Chỉ tiêu|Giải pháp|Nội dung)\s*\d+\s*[:.]", re.I)
 
 
 def fold(text: str | None) -> str:
@@ -40,6 +40,8 @@ def code_style(code: str | None) -> str | None:
     if not code:
         return None
     code = code.strip().rstrip(".")
+    if code.isupper():  # OCR puts stray marks on Roman numerals: "VỊ" is "VI"
+        code = strip_diacritics(code)
     if ROMAN.match(code):
         return "roman"
     if re.fullmatch(r"\d+", code):
@@ -49,6 +51,14 @@ def code_style(code: str | None) -> str | None:
     if re.fullmatch(r"[a-zđ]", code):
         return "letter"
     return None
+
+
+def normalize_code(code: str | None) -> str | None:
+    """A printed code as stored: "VỊ." (OCR) → "VI", "1." → "1"."""
+    if not code:
+        return None
+    c = code.strip().rstrip(".")
+    return strip_diacritics(c) if code_style(c) == "roman" else c
 
 
 def starts_mid_sentence(text: str) -> bool:

@@ -426,3 +426,21 @@ def test_tables_that_are_not_task_tables_give_no_tasks():
     ])
     doc = Document(source_path="x.pdf", source_format="pdf", pages=[Page(number=1, blocks=[table])])
     assert parse_appendix(doc) == ([], 0)
+
+
+@pytest.mark.parametrize("damaged", [
+    ["Số TT", "Nội dung công việc", "Đơn vị chủ tri", "Đơn vi phôi hơp", "Thời hạn hoàn thành", "Kinh phí"],
+    ["Sô TT", "Nôi dung cônq viêc", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thòi hạn hoàn thành", "Kinh phi"],
+])
+def test_repeated_header_damaged_by_ocr_still_continues_the_table(damaged):
+    """OCR may spoil a few words of the header repeated on the next page; it is still the
+    same table, and the row cut by the page break is still one task."""
+    doc = _unseen_layout_document()
+    page2 = doc.pages[1].blocks[1]
+    for cell in page2.cells:
+        if cell.row == 0:
+            cell.text = damaged[cell.col]
+    tasks, n_tables = parse_appendix(doc)
+    assert n_tables == 1
+    assert [t.task for t in tasks][1] == "Tổ chức kiểm tra công tác cải cách hành chính tại các đơn vị trực thuộc"
+    assert len(tasks) == 3
