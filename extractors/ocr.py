@@ -38,7 +38,7 @@ from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-4"
+CODE_VERSION = "ocr-5"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -274,11 +274,36 @@ class _TextLine:
         return float(np.mean([w.conf for w in self.words]))
 
 
+_STRAY_MARKS = frozenset(".,'`‘’·:;")
+_LEADING_MARKS = ".'`·‘"
+
+
+def _without_stray_marks(ws: list[Word]) -> list[Word]:
+    """Dust next to text is read as punctuation: a lone mark between two words ("nâng . cấp"),
+    a mark glued to the front of a word (".bồi dưỡng", "'việc"), or a dash glued to the first
+    word of a line ("-mềm, cơ sở dữ liệu", which would read as a new bullet).  Printed text has
+    none of these (a period follows a word, a bullet dash is followed by a space), so they are
+    dropped."""
+    out = []
+    for i, w in enumerate(ws):
+        if 0 < i < len(ws) - 1 and set(w.text) <= _STRAY_MARKS:
+            continue
+        text = w.text
+        if len(text) > 1 and text[0] in _LEADING_MARKS and text[1].isalpha():
+            text = text.lstrip(_LEADING_MARKS)
+        elif i == 0 and len(text) > 1 and text[0] in "-_" and text[1].islower():
+            text = text[1:]
+        if text != w.text:
+            w = Word(text, w.bbox, w.conf, w.block, w.par, w.line)
+        out.append(w)
+    return out
+
+
 def _lines_of(words: list[Word], column_gap: float, cell: int | None,
               clip: tuple[int, int, int, int] | None) -> list[_TextLine]:
     words = [w for w in words if not _is_noise(w)]
-    lines = [ws for ws in _group_lines(words, column_gap) if not _is_noise_line(ws)]
-    return [_TextLine(ws, cell, clip) for ws in sorted(lines, key=lambda ws: _line_box(ws)[1])]
+    lines = [_without_stray_marks(ws) for ws in _group_lines(words, column_gap) if not _is_noise_line(ws)]
+    return [_TextLine(ws, cell, clip) for ws in sorted(lines, key=lambda ws: _line_box(ws)[1]) if ws]
 
 
 def _doubtful(line: _TextLine, opts: OcrOptions) -> bool:

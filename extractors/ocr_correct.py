@@ -9,7 +9,7 @@ chính", "Ban Chỉ đạo" / "Chỉ số"), and it raised the character error r
 Only confident cases are corrected: terms of at least two words and eight characters, never
 across digits or punctuation, and the case of what was read is kept.
 A second, structural fix turns the classic misreadings of Roman section numerals ("H." for
-"II.", "VH" for "VII") back at the start of a line or cell.
+"II.", "VH" for "VII", "VỊ." for "VI.") back at the start of a line or cell.
 
 The lexicon lives in ``extractors/data/ocr_lexicon.txt`` (one term per line, ``#`` comments).
 """
@@ -123,7 +123,7 @@ def correct_tokens(
     lex = lexicon or load_lexicon()
     out = list(tokens)
     if line_start and out:
-        out[0] = _fix_roman_prefix(out[0])
+        out[0] = _fix_roman_prefix(out[0], alone=len(out) == 1)
     sizes = sorted((n for n in lex.by_size if n >= 2), reverse=True)
     i = 0
     while i < len(out):
@@ -167,23 +167,27 @@ def correct_text(text: str, lexicon: Lexicon | None = None) -> str:
     return unicodedata.normalize("NFC", " ".join(correct_tokens(text.split(" ") if text else [], None, lexicon)))
 
 
-_ROMAN_PREFIX = re.compile(r"^([IVXHl]{1,6})(?=[.)]|\s|$)")
-_VALID_ROMAN = re.compile(r"^X{0,3}(IX|IV|VI{0,3}|I{1,3})?$")
+_I_LOOKALIKES = "ỊÌÍỈĨ"
+_ROMAN_TOKEN = re.compile(r"^([IVXHl" + _I_LOOKALIKES + r"]{1,6})([.)]?)$")
+_VALID_ROMAN = re.compile(r"^X{0,3}(IX|IV|VI{0,3}|I{1,3})$")
 
 
-def _fix_roman_prefix(text: str) -> str:
-    """'H. Cải cách' -> 'II. Cải cách', 'VH' -> 'VII': Tesseract reads two serif I's as H and
-    a bold I as l.  Only a leading token made of Roman-numeral look-alikes that becomes a valid
-    numeral is changed, and only when it contains one of the look-alikes."""
-    m = _ROMAN_PREFIX.match(text)
+def _fix_roman_prefix(token: str, alone: bool = False) -> str:
+    """'H.' -> 'II.', 'VH' -> 'VII', 'VỊ.' -> 'VI.': Tesseract reads two serif I's as H, a bold I
+    as l, and an I with a speck under it as the Vietnamese Ị.  Applied to the first token of a
+    line or cell only.  A token is changed only when it is made of Roman-numeral look-alikes,
+    contains at least one, becomes a valid numeral, and is followed by "." / ")" or stands alone
+    (so "Vì vậy" and "Hà Nội" are never touched)."""
+    m = _ROMAN_TOKEN.match(token)
     if not m:
-        return text
-    tok = m.group(1)
-    if not ("H" in tok or "l" in tok):
-        return text
-    if "l" in tok and not any(c in tok for c in "IVXH"):
-        return text  # a lone "l" is more likely an item letter than a numeral
-    fixed = tok.replace("H", "II").replace("l", "I")
-    if not _VALID_ROMAN.match(fixed) or not fixed:
-        return text
-    return fixed + text[len(tok):]
+        return token
+    core, punct = m.groups()
+    lookalikes = "Hl" + _I_LOOKALIKES
+    if not any(c in lookalikes for c in core) or not (punct or alone):
+        return token
+    if "l" in core and not any(c in core for c in "IVXH" + _I_LOOKALIKES):
+        return token  # a lone "l" is more likely an item letter than a numeral
+    fixed = core.replace("H", "II").replace("l", "I")
+    for c in _I_LOOKALIKES:
+        fixed = fixed.replace(c, "I")
+    return fixed + punct if _VALID_ROMAN.match(fixed) else token
