@@ -245,3 +245,13 @@ def test_extract_plan_returns_results_for_good_files(raw_dir):
     assert isinstance(res, Extracted)
     assert res.plan["plan_id"] == hashlib.sha256((raw_dir / GOOD_TXT).read_bytes()).hexdigest()[:16]
     assert res.plan["n_tasks"] == len(res.tasks)
+
+
+def test_image_only_pdf_without_ocr_is_rejected_not_kept_as_garbage(raw_dir):
+    """A page whose text layer cannot be trusted and cannot be OCRed gives a rejects row
+    with that reason, never a plan with empty or garbage text."""
+    scan = raw_dir / "001_174c7ea9301aa0d6.scan200.pdf"
+    res = extract_plan(scan, Settings(ocr=False))
+    assert isinstance(res, Rejected)
+    assert res.stage == "ocr"
+    assert "text layer" in res.reason and "OCR" in res.reason
