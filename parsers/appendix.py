@@ -112,13 +112,22 @@ def _row_texts(slots: list[Slot]) -> list[str]:
 def _header_depth(rows: list[list[Slot]]) -> int:
     """Number of header rows at the top of a table segment (0 when none)."""
     depth = 0
-    for row in rows[:3]:
+    for i, row in enumerate(rows[:3]):
         texts = _row_texts(row)
-        if is_header_row(texts) or (depth and is_column_number_row(texts)):
+        if is_header_row(texts) or (depth and (is_column_number_row(texts) or _is_sub_header(rows[i - 1], row))):
             depth += 1
         else:
             break
     return depth
+
+
+def _is_sub_header(parent: list[Slot], row: list[Slot]) -> bool:
+    """A second header row that splits a merged header cell ("Thời gian" over "Bắt đầu" |
+    "Kết thúc"): its words sit only under cells spanning several columns, and are short."""
+    spanned = {k for j, s in enumerate(parent) if s.starts and s.col_span > 1 for k in range(j, j + s.col_span)}
+    filled = [(j, s.text) for j, s in enumerate(row) if s.starts and s.text.strip()]
+    return bool(spanned) and bool(filled) and all(
+        j in spanned and len(t.split()) <= 4 and not any(ch.isdigit() for ch in t) for j, t in filled)
 
 
 def _merge_roles(rows: list[list[Slot]], depth: int) -> list[str | None]:

@@ -444,3 +444,24 @@ def test_repeated_header_damaged_by_ocr_still_continues_the_table(damaged):
     assert n_tables == 1
     assert [t.task for t in tasks][1] == "Tổ chức kiểm tra công tác cải cách hành chính tại các đơn vị trực thuộc"
     assert len(tasks) == 3
+
+
+def test_two_row_header_with_a_merged_cell_is_not_a_task():
+    """"Thời gian thực hiện" spanning "Bắt đầu" | "Hoàn thành": the sub-header row is part of
+    the header, and both its columns are deadline columns."""
+    table = Table(n_rows=4, n_cols=5, cells=[
+        _cell(0, 0, "TT", rs=2), _cell(0, 1, "Nội dung công việc", rs=2), _cell(0, 2, "Đơn vị chủ trì", rs=2),
+        _cell(0, 3, "Thời gian thực hiện", cs=2),
+        _cell(1, 3, "Bắt đầu"), _cell(1, 4, "Hoàn thành"),
+        _cell(2, 0, "1"), _cell(2, 1, "Rà soát thủ tục hành chính"), _cell(2, 2, "Văn phòng Sở"),
+        _cell(2, 3, "Tháng 3/2025"), _cell(2, 4, "Tháng 6/2025"),
+        _cell(3, 0, "2"), _cell(3, 1, "Kiểm tra công vụ"), _cell(3, 2, "Thanh tra Sở"),
+        _cell(3, 3, "Quý II/2025"), _cell(3, 4, "Quý III/2025"),
+    ])
+    doc = Document(source_path="made-up.pdf", source_format="pdf", pages=[Page(number=1, blocks=[table])])
+    tasks, n_tables = parse_appendix(doc)
+    assert n_tables == 1
+    assert [(t.item, t.task, t.lead_units_raw, t.deadline_raw) for t in tasks] == [
+        ("1", "Rà soát thủ tục hành chính", "Văn phòng Sở", "Tháng 3/2025 Tháng 6/2025"),
+        ("2", "Kiểm tra công vụ", "Thanh tra Sở", "Quý II/2025 Quý III/2025"),
+    ]

@@ -246,6 +246,16 @@ def test_post_correction_fixes_only_doubtful_diacritics() -> None:
     assert correct_tokens(["H.", "Cải", "cách"], [90, 96, 96], lex)[0] == "II."
     assert correct_tokens(["VH"], [80], lex) == ["VII"]
     assert correct_tokens(["Hà", "Nội"], [80, 80], lex) == ["Hà", "Nội"]
+    assert correct_tokens(["VỊ.", "Xây", "dựng"], [90, 96, 96], lex)[0] == "VI."
+    assert correct_tokens(["Vì", "vậy"], [90, 96], lex) == ["Vì", "vậy"]
+
+
+def test_post_correction_of_abbreviations_and_fixed_rewrites() -> None:
+    lex = Lexicon.from_terms(["QLHN", "TTYT", "TCHC", "TTHC", "chỉ cục => chi cục"])
+    assert correct_tokens(["Phòng", "QUHN;"], [96, 70], lex, max_conf=93) == ["Phòng", "QLHN;"]
+    assert correct_tokens(["Phòng", "QUHN"], [96, 96], lex, max_conf=93) == ["Phòng", "QUHN"]  # sure
+    assert correct_tokens(["THC"], [50], lex) == ["THC"]  # TTHC or TCHC: ambiguous, left alone
+    assert correct_tokens(["các", "phòng,", "chỉ", "cục,"], [96] * 4, lex) == ["các", "phòng,", "chi", "cục,"]
 
 
 def test_options_change_the_cache_key(ocr_cache: Path) -> None:
