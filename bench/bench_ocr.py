@@ -12,7 +12,8 @@ Reported per configuration (one Markdown table):
 - OCR at each dpi in-process (one core): CPU seconds per page, and the CER of the OCR text
   against the digital text layer of the same page, without and with the lexicon post-correction
   (the second reading reuses the engine's output, so both see identical recognition);
-- OCR through ``ocr_pdf_pages`` with 1 and 2 worker processes: wall seconds per page.
+- OCR through ``ocr_pdf_pages`` with 1 worker (read in the calling process) and 2 workers
+  (spawn process pool), one call per file as the pipeline makes them: wall seconds per page.
 Each configuration runs in a fresh Python process so that its peak memory (max RSS of the
 process, its workers and their Tesseract children) is its own.
 
@@ -343,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         for w in args.workers:
             r = _in_child("pool", {"dpi": dpi, "workers": w, "pages": [(str(s.scans[dpi]), n) for s, n in pages]})
             n = r["pages"]
-            rows.append(f"| OCR ocr_pdf_pages (process pool) | {dpi} | {w} | {n} | {r['wall'] / n:.2f} | "
+            how = "in this process" if w == 1 else "process pool"
+            rows.append(f"| OCR ocr_pdf_pages ({how}) | {dpi} | {w} | {n} | {r['wall'] / n:.2f} | "
                         f"{r['cpu'] / n:.2f} | {r['peak_mb']:.0f} | - | - | - |")
             print(rows[-1], flush=True)
     table = "\n".join([header, sep, *rows])

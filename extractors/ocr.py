@@ -10,8 +10,9 @@ a column rule, mixing two cells.  Calling Tesseract once per cell would cost ~0.
 start-up each, so the cell crops are stacked into one tall strip, read in a single call, and the
 words are mapped back to their cells by position.
 
-Pages are processed in a process pool; each worker renders only its own page, so memory stays
-bounded by (workers x one page image) whatever the document length.  Results are cached as JSON
+Pages are processed in a process pool (or, with one worker, in the calling process); each worker
+renders only its own page, so memory stays bounded by (workers x one page image) whatever the
+document length.  Results are cached as JSON
 per (file hash, page, dpi, engine version, code version, options), so a re-run does no OCR.
 """
 
@@ -21,9 +22,10 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import tempfile
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,14 +33,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from extractors.errors import ExtractionError
+from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import BBox, Cell, Line, Page, Table, clean_text
+from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-5"
+CODE_VERSION = "ocr-8"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -99,8 +102,13 @@ def _is_noise(w: Word) -> bool:
 
 def _is_noise_line(ws: list[Word]) -> bool:
     """A line without a single letter or digit is a rule, an underline or dust, unless the
-    engine is sure of it."""
-    return not any(ch.isalnum() for w in ws for ch in w.text) and float(np.mean([w.conf for w in ws])) < 60
+    engine is sure of it; a line of which not one word was read with even moderate confidence
+    is a signature, a stamp or a smudge, not text (readings with some confident words are kept,
+    with their confidence, for the parsers to judge)."""
+    confs = [w.conf for w in ws]
+    if max(confs) < 50 and float(np.mean(confs)) < 30:
+        return True
+    return not any(ch.isalnum() for w in ws for ch in w.text) and float(np.mean(confs)) < 60
 
 
 def _group_lines(words: list[Word], column_gap: float) -> list[list[Word]]:
@@ -223,8 +231,6 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]
     """Words of one line after lexicon post-correction (same words, possibly new texts)."""
     if not opts.correct or not ws:
         return ws
-    from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
-
     lex = load_lexicon(opts.lexicon_path or DEFAULT_LEXICON)
     tokens: list[str] = []
     owner: list[int] = []
@@ -289,7 +295,7 @@ def _without_stray_marks(ws: list[Word]) -> list[Word]:
         if 0 < i < len(ws) - 1 and set(w.text) <= _STRAY_MARKS:
             continue
         text = w.text
-        if len(text) > 1 and text[0] in _LEADING_MARKS and text[1].isalpha():
+        if len(text) > 1 and text[0] in _LEADING_MARKS and (text[1].isalpha() or (i == 0 and text[1] == "-")):
             text = text.lstrip(_LEADING_MARKS)
         elif i == 0 and len(text) > 1 and text[0] in "-_" and text[1].islower():
             text = text[1:]
@@ -297,6 +303,43 @@ def _without_stray_marks(ws: list[Word]) -> list[Word]:
             w = Word(text, w.bbox, w.conf, w.block, w.par, w.line)
         out.append(w)
     return out
+
+
+_ROMAN_ONES = re.compile(r"^([IHlL|]{1,4})([.,)]?)$")
+
+
+def _verify_roman_ones(line: list[Word], ink: np.ndarray, dpi: int) -> list[Word]:
+    """Count the strokes of a leading "I", "II", "III" in the image instead of trusting the
+    reading: Tesseract drops or merges the stems of bold serif numerals ("II." for "III.",
+    "H." for "II.", "L." for "I.") and section codes hang on them.  The middle band of the
+    word's box has neither serifs nor the period, so each stem is one run of ink columns."""
+    if not line:
+        return line
+    w = line[0]
+    m = _ROMAN_ONES.match(w.text)
+    if not m or (len(line) == 1 and not m.group(2) and len(w.text) == 1 and w.text in "lL|"):
+        return line
+    x0, y0, x1, y1 = w.bbox
+    h = y1 - y0
+    band = ink[y0 + int(0.3 * h): y0 + int(0.7 * h) + 1, x0: x1 + 1]
+    if band.size == 0:
+        return line
+    cols = (band > 0).mean(axis=0) > 0.6
+    min_width = max(2, int(dpi * 0.006))
+    runs, width = 0, 0
+    for filled in [*cols.tolist(), False]:
+        if filled:
+            width += 1
+        else:
+            runs += width >= min_width
+            width = 0
+    if not 1 <= runs <= 3:
+        return line
+    punct = "." if m.group(2) == "," else m.group(2)
+    text = "I" * runs + punct
+    if text == w.text:
+        return line
+    return [Word(text, w.bbox, w.conf, w.block, w.par, w.line), *line[1:]]
 
 
 def _lines_of(words: list[Word], column_gap: float, cell: int | None,
@@ -388,7 +431,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
             per_cell.setdefault(line.cell, []).append(line)
     tables_cells: dict[int, list[Cell]] = {}
     for idx, (ti, gc) in enumerate(flat):
-        cell_lines = [_corrected(ln.words, opts, n == 0) for n, ln in enumerate(per_cell.get(idx, []))]
+        cell_lines = [_corrected(_verify_roman_ones(ln.words, prep.ink, dpi) if n == 0 else ln.words, opts, n == 0)
+                      for n, ln in enumerate(per_cell.get(idx, []))]
         confs = [w.conf for ws in cell_lines for w in ws]
         all_confs.extend(confs)
         tables_cells.setdefault(ti, []).append(
@@ -405,7 +449,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     for line in lines:
         if line.cell is not None:
             continue
-        ws = _corrected(line.words, opts, True)
+        ws = _corrected(_verify_roman_ones(line.words, prep.ink, dpi), opts, True)
         text = _join(ws)
         if not text:
             continue
@@ -496,8 +540,6 @@ def _options_key(opts: OcrOptions) -> str:
     """Everything besides the engine that changes the output: options and the lexicon's content."""
     lex = ""
     if opts.correct:
-        from extractors.ocr_correct import DEFAULT_LEXICON
-
         try:
             lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()).hexdigest()
         except OSError:
@@ -539,11 +581,14 @@ def _worker_init() -> None:
 
 
 def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine, opts: OcrOptions) -> dict[str, Any]:
-    """Worker entry: render and read one page; returns a dict (cheap to pickle)."""
-    gray = render_page(path, page_number, dpi)
-    page = ocr_image(gray, dpi, engine, page_number, opts)
-    del gray
-    return page_to_dict(page)
+    """Worker entry: render and read one page.  Returns the page as a dict (cheap to pickle), or
+    the error as a dict: an ExtractionError's ``stage`` would not survive pickling."""
+    try:
+        gray = render_page(path, page_number, dpi)
+        page = ocr_image(gray, dpi, engine, page_number, opts)
+    except ExtractionError as e:
+        return {"error": e.reason, "stage": e.stage, "unavailable": isinstance(e, OcrUnavailable)}
+    return {"page": page_to_dict(page)}
 
 
 def ocr_pdf_pages(
@@ -562,6 +607,8 @@ def ocr_pdf_pages(
     rendered.  ``workers`` defaults to the number of CPUs (capped by the number of pages);
     ``cache_dir`` to $KHSYT_CACHE_DIR/ocr or <repo>/.cache/ocr.  The cache key covers the file's
     content, page, dpi, engine version, CODE_VERSION, the options and the lexicon's content.
+    More than one worker starts a spawn process pool, so a script calling this at import time
+    needs the usual ``if __name__ == "__main__":`` guard.
     """
     opts = options or OcrOptions()
     path = Path(path)
@@ -591,24 +638,42 @@ def ocr_pdf_pages(
         engine.check_available()
         engine_version = engine_version or engine.version
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        for p, d in zip(todo, _run_pages(str(path), todo, dpi, engine, opts, n_workers), strict=True):
-            page = page_from_dict(d)
+        for p, page in _run_pages(str(path), todo, dpi, engine, opts, n_workers):
             results[p] = page
-            if use_cache:
+            if use_cache:  # as soon as a page is done: an interrupted run keeps what it read
                 _cache_store(_cache_path(cache_root, sha, p, dpi, engine_version, okey), page)
     return [results[p] for p in pages]
 
 
 def _run_pages(path: str, pages: list[int], dpi: int, engine: OcrEngine, opts: OcrOptions,
-               n_workers: int) -> list[dict[str, Any]]:
-    """Read pages in a spawn-based pool (safe under threaded hosts such as Dagster)."""
+               n_workers: int) -> Iterator[tuple[int, Page]]:
+    """Read pages, yielding each page as it is done; the first failure fails the file.
+
+    One worker reads in this process (no start-up cost, works from any __main__); more use a
+    spawn-based pool (safe under threaded hosts such as Dagster, where fork is not)."""
+    if n_workers == 1:
+        for p in pages:
+            yield p, _page_or_raise(p, _ocr_one(path, p, dpi, engine, opts))
+        return
     ctx = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(_ocr_one, path, p, dpi, engine, opts) for p in pages]
-            return [f.result() for f in futures]
+            futures = {pool.submit(_ocr_one, path, p, dpi, engine, opts): p for p in pages}
+            try:
+                for fut in as_completed(futures):
+                    yield futures[fut], _page_or_raise(futures[fut], fut.result())
+            finally:
+                for f in futures:
+                    f.cancel()
     except ExtractionError:
         raise
     except Exception as e:  # a crashed worker (BrokenProcessPool, MemoryError ...) fails the file
-        raise ExtractionError(f"OCR failed: {e}", stage="ocr") from e
+        raise ExtractionError(f"OCR failed: {type(e).__name__}: {e}", stage="ocr") from e
 
+
+def _page_or_raise(page_number: int, res: dict[str, Any]) -> Page:
+    if "error" in res:
+        if res["unavailable"]:
+            raise OcrUnavailable(res["error"])
+        raise ExtractionError(f"page {page_number}: {res['error']}", stage=res["stage"])
+    return page_from_dict(res["page"])

@@ -26,6 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
+from extractors.text_quality import is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
 MIN_TERM_CHARS = 8  # shorter terms: a near miss is too often another real word
@@ -43,26 +44,45 @@ def _max_distance(n_chars: int) -> int:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Terms grouped by their number of words, with case-folded keys for matching."""
+    """Terms grouped by their number of words (case-folded keys for matching), abbreviations
+    (single all-capital words: "QLHN", "TTYT"), and fixed rewrites of phrases that are never
+    Vietnamese ("chỉ cục" -> "chi cục"), written ``wrong => right`` in the file."""
 
     terms: tuple[str, ...]
     by_size: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
     exact: frozenset[str] = frozenset()
+    abbreviations: tuple[str, ...] = ()
+    rewrites: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_terms(cls, terms: list[str]) -> Lexicon:
-        clean = [clean_text(t) for t in terms]
-        clean = [t for t in dict.fromkeys(clean) if t]
+        rewrites = []
+        plain = []
+        for t in terms:
+            if "=>" in t:
+                wrong, right = (clean_text(x) for x in t.split("=>", 1))
+                if wrong and right and len(wrong.split(" ")) == len(right.split(" ")):
+                    rewrites.append((tuple(wrong.casefold().split(" ")), tuple(right.split(" "))))
+            else:
+                plain.append(clean_text(t))
+        clean = [t for t in dict.fromkeys(plain) if t]
+        abbreviations = tuple(t for t in clean if " " not in t and _is_abbreviation(t))
         by: dict[int, list[str]] = {}
         for t in clean:
             by.setdefault(len(t.split(" ")), []).append(t)
         by_size = {n: (tuple(ts), tuple(t.casefold() for t in ts)) for n, ts in by.items()}
-        return cls(terms=tuple(clean), by_size=by_size, exact=frozenset(t.casefold() for t in clean))
+        return cls(terms=tuple(clean), by_size=by_size, exact=frozenset(t.casefold() for t in clean),
+                   abbreviations=abbreviations, rewrites=tuple(rewrites))
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_LEXICON) -> Lexicon:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
         return cls.from_terms([ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")])
+
+
+def _is_abbreviation(token: str) -> bool:
+    letters = [c for c in token if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters) and not any(c.isdigit() for c in token)
 
 
 @lru_cache(maxsize=4)
@@ -124,6 +144,10 @@ def correct_tokens(
     out = list(tokens)
     if line_start and out:
         out[0] = _fix_roman_prefix(out[0], alone=len(out) == 1)
+    _apply_rewrites(out, lex)
+    for i, tok in enumerate(out):
+        if confs is None or confs[i] < max_conf:
+            out[i] = _fix_abbreviation(tok, lex)
     sizes = sorted((n for n in lex.by_size if n >= 2), reverse=True)
     i = 0
     while i < len(out):
@@ -162,32 +186,69 @@ def correct_tokens(
     return out
 
 
+def _apply_rewrites(out: list[str], lex: Lexicon) -> None:
+    """Fixed rewrites, in place, whatever the confidence: the wrong side is not Vietnamese."""
+    for wrong, right in lex.rewrites:
+        n = len(wrong)
+        for i in range(len(out) - n + 1):
+            parts = _split_punct(out[i: i + n])
+            if parts is None:
+                continue
+            lead, core, trail = parts
+            if tuple(t.casefold() for t in core) == wrong:
+                fixed = _transfer_case(" ".join(core), " ".join(right)).split(" ")
+                fixed[0] = lead + fixed[0]
+                fixed[-1] = fixed[-1] + trail
+                out[i: i + n] = fixed
+
+
+def _fix_abbreviation(token: str, lex: Lexicon) -> str:
+    """An all-capital word one letter away from exactly one known abbreviation, and not itself
+    known, is that abbreviation ("QUHN" -> "QLHN", "TIYT" -> "TTYT")."""
+    parts = _split_punct([token])
+    if parts is None:
+        return token
+    lead, (core,), trail = parts
+    if not _is_abbreviation(core) or core in lex.abbreviations or len(core) > 10:
+        return token
+    # a Vietnamese word in capitals ("KHẮC", "KHAC" in a heading) is not an abbreviation
+    if any(ord(c) > 127 and c != "Đ" for c in core) or is_vietnamese_syllable(core):
+        return token
+    close = [a for a in lex.abbreviations if abs(len(a) - len(core)) <= 1 and Levenshtein.distance(a, core) == 1]
+    if len(close) != 1 or len(close[0]) < 4:
+        return token
+    return lead + close[0] + trail
+
+
 def correct_text(text: str, lexicon: Lexicon | None = None) -> str:
     """Ungated text-level correction (no confidences known): use only on text known to be OCR."""
     return unicodedata.normalize("NFC", " ".join(correct_tokens(text.split(" ") if text else [], None, lexicon)))
 
 
 _I_LOOKALIKES = "ỊÌÍỈĨ"
-_ROMAN_TOKEN = re.compile(r"^([IVXHl" + _I_LOOKALIKES + r"]{1,6})([.)]?)$")
-_VALID_ROMAN = re.compile(r"^X{0,3}(IX|IV|VI{0,3}|I{1,3})$")
+_ROMAN_TOKEN = re.compile(r"^([IVXHl" + _I_LOOKALIKES + r"]{1,6})([.),]?)$")
+_VALID_ROMAN = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|VI{0,3}|I{0,3})$")
 
 
 def _fix_roman_prefix(token: str, alone: bool = False) -> str:
-    """'H.' -> 'II.', 'VH' -> 'VII', 'VỊ.' -> 'VI.': Tesseract reads two serif I's as H, a bold I
-    as l, and an I with a speck under it as the Vietnamese Ị.  Applied to the first token of a
-    line or cell only.  A token is changed only when it is made of Roman-numeral look-alikes,
-    contains at least one, becomes a valid numeral, and is followed by "." / ")" or stands alone
-    (so "Vì vậy" and "Hà Nội" are never touched)."""
+    """'H.' -> 'II.', 'VH' -> 'VII', 'VỊ.' -> 'VI.', 'V,' -> 'V.': Tesseract reads two serif I's
+    as H, a bold I as l, an I with a speck under it as the Vietnamese Ị, and the period of a
+    bold numeral as a comma.  Applied to the first token of a line or cell only.  A token is
+    changed only when it is made of Roman-numeral look-alikes, becomes a valid numeral, and is
+    followed by "." / ")" / "," or stands alone (so "Vì vậy" and "Hà Nội" are never touched)."""
     m = _ROMAN_TOKEN.match(token)
     if not m:
         return token
     core, punct = m.groups()
     lookalikes = "Hl" + _I_LOOKALIKES
-    if not any(c in lookalikes for c in core) or not (punct or alone):
+    has_lookalike = any(c in lookalikes for c in core)
+    if not (punct or alone) or not (has_lookalike or punct == ","):
         return token
     if "l" in core and not any(c in core for c in "IVXH" + _I_LOOKALIKES):
         return token  # a lone "l" is more likely an item letter than a numeral
     fixed = core.replace("H", "II").replace("l", "I")
     for c in _I_LOOKALIKES:
         fixed = fixed.replace(c, "I")
-    return fixed + punct if _VALID_ROMAN.match(fixed) else token
+    if not _VALID_ROMAN.match(fixed):
+        return token
+    return fixed + ("." if punct == "," else punct)

@@ -170,9 +170,6 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
         depth = _header_depth(rows)
         if depth:
             roles = _merge_roles(rows, depth)
-            if not is_task_header(roles):
-                current = None
-                continue
             same = current is not None and _compatible(roles, current.roles)
             if same:
                 current.roles = [a or b for a, b in zip(current.roles, roles, strict=True)]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from ._text import load_yaml
+from ._text import load_yaml, strip_diacritics
 from .textutil import fold
 
 _NUMBERING = re.compile(r"^\s*(\(?\d+\)?\s*[-.:)]?\s*)")
@@ -34,15 +34,20 @@ def header_role(text: str | None) -> str | None:
     t = fold(re.sub(r"\([^)]*\)", " ", t)).strip(" .:")
     if not t or len(t.split()) > 8:
         return None
-    for syn, role in vocabulary().synonyms:
-        if syn in ("tt", "stt"):
-            if t == syn:
+    # Exact words first; then without diacritics, which OCR often gets wrong in headers
+    # ("Nhiệm vự", "Đơn vi phôi hơp") while the letters survive.
+    for text, accents in ((t, True), (strip_diacritics(t), False)):
+        for syn, role in vocabulary().synonyms:
+            if not accents:
+                syn = strip_diacritics(syn)
+            if syn in ("tt", "stt"):
+                if text == syn:
+                    return role
+                continue
+            # A header names its role in a few words: the synonym must be most of the cell,
+            # which keeps data cells such as "Nhiệm vụ 1: Xác định …" from looking like headers.
+            if len(syn) * 2 >= len(text) and re.search(rf"(?<!\w){re.escape(syn)}(?!\w)", text):
                 return role
-            continue
-        # A header names its role in a few words: the synonym must be most of the cell,
-        # which keeps data cells such as "Nhiệm vụ 1: Xác định …" from looking like headers.
-        if len(syn) * 2 >= len(t) and re.search(rf"(?<!\w){re.escape(syn)}(?!\w)", t):
-            return role
     return None
 
 

@@ -465,3 +465,8 @@ def test_two_row_header_with_a_merged_cell_is_not_a_task():
         ("1", "Rà soát thủ tục hành chính", "Văn phòng Sở", "Tháng 3/2025 Tháng 6/2025"),
         ("2", "Kiểm tra công vụ", "Thanh tra Sở", "Quý II/2025 Quý III/2025"),
     ]
+
+
+def test_header_words_with_ocr_damaged_diacritics_keep_their_roles():
+    assert header_roles(["Sô TT", "Nhiệm vự cụ thể", "Đơn vi phôi hơp", "Thòi gian hoàn thành", "Chu tri"]) == [
+        "item", "task", "coordinating", "deadline", "lead"]
