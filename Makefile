@@ -42,7 +42,7 @@ eval: setup
 	$(PY) tools/eval_kinds.py --kinds $(KINDS)
 
 bench: setup
-	$(PY) bench/bench_ocr.py
+	$(PY) bench/bench_ocr.py --pages 12
 
 lint: setup
 	.venv/bin/ruff check .
