@@ -17,6 +17,11 @@ from typing import Literal
 
 PageMethod = Literal["text_layer", "legacy_font", "ocr", "docx", "text_file"]
 
+#: Gap (points) between two words of one visual line that separates two text columns (the
+#: header and signature blocks are laid out side by side).  Every extractor with geometry
+#: splits lines with it, so that a page reads the same from a text layer and from OCR.
+COLUMN_GAP = 24.0
+
 
 def clean_text(text: str | None) -> str:
     """NFC-normalise and collapse whitespace; every extractor passes its text through this."""

@@ -35,7 +35,7 @@ import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
-from extractors.model import BBox, Cell, Line, Page, Table, clean_text
+from extractors.model import COLUMN_GAP, BBox, Cell, Line, Page, Table, clean_text
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
@@ -51,7 +51,6 @@ RETRY_CONFIDENCE = 55.0
 RECHECK_GAIN = 3.0
 MAX_STRIP_HEIGHT = 16000  # px; Leptonica and memory stay comfortable below this
 # Words further apart than this on one line belong to two text columns (as in extractors/pdf.py).
-COLUMN_GAP_PT = 24.0
 
 
 @dataclass(frozen=True)
@@ -115,7 +114,7 @@ def _group_lines(words: list[Word], column_gap: float) -> list[list[Word]]:
     """Words grouped by the engine's (block, paragraph, line) ids, each line left to right, and
     cut where two words are more than ``column_gap`` pixels apart.
 
-    That is the text-layer extractor's rule (extractors/pdf.py, COLUMN_GAP): the two columns of
+    That is the text-layer extractor's rule (extractors/model.py, COLUMN_GAP): the two columns of
     the header block ("UBND TỈNH …" | "CỘNG HÒA …") and of the signature block ("Nơi nhận:" |
     "GIÁM ĐỐC") are separate Lines side by side.  Tesseract sometimes strings such a pair into
     one line, even when their sizes differ (the last recipient and the signer's name).
@@ -418,7 +417,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     lines: list[_TextLine] = []
     for idx, words in cell_words.items():
         lines.extend(_lines_of(words, float("inf"), idx, inner.get(idx)))
-    lines.extend(_lines_of(free_words, COLUMN_GAP_PT * dpi / 72.0, None, None))
+    lines.extend(_lines_of(free_words, COLUMN_GAP * dpi / 72.0, None, None))
     if opts.recheck_conf > 0:
         alt = _ocr_input(prep, replace(opts, image="binary" if opts.image != "binary" else "gray"), rules)
         _recheck(lines, alt, engine, dpi, opts)

@@ -18,10 +18,8 @@ import pdfplumber
 from pdfplumber.page import Page as PlumberPage
 
 from .errors import ExtractionError
-from .model import BBox, Block, Cell, Document, Line, Page, Table, clean_text
+from .model import COLUMN_GAP, BBox, Block, Cell, Document, Line, Page, Table, clean_text
 
-#: Gap (points) between two words of one visual line that separates two text columns.
-COLUMN_GAP = 24.0
 #: Snap tolerance (points) when mapping cell edges to grid lines.
 EDGE_TOL = 2.0
 
