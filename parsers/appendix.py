@@ -240,8 +240,8 @@ class _State:
         self.memory = [""] * len(self.roles)
 
 
-def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: bool, item_styles: set[str],
-                     bold: bool = False) -> tuple[str | None, str] | None:
+def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: bool,
+                    item_styles: set[str]) -> tuple[str | None, str] | None:
     filled = [(j, s) for j, s in enumerate(slots) if s.starts and s.text.strip()]
     if not filled or len(filled) > 2:
         return None
@@ -255,7 +255,7 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
         spans = s1.col_span > 1
         if style is None:
             return None
-        if spans or (style not in item_styles and item_styles) or bold:
+        if spans or (style not in item_styles and item_styles):
             return normalize_code(s0.text), s1.text.strip().rstrip(":").strip()
         return None
     j, s = filled[0]
@@ -263,7 +263,7 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
     if roles[j] == "section":
         return None
     wide = s.col_span > 1 and s.col_span * 2 >= len(roles) - 1
-    if code is not None and (wide or bold or not spans_known or roles[j] == "item"):
+    if code is not None and (wide or not spans_known or roles[j] == "item"):
         if ENTRY_LABEL.match(s.text):
             return None
         return normalize_code(code), rest.rstrip(":").strip()
@@ -413,8 +413,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                 else:
                     v = ""
                 values.append(v)
-            # A new item number starts a new merged block: forget what the old one spanned
-            # only for columns left of the task (item/objective) that were not given.
+            # a row with no text of its own or remembered (an empty grid line) is no task
             if not any(values[j] for j, r in enumerate(roles) if r in TEXT_ROLES or r == "section"):
                 continue
             for j, v in enumerate(values):
