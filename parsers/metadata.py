@@ -157,18 +157,19 @@ def parse_metadata(doc: Document) -> PlanMeta:
     lines = [ln for _, ln in plines]
     # The header block sits on the first page; stop before the appendix.
     head = [ln for p, ln in plines if p <= 2][:60]
+    number_seen = False  # the first "Số: …" line is the plan's own, even when left blank
     for ln in head:
         t = ln.text
         if meta.province is None:
             m = PROVINCE_HEADER.search(t)
             if m:
                 meta.province = _province_name(m.group("p"))
-        if meta.doc_number is None and "doc_number" not in meta.low_confidence:
+        if not number_seen:
             m = DOC_NUMBER.search(t)
             if m:
+                number_seen = True
                 num = (m.group("num") or "").replace(" ", "").strip(".")
                 meta.doc_number = f"{num}/{m.group('suffix').upper()}" if num else None
-                meta.low_confidence["doc_number_seen"] = -1
                 if ln.confidence is not None and ln.confidence < 60:
                     meta.low_confidence["doc_number"] = ln.confidence
         if meta.issue_date is None:
@@ -180,7 +181,6 @@ def parse_metadata(doc: Document) -> PlanMeta:
                     meta.province = place
                 if ln.confidence is not None and ln.confidence < 60:
                     meta.low_confidence["issue_date"] = ln.confidence
-    meta.low_confidence.pop("doc_number_seen", None)
     for i, ln in enumerate(lines[:80]):
         if TITLE_START.match(ln.text) and ln.text.strip().upper().startswith("KẾ HOẠCH"):
             meta.title, _ = _title(lines, i)
