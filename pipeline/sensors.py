@@ -6,7 +6,9 @@ run (its rows are replaced when the run publishes), a deleted file loses its par
 its rows are retired from every curated dataset at once.
 """
 
+import hashlib
 import json
+from pathlib import Path
 
 from dagster import (
     AddDynamicPartitionsRequest,
@@ -38,12 +40,12 @@ refresh_units = define_asset_job("refresh_units", selection=["units"],
                                  description="Rebuild the cross-plan units dataset.")
 
 
-def scan(store: PlanStore) -> dict[str, str]:
-    """partition key → a cheap fingerprint (size and mtime) of every plan file."""
+def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
+    """partition key → (file, a cheap fingerprint: size and mtime) of every plan file."""
     out = {}
     for p in list_plan_files(store.raw):
         st = p.stat()
-        out[partition_key(p)] = f"{st.st_size}:{st.st_mtime_ns}"
+        out[partition_key(p)] = (p, f"{st.st_size}:{st.st_mtime_ns}")
     return out
 
 
@@ -51,15 +53,15 @@ def scan(store: PlanStore) -> dict[str, str]:
         description="Picks up new, changed and deleted files in the raw folder.")
 def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current = scan(store)
+    files = scan(store)
+    current = {k: fp for k, (_, fp) in files.items()}
     known = set(context.instance.get_dynamic_partitions(plan_files.name))
     new_keys = sorted(k for k in current if k not in known)
     touched = [k for k, fp in current.items() if previous.get(k) != fp]
     # A file whose size or time changed but whose published rows come from these very bytes
     # (e.g. the first tick after `make run`, or a copy that kept the content) needs no run.
     published = published_hashes(store) if touched else {}
-    paths = {partition_key(p): p for p in list_plan_files(store.raw)} if touched else {}
-    changed = sorted(k for k in touched if k in paths and published.get(k) != sha256_of(paths[k]))
+    changed = sorted(k for k in touched if published.get(k) != sha256_of(files[k][0]))
     gone = sorted(k for k in known if k not in current)
     for k in gone:
         datasets.retire(store.curated, k)
@@ -85,7 +87,9 @@ def units_sensor(context: SensorEvaluationContext, store: PlanStore):
     stamp = ",".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in d.glob("*.parquet"))) if d.is_dir() else ""
     if stamp == (context.cursor or ""):
         return SkipReason("tasks unchanged")
-    return SensorResult(run_requests=[RunRequest(run_key=str(abs(hash(stamp))))], cursor=stamp)
+    # a stable key (str hash() differs between processes): one rebuild per state of the tasks
+    return SensorResult(run_requests=[RunRequest(run_key=hashlib.sha256(stamp.encode()).hexdigest()[:16])],
+                        cursor=stamp)
 
 
 @schedule(job=ingest_plans, cron_schedule="0 6 * * *", default_status=DefaultScheduleStatus.RUNNING,
