@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from dagster import DagsterInstance, materialize
 
@@ -19,11 +20,32 @@ from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, 
 from .resources import PlanStore
 
 
+def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
+    """Add the partitions not yet known, idempotently: another run registering the same
+    keys at the same moment makes the insert fail on the unique constraint; then the keys
+    are read again and only those still missing are added (a few tries)."""
+    for attempt in range(5):
+        known = set(instance.get_dynamic_partitions(plan_files.name))
+        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        if not missing:
+            return
+        try:
+            instance.add_dynamic_partitions(plan_files.name, missing)
+            return
+        except Exception:  # IntegrityError of SQLite or Postgres, wrapped differently per storage
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def run(store: PlanStore, instance: DagsterInstance) -> tuple[int, int]:
+    datasets.ensure_dirs(store.curated)
+    for k in datasets.repair(store.curated):
+        print(f"repaired an interrupted publication of {k}")
     files = list_plan_files(store.raw)
-    keys = [partition_key(p) for p in files]
+    keys = [partition_key(p, store.raw) for p in files]
+    register_partitions(instance, keys)
     known = set(instance.get_dynamic_partitions(plan_files.name))
-    instance.add_dynamic_partitions(plan_files.name, [k for k in keys if k not in known])
     for gone in sorted(known - set(keys)):
         datasets.retire(store.curated, gone)
         instance.delete_dynamic_partition(plan_files.name, gone)
