@@ -141,6 +141,8 @@ CHECKS = [
     AssetCheckSpec("tasks_have_lead_units", asset="tasks",
                    description=f"warning when more than {MISSING_LEAD_WARN:.0%} of a plan's tasks have no lead unit"),
     AssetCheckSpec("unique_task_ids", asset="tasks", description="error on duplicate task ids"),
+    AssetCheckSpec("duplicate_document", asset="plans",
+                   description="warning when another plan file holds the same bytes (same source_sha256)"),
     AssetCheckSpec("ocr_confidence", asset="plans",
                    description="warning when OCR confidence is low or header fields were read with low confidence"),
     AssetCheckSpec("schema_matches_contract", asset="tasks",
@@ -212,6 +214,10 @@ def plan_checks(res: Extracted, out, key: str):
     dups = [k for k, n in ids.items() if n > 1]
     yield AssetCheckResult(asset_key="tasks", check_name="unique_task_ids", passed=not dups,
                            severity=AssetCheckSeverity.ERROR, metadata={"duplicates": MetadataValue.json(dups)})
+    sha = res.plan["source_sha256"]
+    twins = sorted(k for k, v in datasets.published_sha256(out).items() if v == sha and k != key)
+    yield AssetCheckResult(asset_key="plans", check_name="duplicate_document", passed=not twins,
+                           severity=AssetCheckSeverity.WARN, metadata={"same_bytes_as": MetadataValue.json(twins)})
     conf = res.plan["ocr_confidence"]
     low_tasks = sum(1 for t in tasks if t["low_confidence"])
     ok = (conf is None or conf >= LOW_CONFIDENCE) and not res.low_confidence and not low_tasks

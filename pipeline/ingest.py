@@ -8,8 +8,10 @@ shows, without a server to start first.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
@@ -17,7 +19,23 @@ from khsyt import datasets
 from khsyt.extract import list_plan_files, partition_key
 
 from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
+from .recovery import fail_crashed_runs
 from .resources import PlanStore
+
+
+def open_instance() -> DagsterInstance:
+    """The local instance, opened under a file lock: two `make run` started at once on a
+    new instance would otherwise both create its SQLite schema and stamp two migration heads."""
+    import fcntl
+
+    home = Path(os.environ.get("DAGSTER_HOME") or ".")
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".khsyt-instance.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        instance = DagsterInstance.get()
+        instance.get_dynamic_partitions(plan_files.name)  # creates the storage while locked
+        instance.get_run_records(limit=1)
+        return instance
 
 
 def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
@@ -39,6 +57,8 @@ def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
 
 
 def run(store: PlanStore, instance: DagsterInstance) -> tuple[int, int]:
+    for run_id in fail_crashed_runs(instance):
+        print(f"run {run_id} had crashed: marked failed")
     datasets.ensure_dirs(store.curated)
     for k in datasets.repair(store.curated):
         print(f"repaired an interrupted publication of {k}")
@@ -67,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dpi", type=int, default=300)
     a = ap.parse_args(argv)
     store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr_dpi=a.dpi)
-    ok, failed = run(store, DagsterInstance.get())
+    ok, failed = run(store, open_instance())
     print(f"{ok} plan files processed, {failed} runs failed; datasets in {a.curated}")
     return 1 if failed else 0
 

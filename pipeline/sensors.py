@@ -29,6 +29,7 @@ from khsyt import datasets
 from khsyt.extract import list_plan_files, partition_key, sha256_of
 
 from .assets import plan_files
+from .recovery import fail_crashed_runs
 from .resources import PlanStore
 
 ingest_plans = define_asset_job(
@@ -54,6 +55,7 @@ def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
 def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     repaired = datasets.repair(store.curated)  # finish publications a killed run left half done
+    fail_crashed_runs(context.instance)
     if repaired:
         context.log.info(f"repaired interrupted publications: {repaired}")
     files = scan(store)
