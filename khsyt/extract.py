@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.errors import ExtractionError, UnsupportedFormat
+from extractors.limits import check_file_size, file_deadline
 from extractors.model import Document
 from parsers.plan import parse_document
 
@@ -93,11 +94,18 @@ def plan_id_of(sha256: str, key: str) -> str:
 
 
 def read_document(path: Path, settings: Settings, sha256: str) -> Document:
-    """Pick the extractor for a file and read it into the page model."""
+    """Pick the extractor for a file and read it into the page model, within the per-file
+    wall time (``file_seconds`` in extractors/limits.py)."""
+    with file_deadline(Path(path).name):
+        return _read_document(Path(path), settings, sha256)
+
+
+def _read_document(path: Path, settings: Settings, sha256: str) -> Document:
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         from extractors.text import extract_text_file
 
+        check_file_size(path.stat().st_size, path.name)
         doc = extract_text_file(path)
     elif suffix in PDF_SUFFIXES:
         from extractors.pdfdoc import extract_pdf_document
@@ -124,7 +132,8 @@ def _check_usable(doc: Document) -> None:
 def parse_plan(doc: Document, extracted_at: datetime | None = None, key: str | None = None) -> Extracted:
     """Document → every dataset's rows.  Raises ExtractionError when it is not a plan."""
     _check_usable(doc)
-    parsed = parse_document(doc)
+    with file_deadline(Path(doc.source_path).name):
+        parsed = parse_document(doc)
     if not parsed.meta.title and not parsed.tasks:
         raise ExtractionError("not a plan: no 'KẾ HOẠCH' title and no task found", stage="parse")
     key = key or partition_key(doc.source_path)
