@@ -31,13 +31,14 @@ def assign_keys(files: list[tuple[Path, Path | None]]) -> dict[str, tuple[Path, 
     """A unique partition key per input file.  A key is taken from the path inside its input
     folder (the name, for a file given directly); when two inputs of one run share it
     (``a/kehoach.pdf b/kehoach.pdf``) both take the key of the path as given instead.  The
-    same file given twice is read once."""
+    same path given twice is read once (a link to a file is a file of its own: copies are
+    flagged by their shared ``source_sha256``)."""
     first = [partition_key(f, root) for f, root in files]
     clash = {k for k in first if first.count(k) > 1}
     keys: dict[str, tuple[Path, Path | None]] = {}
     seen: set[str] = set()
     for (f, root), k in zip(files, first, strict=True):
-        real = os.path.realpath(f)
+        real = os.path.abspath(f)
         if real in seen:
             continue
         seen.add(real)
