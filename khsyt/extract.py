@@ -44,6 +44,8 @@ class Settings:
 #: its key ("001_abc.pdf" → "001_abc_pdf"); any other path gets a slug and a hash of the path.
 _PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}\.(?:pdf|txt|md|markdown|text|docx|doc)")
 _SLUG_MAX = 60
+#: Longest key: the slug, "_h" and 10 hex digits.
+KEY_MAX = _SLUG_MAX + 12
 
 
 def _slug(text: str) -> str:
