@@ -34,7 +34,7 @@ test: setup
 # The reliability suite at full strength: 2,000 random fuzz examples per parser entry point
 # (make test runs 60, derandomised) and every kill point of every publication scenario.
 fuzz: setup
-	KHSYT_FUZZ_EXAMPLES=2000 KHSYT_FUZZ_RANDOM=1 KHSYT_KILL_EVERY=1 $(PY) -m pytest -q -s tests/reliability
+	KHSYT_FUZZ_EXAMPLES=2000 KHSYT_FUZZ_PLAN_EXAMPLES=2000 KHSYT_FUZZ_RANDOM=1 KHSYT_KILL_EVERY=1 $(PY) -m pytest -q -s tests/reliability
 
 # The Dagster UI with the sensor and daily schedule on: http://127.0.0.1:3000
 ui: setup

@@ -1,6 +1,7 @@
 """Fuzz the parser entry points with hypothesis: no input crashes them.
 
-The example budget is fixed: ``KHSYT_FUZZ_EXAMPLES`` (60 per entry point in ``make test``,
+The example budget is fixed: ``KHSYT_FUZZ_EXAMPLES`` (60 per entry point in ``make test``;
+``KHSYT_FUZZ_PLAN_EXAMPLES``, 15, for the mutated real plan, whose every example is a whole parse;
 derandomised so a run is repeatable; ``make fuzz`` sets 2,000 and a random seed).  Inputs
 mix the words and markup plans are made of (titles, numbers, dates, unit names, pipe and
 HTML tables, page breaks) with arbitrary Unicode, so the parsers' real branches are reached.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import string
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,6 +51,10 @@ cells = st.lists(words, max_size=30).map(" ".join)
 @FUZZ
 @given(documents)
 def test_text_format_and_plan_parser(text):
+    _parse(text)
+
+
+def _parse(text: str) -> None:
     pages = parse_text(text)
     doc = Document(source_path="fuzz.txt", source_format="txt", pages=pages, sha256="0" * 64)
     try:
@@ -56,6 +62,35 @@ def test_text_format_and_plan_parser(text):
     except ExtractionError:
         return  # a clear rejection is a correct answer for garbage
     assert len({t["task_id"] for t in res.tasks}) == len(res.tasks)
+
+
+SAMPLE = (Path(__file__).parents[2] / "data/raw/001_174c7ea9301aa0d6.txt").read_text(encoding="utf-8").splitlines()
+edits = st.lists(st.tuples(st.sampled_from(["insert", "delete", "duplicate", "replace"]),
+                           st.integers(0, len(SAMPLE) - 1), words), max_size=25)
+
+
+def _mutate(ops) -> str:
+    lines = list(SAMPLE)
+    for op, i, w in ops:
+        i %= max(1, len(lines))
+        if op == "insert":
+            lines.insert(i, w)
+        elif op == "delete" and lines:
+            del lines[i]
+        elif op == "duplicate" and lines:
+            lines.insert(i, lines[i])
+        elif lines:
+            cut = len(lines[i]) // 2
+            lines[i] = lines[i][:cut] + w + lines[i][cut:]
+    return "\n".join(lines)
+
+
+@settings(FUZZ, max_examples=int(os.environ.get("KHSYT_FUZZ_PLAN_EXAMPLES", "15")))
+@given(edits)
+def test_plan_parser_on_a_mutated_real_plan(ops):
+    """A real plan (pipe tables, body, signature) with lines inserted, deleted, doubled and
+    cut: deep branches of the table and body parsers, not only the rejection path."""
+    _parse(_mutate(ops))
 
 
 @FUZZ
