@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -19,8 +20,11 @@ from khsyt import datasets
 from khsyt.extract import list_plan_files, partition_key
 
 from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
-from .recovery import fail_crashed_runs
+from .recovery import HOST_TAG, fail_crashed_runs
 from .resources import PlanStore
+
+#: Tags of the runs `make run` starts: the host lets recovery judge only its own runs.
+RUN_TAGS = {HOST_TAG: socket.gethostname()}
 
 
 def open_instance() -> DagsterInstance:
@@ -72,11 +76,11 @@ def run(store: PlanStore, instance: DagsterInstance) -> tuple[int, int]:
     ok = failed = 0
     for k in keys:
         res = materialize([plan_documents, parsed_plans, curated_datasets], partition_key=k, instance=instance,
-                          resources={"store": store}, raise_on_error=False)
+                          resources={"store": store}, raise_on_error=False, tags=RUN_TAGS)
         ok += res.success
         failed += not res.success
         print(f"{'ok    ' if res.success else 'FAILED'} {k}")
-    materialize([units], instance=instance, resources={"store": store})
+    materialize([units], instance=instance, resources={"store": store}, tags=RUN_TAGS)
     return ok, failed
 
 
