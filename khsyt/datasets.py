@@ -53,6 +53,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("low_confidence_fields", pa.list_(pa.string())),
         ("extracted_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
+        ("extraction_fingerprint", pa.string()),
     ]),
     "tasks": pa.schema([
         ("plan_id", pa.string()),
@@ -111,6 +112,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("reason", pa.string()),
         ("rejected_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
+        ("extraction_fingerprint", pa.string()),
     ]),
 }
 

@@ -36,6 +36,13 @@ class Settings:
     ocr_workers: int | None = None
     cache_dir: Path | None = None
 
+    def fingerprint(self) -> str:
+        """What, besides a file's bytes, decides its published rows: the pipeline version and
+        the settings that change extraction (not worker counts or cache folders).  A file whose
+        rows were published from the same bytes under the same fingerprint needs no new run."""
+        s = f"{__version__}|ocr={int(self.ocr)}|dpi={self.ocr_dpi}"
+        return hashlib.sha256(s.encode()).hexdigest()[:12]
+
 
 def partition_key(path: Path | str) -> str:
     """A file-name-safe key for a plan file: its name with every dot, slash or odd
@@ -108,16 +115,27 @@ def rejected(path: Path | str, sha: str | None, stage: str, exc: BaseException) 
 def extract_plan(path: Path | str, settings: Settings | None = None) -> Extracted | Rejected:
     """Read and parse one plan file; never raises for a bad input."""
     path = Path(path)
+    settings = settings or Settings()
     sha = None
     stage = "open"
     try:
         sha = sha256_of(path)
         stage = "extract"
-        doc = read_document(path, settings or Settings(), sha)
+        doc = read_document(path, settings, sha)
         stage = "parse"
-        return parse_plan(doc)
+        return stamped(parse_plan(doc), settings)
     except Exception as exc:
-        return rejected(path, sha, stage, exc)
+        return stamped(rejected(path, sha, stage, exc), settings)
+
+
+def stamped(result: Extracted | Rejected, settings: Settings) -> Extracted | Rejected:
+    """Record the extraction fingerprint in the rows to publish, so that a later run can tell
+    that the same bytes under the same pipeline and settings need no new extraction."""
+    if isinstance(result, Rejected):
+        result.extraction_fingerprint = settings.fingerprint()
+    else:
+        result.plan["extraction_fingerprint"] = settings.fingerprint()
+    return result
 
 
 def list_plan_files(root: Path) -> list[Path]:

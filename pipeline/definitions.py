@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from .assets import curated_datasets, parsed_plans, plan_documents, units
+from .io_managers import PlanModelIOManager
 from .resources import PlanStore
 from .sensors import daily_ingest, ingest_plans, raw_files_sensor, refresh_units, units_sensor
 
@@ -13,5 +14,5 @@ defs = Definitions(
     jobs=[ingest_plans, refresh_units],
     sensors=[raw_files_sensor, units_sensor],
     schedules=[daily_ingest],
-    resources={"store": PlanStore()},
+    resources={"store": PlanStore(), "io_manager": PlanModelIOManager()},
 )

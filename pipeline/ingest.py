@@ -2,7 +2,9 @@
 Dagster instance (``DAGSTER_HOME``; SQLite under the repository): ``python -m pipeline.ingest``.
 
 This is what ``make run`` does: the same assets, checks and run history that ``dagster dev``
-shows, without a server to start first.
+shows, without a server to start first.  Only plan files whose published rows are missing or
+stale (other bytes, another pipeline version or settings) are extracted, in batch runs of up
+to ``--batch`` plan files each, so that Dagster's per-run cost is paid once per batch.
 """
 
 from __future__ import annotations
@@ -13,28 +15,41 @@ import sys
 from dagster import DagsterInstance, materialize
 
 from khsyt import datasets
-from khsyt.extract import list_plan_files, partition_key
 
 from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
+from .freshness import BATCH_SIZE, contiguous_batches, published_state, range_tags, stale
+from .io_managers import PlanModelIOManager
 from .resources import PlanStore
 
+PER_PLAN_ASSETS = [plan_documents, parsed_plans, curated_datasets]
 
-def run(store: PlanStore, instance: DagsterInstance) -> tuple[int, int]:
-    files = list_plan_files(store.raw)
-    keys = [partition_key(p) for p in files]
+
+def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZE, force: bool = False,
+        io_manager: PlanModelIOManager | None = None) -> tuple[int, int]:
+    """Register, retire and extract what changed; returns (plan files processed, runs failed)."""
+    files = store.index()
     known = set(instance.get_dynamic_partitions(plan_files.name))
-    instance.add_dynamic_partitions(plan_files.name, [k for k in keys if k not in known])
-    for gone in sorted(known - set(keys)):
-        datasets.retire(store.curated, gone)
-        instance.delete_dynamic_partition(plan_files.name, gone)
+    instance.add_dynamic_partitions(plan_files.name, [k for k in sorted(files) if k not in known])
+    gone = sorted(known - set(files))
+    for k in gone:
+        datasets.retire(store.curated, k)
+        instance.delete_dynamic_partition(plan_files.name, k)
+    todo = sorted(files) if force else stale(files, store.settings().fingerprint(), published_state(store.curated))
+    print(f"{len(files)} plan files, {len(files) - len(todo)} up to date, {len(todo)} to extract, "
+          f"{len(gone)} retired")
+    resources = {"store": store, "io_manager": io_manager or PlanModelIOManager()}
     ok = failed = 0
-    for k in keys:
-        res = materialize([plan_documents, parsed_plans, curated_datasets], partition_key=k, instance=instance,
-                          resources={"store": store}, raise_on_error=False)
-        ok += res.success
+    order = instance.get_dynamic_partitions(plan_files.name)
+    for first, last in contiguous_batches(order, todo, batch_size):
+        n = order.index(last) - order.index(first) + 1
+        res = materialize(PER_PLAN_ASSETS, instance=instance, resources=resources,
+                          tags=range_tags(first, last), raise_on_error=False)
+        ok += n if res.success else 0
         failed += not res.success
-        print(f"{'ok    ' if res.success else 'FAILED'} {k}")
-    materialize([units], instance=instance, resources={"store": store})
+        print(f"{'ok    ' if res.success else 'FAILED'} {first} … {last} ({n} plan files)" if n > 1 else
+              f"{'ok    ' if res.success else 'FAILED'} {first}")
+    if todo or gone or not (store.curated / "units" / "units.parquet").exists():
+        materialize([units], instance=instance, resources={"store": store})
     return ok, failed
 
 
@@ -43,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw", default="data/raw")
     ap.add_argument("--curated", default="data/curated")
     ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=BATCH_SIZE, help=f"plan files per run (default {BATCH_SIZE})")
+    ap.add_argument("--force", action="store_true", help="extract every plan file, even unchanged ones")
     a = ap.parse_args(argv)
     store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr_dpi=a.dpi)
-    ok, failed = run(store, DagsterInstance.get())
+    ok, failed = run(store, DagsterInstance.get(), batch_size=a.batch, force=a.force)
     print(f"{ok} plan files processed, {failed} runs failed; datasets in {a.curated}")
     return 1 if failed else 0
 

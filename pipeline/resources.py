@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
-from khsyt.extract import Settings
+from khsyt.extract import Settings, list_plan_files, partition_key
 
 
 class PlanStore(ConfigurableResource):
@@ -24,6 +24,9 @@ class PlanStore(ConfigurableResource):
     ocr_workers: int | None = Field(default=None, description="OCR processes (default: all cores)")
     cache_dir: str | None = Field(default=None, description="OCR cache folder (default .cache/ocr)")
 
+    # partition key → file, built once per resource instance (one per run, one per sensor tick)
+    _index: dict[str, Path] | None = PrivateAttr(default=None)
+
     @property
     def raw(self) -> Path:
         return Path(self.raw_dir)
@@ -36,12 +39,15 @@ class PlanStore(ConfigurableResource):
         return Settings(ocr=self.ocr, ocr_dpi=self.ocr_dpi, ocr_workers=self.ocr_workers,
                         cache_dir=Path(self.cache_dir) if self.cache_dir else None)
 
+    def index(self, refresh: bool = False) -> dict[str, Path]:
+        """partition key → raw file, from one listing of the raw folder (O(1) per lookup)."""
+        if self._index is None or refresh:
+            self._index = {partition_key(p): p for p in list_plan_files(self.raw)}
+        return self._index
+
     def path_for(self, partition_key: str) -> Path | None:
         """The raw file a partition key stands for (None when it has gone)."""
-        from khsyt.extract import list_plan_files
-        from khsyt.extract import partition_key as key_of
-
-        for p in list_plan_files(self.raw):
-            if key_of(p) == partition_key:
-                return p
-        return None
+        path = self.index().get(partition_key)
+        if path is None:  # a file added since the index was built
+            path = self.index(refresh=True).get(partition_key)
+        return path

@@ -26,9 +26,10 @@ from dagster import (
 )
 
 from khsyt import datasets
-from khsyt.extract import list_plan_files, partition_key, sha256_of
+from khsyt.extract import sha256_of
 
 from .assets import plan_files
+from .freshness import contiguous_batches, published_state, range_tags, stale
 from .resources import PlanStore
 
 ingest_plans = define_asset_job(
@@ -42,11 +43,21 @@ refresh_units = define_asset_job("refresh_units", selection=["units"],
 
 def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
     """partition key → (file, a cheap fingerprint: size and mtime) of every plan file."""
-    out = {}
-    for p in list_plan_files(store.raw):
-        st = p.stat()
-        out[partition_key(p)] = (p, f"{st.st_size}:{st.st_mtime_ns}")
-    return out
+    return {k: (p, f"{(st := p.stat()).st_size}:{st.st_mtime_ns}") for k, p in store.index().items()}
+
+
+def batch_requests(order: list[str], keys: list[str], stamps: dict[str, str]) -> list[RunRequest]:
+    """Run requests covering ``keys``: one run per contiguous range of up to BATCH_SIZE plan files
+    (in partition order), keyed by the files' stamps so that the same state is never run twice."""
+    requests = []
+    for first, last in contiguous_batches(order, keys):
+        span = order[order.index(first): order.index(last) + 1]
+        digest = hashlib.sha256("|".join(f"{k}:{stamps.get(k, '')}" for k in span).encode()).hexdigest()[:16]
+        if first == last:
+            requests.append(RunRequest(partition_key=first, run_key=f"{first}:{digest}"))
+        else:
+            requests.append(RunRequest(run_key=f"{first}..{last}:{digest}", tags=range_tags(first, last)))
+    return requests
 
 
 @sensor(job=ingest_plans, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
@@ -55,21 +66,24 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     files = scan(store)
     current = {k: fp for k, (_, fp) in files.items()}
-    known = set(context.instance.get_dynamic_partitions(plan_files.name))
-    new_keys = sorted(k for k in current if k not in known)
+    known = context.instance.get_dynamic_partitions(plan_files.name)
+    known_set = set(known)
+    new_keys = sorted(k for k in current if k not in known_set)
     touched = [k for k, fp in current.items() if previous.get(k) != fp]
     # A file whose size or time changed but whose published rows come from these very bytes
-    # (e.g. the first tick after `make run`, or a copy that kept the content) needs no run.
-    published = published_hashes(store) if touched else {}
-    changed = sorted(k for k in touched if published.get(k) != sha256_of(files[k][0]))
+    # under the same pipeline and settings (e.g. the first tick after `make run`, or a copy
+    # that kept the content) needs no run.
+    state = published_state(store.curated) if touched else {}
+    changed = stale({k: p for k, (p, _) in files.items()}, store.settings().fingerprint(), state, keys=touched)
     gone = sorted(k for k in known if k not in current)
     for k in gone:
         datasets.retire(store.curated, k)
     if not (new_keys or changed or gone):
         return SensorResult(skip_reason="no new, changed or deleted plan files",
                             cursor=json.dumps(current, sort_keys=True))
-    requests = [RunRequest(partition_key=k, run_key=f"{k}:{current[k]}") for k in changed]
-    context.log.info(f"new={new_keys} changed={changed} retired={gone}")
+    order = [k for k in known if k in current] + new_keys  # the order after this tick's requests
+    requests = batch_requests(order, changed, current)
+    context.log.info(f"new={len(new_keys)} changed={len(changed)} retired={len(gone)} runs={len(requests)}")
     return SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[
@@ -95,24 +109,9 @@ def units_sensor(context: SensorEvaluationContext, store: PlanStore):
 @schedule(job=ingest_plans, cron_schedule="0 6 * * *", default_status=DefaultScheduleStatus.RUNNING,
           description="Daily catch-up: extracts every plan file whose published rows are missing or stale.")
 def daily_ingest(context: ScheduleEvaluationContext, store: PlanStore):
-    published = published_hashes(store)
-    known = set(context.instance.get_dynamic_partitions(plan_files.name))
-    requests = []
-    for p in list_plan_files(store.raw):
-        k = partition_key(p)
-        sha = sha256_of(p)
-        if k in known and published.get(k) != sha:
-            requests.append(RunRequest(partition_key=k, run_key=f"{k}:{sha}"))
-    return requests or SkipReason("every plan file is published and up to date")
-
-
-def published_hashes(store: PlanStore) -> dict[str, str]:
-    """partition key → SHA-256 of the file version whose rows are published."""
-    import pyarrow.parquet as pq
-
-    out = {}
-    for f in (store.curated / "plans").glob("*.parquet"):
-        t = pq.read_table(f, columns=["source_sha256"])
-        if t.num_rows:
-            out[f.stem] = t.column(0)[0].as_py()
-    return out
+    files = store.index()
+    known = context.instance.get_dynamic_partitions(plan_files.name)
+    todo = stale({k: p for k, p in files.items() if k in set(known)}, store.settings().fingerprint(),
+                 published_state(store.curated))
+    stamps = {k: sha256_of(files[k]) for k in todo}
+    return batch_requests(known, todo, stamps) or SkipReason("every plan file is published and up to date")
