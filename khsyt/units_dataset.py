@@ -32,12 +32,18 @@ def build_units(curated: Path) -> pa.Table:
     plans = {p["plan_id"]: p["province"] for p in _read(curated, "plans", ["plan_id", "province"])}
     tasks = _read(curated, "tasks", ["plan_id", "lead_units_raw", "coordinating_units_raw", "monitoring_units_raw"])
     acc: dict[tuple[str | None, str], dict] = {}
+    # Plans repeat the same unit lists over and over: normalise each distinct (text, province)
+    # once, so a rebuild costs a scan of the tasks plus work on the distinct strings only.
+    memo: dict[tuple[str | None, str | None], list] = {}
     for t in tasks:
         province = plans.get(t["plan_id"])
         for field, counter in (("lead_units_raw", "tasks_led"), ("coordinating_units_raw", "tasks_coordinated"),
                                ("monitoring_units_raw", None)):
             seen: set[str] = set()
-            for m in normalize_units(t[field], province=province):
+            key = (t[field], province)
+            if key not in memo:
+                memo[key] = normalize_units(t[field], province=province)
+            for m in memo[key]:
                 row = acc.setdefault((province, m.name), {
                     "province": province, "unit": m.name, "kind": m.kind, "known": m.known,
                     "raw_spellings": set(), "tasks_led": 0, "tasks_coordinated": 0, "plans": set()})
