@@ -26,6 +26,7 @@ from dagster import (
 from extractors.errors import ExtractionError
 from extractors.model import Document
 from khsyt import datasets
+from khsyt.compaction import compact
 from khsyt.extract import parse_plan, read_document, rejected, sha256_of, stamped
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
@@ -53,21 +54,23 @@ def plan_documents(context: AssetExecutionContext, store: PlanStore) -> dict[str
 
 def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Document | Rejected:
     settings = store.settings()
-    path = store.path_for(key)
-    if path is None:
-        return stamped(rejected(key, None, "open", ExtractionError("file no longer in the raw folder")), settings)
-    sha = None
-    try:
-        sha = sha256_of(path)
-        doc = read_document(path, settings, sha)
-    except Exception as exc:
-        r = stamped(rejected(path, sha, "extract", exc), settings)
-        context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")
-        return r
+    with store.local_file(key) as path:
+        if path is None:
+            return stamped(rejected(key, None, "open", ExtractionError("file no longer in the raw folder")), settings)
+        source = store.source_name(key)
+        sha = None
+        try:
+            sha = sha256_of(path)
+            doc = read_document(path, settings, sha)
+            doc.source_path = source
+        except Exception as exc:
+            r = stamped(rejected(source, sha, "extract", exc), settings)
+            context.log.warning(f"{source}: rejected at {r.stage}: {r.reason}")
+            return r
     methods = Counter(p.method for p in doc.pages)
     confs = [p.confidence for p in doc.pages if p.confidence is not None]
     context.add_asset_metadata({
-        "source_path": str(path),
+        "source_path": doc.source_path,
         "pages": len(doc.pages),
         "pages_by_method": MetadataValue.json(dict(methods)),
         "mean_ocr_confidence": MetadataValue.float(sum(confs) / len(confs)) if confs else MetadataValue.null(),
@@ -273,3 +276,12 @@ def units(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult
     md = "| province | unit | kind | led | coordinated |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {r['province']} | {r['unit']} | {r['kind']} | {r['tasks_led']} | {r['tasks_coordinated']} |" for r in top)
     return MaterializeResult(metadata={"row_count": table.num_rows, "top_lead_units": MetadataValue.md(md)})
+
+
+@asset(deps=[AssetKey(n) for n in CURATED], group_name="curated", kinds={"parquet"})
+def compacted_datasets(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult:
+    """Every per-plan dataset as a few large files under data/curated/compacted/<dataset>/,
+    partitioned by province and plan year and sorted by plan: what DuckDB and pandas read
+    fast at tens of thousands of plans (one glob, a few files).  Rebuilt from the per-plan files."""
+    counts = compact(store.curated_dir)
+    return MaterializeResult(metadata={f"{k}_rows": v for k, v in counts.items()})

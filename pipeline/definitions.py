@@ -16,7 +16,7 @@ import os
 
 from dagster import Definitions, ExecutorDefinition
 
-from .assets import curated_datasets, parsed_plans, plan_documents, units
+from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, units
 from .io_managers import PlanModelIOManager
 from .resources import PlanStore
 from .sensors import daily_ingest, ingest_plans, raw_files_sensor, refresh_units, units_sensor
@@ -43,7 +43,7 @@ def store_from_env() -> PlanStore:
 
 
 defs = Definitions(
-    assets=[plan_documents, parsed_plans, curated_datasets, units],
+    assets=[plan_documents, parsed_plans, curated_datasets, units, compacted_datasets],
     jobs=[ingest_plans, refresh_units],
     sensors=[raw_files_sensor, units_sensor],
     schedules=[daily_ingest],

@@ -8,13 +8,11 @@ folder replaces a Parquet open per plan, so the check stays cheap at tens of tho
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import duckdb
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
-from khsyt.extract import sha256_of
 
 #: Plans per run in batch (backfill-style) runs: Dagster's per-run cost is paid once per batch.
 BATCH_SIZE = 50
@@ -44,13 +42,14 @@ def published_state(curated: Path | str) -> dict[str, tuple[str | None, str | No
     return out
 
 
-def stale(files: dict[str, Path], fingerprint: str, state: dict[str, tuple[str | None, str | None]],
-          keys: Iterable[str] | None = None, sha_of=sha256_of) -> list[str]:
-    """Keys (of ``keys``, default all) whose file's bytes or fingerprint differ from what is published."""
+def stale(keys: Iterable[str], fingerprint: str, state: dict[str, tuple[str | None, str | None]],
+          sha_of: Callable[[str], str]) -> list[str]:
+    """The keys whose file's bytes (``sha_of(key)``) or fingerprint differ from what is published;
+    a file is hashed only when its published fingerprint matches (else it is stale anyway)."""
     out = []
-    for k in files if keys is None else keys:
+    for k in keys:
         sha, fp = state.get(k, (None, None))
-        if sha is None or fp != fingerprint or sha != sha_of(files[k]):  # hash only what may be fresh
+        if sha is None or fp != fingerprint or sha != sha_of(k):
             out.append(k)
     return out
 

@@ -16,7 +16,7 @@ from dagster import DagsterInstance, materialize
 
 from khsyt import datasets
 
-from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
+from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
 from .freshness import BATCH_SIZE, contiguous_batches, published_state, range_tags, stale
 from .io_managers import PlanModelIOManager
 from .resources import PlanStore
@@ -34,7 +34,8 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     for k in gone:
         datasets.retire(store.curated, k)
         instance.delete_dynamic_partition(plan_files.name, k)
-    todo = sorted(files) if force else stale(files, store.settings().fingerprint(), published_state(store.curated))
+    todo = sorted(files) if force else stale(sorted(files), store.settings().fingerprint(),
+                                             published_state(store.curated), store.sha256)
     print(f"{len(files)} plan files, {len(files) - len(todo)} up to date, {len(todo)} to extract, "
           f"{len(gone)} retired")
     resources = {"store": store, "io_manager": io_manager or PlanModelIOManager()}
@@ -49,7 +50,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
         print(f"{'ok    ' if res.success else 'FAILED'} {first} … {last} ({n} plan files)" if n > 1 else
               f"{'ok    ' if res.success else 'FAILED'} {first}")
     if todo or gone or not (store.curated / "units" / "units.parquet").exists():
-        materialize([units], instance=instance, resources={"store": store})
+        materialize([units, compacted_datasets], instance=instance, resources={"store": store})
     return ok, failed
 
 

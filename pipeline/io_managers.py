@@ -20,7 +20,7 @@ from typing import Any
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 from pydantic import Field
 
-from khsyt.storage import Storage
+from khsyt.objectstore import FsspecStorage
 
 #: Only classes of the project's own modules are rebuilt from stored JSON.
 _MODULES = ("extractors.", "khsyt.", "parsers.")
@@ -83,8 +83,8 @@ class PlanModelIOManager(ConfigurableIOManager):
     base_dir: str = Field(default=".dagster_home/plan_models",
                           description="folder or s3:// prefix of the stored page models")
 
-    def _storage(self) -> Storage:
-        return Storage(self.base_dir)
+    def _storage(self) -> FsspecStorage:
+        return FsspecStorage(self.base_dir)
 
     def _path(self, context: OutputContext | InputContext, key: str) -> str:
         return "/".join([*context.asset_key.path, f"{key}.json.gz"])

@@ -8,7 +8,6 @@ its rows are retired from every curated dataset at once.
 
 import hashlib
 import json
-from pathlib import Path
 
 from dagster import (
     AddDynamicPartitionsRequest,
@@ -26,7 +25,6 @@ from dagster import (
 )
 
 from khsyt import datasets
-from khsyt.extract import sha256_of
 
 from .assets import plan_files
 from .freshness import contiguous_batches, published_state, range_tags, stale
@@ -37,13 +35,8 @@ ingest_plans = define_asset_job(
     selection=["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects"],
     description="Extract one plan file and publish its rows to the curated datasets.",
 )
-refresh_units = define_asset_job("refresh_units", selection=["units"],
-                                 description="Rebuild the cross-plan units dataset.")
-
-
-def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
-    """partition key → (file, a cheap fingerprint: size and mtime) of every plan file."""
-    return {k: (p, f"{(st := p.stat()).st_size}:{st.st_mtime_ns}") for k, p in store.index().items()}
+refresh_units = define_asset_job("refresh_units", selection=["units", "compacted_datasets"],
+                                 description="Rebuild the cross-plan units dataset and the compacted datasets.")
 
 
 def batch_requests(order: list[str], keys: list[str], stamps: dict[str, str]) -> list[RunRequest]:
@@ -64,8 +57,7 @@ def batch_requests(order: list[str], keys: list[str], stamps: dict[str, str]) ->
         description="Picks up new, changed and deleted files in the raw folder.")
 def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    files = scan(store)
-    current = {k: fp for k, (_, fp) in files.items()}
+    current = store.stamps()
     known = context.instance.get_dynamic_partitions(plan_files.name)
     known_set = set(known)
     new_keys = sorted(k for k in current if k not in known_set)
@@ -74,7 +66,7 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     # under the same pipeline and settings (e.g. the first tick after `make run`, or a copy
     # that kept the content) needs no run.
     state = published_state(store.curated) if touched else {}
-    changed = stale({k: p for k, (p, _) in files.items()}, store.settings().fingerprint(), state, keys=touched)
+    changed = stale(touched, store.settings().fingerprint(), state, store.sha256)
     gone = sorted(k for k in known if k not in current)
     for k in gone:
         datasets.retire(store.curated, k)
@@ -111,7 +103,7 @@ def units_sensor(context: SensorEvaluationContext, store: PlanStore):
 def daily_ingest(context: ScheduleEvaluationContext, store: PlanStore):
     files = store.index()
     known = context.instance.get_dynamic_partitions(plan_files.name)
-    todo = stale({k: p for k, p in files.items() if k in set(known)}, store.settings().fingerprint(),
-                 published_state(store.curated))
-    stamps = {k: sha256_of(files[k]) for k in todo}
+    todo = stale([k for k in known if k in files], store.settings().fingerprint(), published_state(store.curated),
+                 store.sha256)
+    stamps = {k: store.sha256(k) for k in todo}
     return batch_requests(known, todo, stamps) or SkipReason("every plan file is published and up to date")

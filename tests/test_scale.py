@@ -7,11 +7,13 @@ import gzip
 import json
 import shutil
 
+import duckdb
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 import pipeline.resources as resources_mod
+from khsyt.datasets import SCHEMAS
 from khsyt.extract import Settings, partition_key, read_document, sha256_of
 from pipeline import ingest
 from pipeline.freshness import contiguous_batches, published_state, stale
@@ -74,6 +76,19 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
         # page models are JSON files, one per partition
         assert len(list((tmp_path / "models" / "plan_documents").glob("*.json.gz"))) == 3
 
+        # the compacted copy holds the same rows, in a few files partitioned by province and year
+        con = duckdb.connect()
+        for name in ("plans", "tasks", "pages", "legal_refs"):
+            per_plan = con.sql(f"SELECT * FROM '{curated}/{name}/*.parquet' ORDER BY ALL").fetchall()
+            cols = ", ".join(f'"{c}"' for c in SCHEMAS[name].names)
+            compacted = con.sql(f"SELECT {cols} FROM read_parquet('{curated}/compacted/{name}/**/*.parquet') "
+                                "ORDER BY ALL").fetchall()
+            assert compacted == per_plan, name
+        folders = {p.parent.relative_to(curated / "compacted" / "tasks").as_posix()
+                   for p in (curated / "compacted" / "tasks").rglob("*.parquet")}
+        assert folders == {"province_key=thanh_hoa/year=2024", "province_key=bac_giang/year=2023",
+                           "province_key=quang_ngai/year=2021"}
+
         # nothing new: no run at all
         assert ingest.run(PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False), instance,
                           io_manager=io) == (0, 0)
@@ -83,12 +98,21 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
         changed = raw / TEXTS[1]
         changed.write_bytes(changed.read_bytes() + b"\n")
         fresh = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False)
-        assert stale(fresh.index(), fresh.settings().fingerprint(), published_state(curated)) == \
-            [partition_key(changed)]
+        assert stale(sorted(fresh.index()), fresh.settings().fingerprint(), published_state(curated),
+                     fresh.sha256) == [partition_key(changed)]
         assert ingest.run(fresh, instance, io_manager=io) == (1, 0)
         new_sha = pd.read_parquet(curated / "plans" / f"{partition_key(changed)}.parquet")["source_sha256"].iloc[0]
         assert new_sha == sha256_of(changed)
 
+        # a deleted file: its rows leave the per-plan files and the compacted copy
+        (raw / TEXTS[0]).unlink()
+        assert ingest.run(PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False), instance,
+                          io_manager=io) == (0, 0)
+        assert not list((curated / "compacted" / "tasks").glob("province_key=thanh_hoa*"))
+        assert con.execute(f"SELECT count(DISTINCT plan_id) FROM '{curated}/compacted/tasks/**/*.parquet'").fetchone() \
+            == (2,)
+
         # other settings (a new fingerprint): every plan is stale
         other = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False, ocr_dpi=200)
-        assert len(stale(other.index(), other.settings().fingerprint(), published_state(curated))) == 3
+        assert len(stale(sorted(other.index()), other.settings().fingerprint(), published_state(curated),
+                         other.sha256)) == 2
