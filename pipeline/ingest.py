@@ -10,6 +10,7 @@ to ``--batch`` plan files each, so that Dagster's per-run cost is paid once per 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from dagster import DagsterInstance, materialize
@@ -61,9 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dpi", type=int, default=300)
     ap.add_argument("--batch", type=int, default=BATCH_SIZE, help=f"plan files per run (default {BATCH_SIZE})")
     ap.add_argument("--force", action="store_true", help="extract every plan file, even unchanged ones")
+    ap.add_argument("--models", default=os.environ.get("KHSYT_MODELS", ".dagster_home/plan_models"),
+                    help="folder or s3:// prefix for the stored page models")
     a = ap.parse_args(argv)
     store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr_dpi=a.dpi)
-    ok, failed = run(store, DagsterInstance.get(), batch_size=a.batch, force=a.force)
+    ok, failed = run(store, DagsterInstance.get(), batch_size=a.batch, force=a.force,
+                     io_manager=PlanModelIOManager(base_dir=a.models))
     print(f"{ok} plan files processed, {failed} runs failed; datasets in {a.curated}")
     return 1 if failed else 0
 
