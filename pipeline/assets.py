@@ -27,7 +27,7 @@ from extractors.errors import ExtractionError
 from extractors.model import Document
 from khsyt import datasets
 from khsyt.compaction import compact
-from khsyt.extract import parse_plan, read_document, rejected, sha256_of, stamped
+from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of, stamped
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
 from khsyt.units_dataset import build_units
@@ -56,15 +56,18 @@ def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Docu
     settings = store.settings()
     with store.local_file(key) as path:
         if path is None:
-            return stamped(rejected(key, None, "open", ExtractionError("file no longer in the raw folder")), settings)
+            return stamped(rejected(key, None, "open", ExtractionError("file no longer in the raw folder"), key),
+                           settings)
         source = store.source_name(key)
         sha = None
         try:
+            if store.raw_storage() is None:  # an object store has no symbolic links
+                check_inside(path, store.raw)
             sha = sha256_of(path)
             doc = read_document(path, settings, sha)
             doc.source_path = source
         except Exception as exc:
-            r = stamped(rejected(source, sha, "extract", exc), settings)
+            r = stamped(rejected(source, sha, "extract", exc, key), settings)
             context.log.warning(f"{source}: rejected at {r.stage}: {r.reason}")
             return r
     methods = Counter(p.method for p in doc.pages)
@@ -90,9 +93,9 @@ def parse_one(context: AssetExecutionContext, store: PlanStore, key: str, doc: A
     if isinstance(doc, Rejected):
         return doc
     try:
-        result = stamped(parse_plan(doc), store.settings())
+        result = stamped(parse_plan(doc, key=key), store.settings())
     except Exception as exc:
-        r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc), store.settings())
+        r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc, key), store.settings())
         context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
         return r
     context.add_asset_metadata(extraction_report(doc, result), partition_key=key)
@@ -156,6 +159,8 @@ CHECKS = [
     AssetCheckSpec("tasks_have_lead_units", asset="tasks",
                    description=f"warning when more than {MISSING_LEAD_WARN:.0%} of a plan's tasks have no lead unit"),
     AssetCheckSpec("unique_task_ids", asset="tasks", description="error on duplicate task ids"),
+    AssetCheckSpec("duplicate_document", asset="plans",
+                   description="warning when another plan file holds the same bytes (same source_sha256)"),
     AssetCheckSpec("ocr_confidence", asset="plans",
                    description="warning when OCR confidence is low or header fields were read with low confidence"),
     AssetCheckSpec("schema_matches_contract", asset="tasks",
@@ -176,12 +181,16 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
     """Publish each plan file's rows of the run to every curated dataset (write then rename)."""
     out = store.curated
     datasets.ensure_dirs(out)
-    checks: list[tuple[str, AssetCheckResult]] = []
+    datasets.repair(out)
     for key, result in parsed_plans.items():
         datasets.write_plan(out, key, result)
         for name, meta in publication_metadata(out, key, result).items():
             context.add_asset_metadata(meta, asset_key=name, partition_key=key)
-        results = rejected_checks(result) if isinstance(result, Rejected) else plan_checks(result, out, key)
+    published = datasets.published_sha256(out)  # once per run, not once per plan
+    checks: list[tuple[str, AssetCheckResult]] = []
+    for key, result in parsed_plans.items():
+        results = (rejected_checks(result) if isinstance(result, Rejected)
+                   else plan_checks(result, out, key, published))
         checks.extend((key, r) for r in results)
     for name in CURATED:
         yield MaterializeResult(asset_key=name)
@@ -232,7 +241,7 @@ def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: in
         })
 
 
-def plan_checks(res: Extracted, out, key: str):
+def plan_checks(res: Extracted, out, key: str, published: dict[str, str] | None = None):
     tasks = res.tasks
     if not tasks:
         sev = AssetCheckSeverity.ERROR if res.plan["has_appendix"] else AssetCheckSeverity.WARN
@@ -254,6 +263,11 @@ def plan_checks(res: Extracted, out, key: str):
     dups = [k for k, n in ids.items() if n > 1]
     yield AssetCheckResult(asset_key="tasks", check_name="unique_task_ids", passed=not dups,
                            severity=AssetCheckSeverity.ERROR, metadata={"duplicates": MetadataValue.json(dups)})
+    sha = res.plan["source_sha256"]
+    published = datasets.published_sha256(out) if published is None else published
+    twins = sorted(k for k, v in published.items() if v == sha and k != key)
+    yield AssetCheckResult(asset_key="plans", check_name="duplicate_document", passed=not twins,
+                           severity=AssetCheckSeverity.WARN, metadata={"same_bytes_as": MetadataValue.json(twins)})
     conf = res.plan["ocr_confidence"]
     low_tasks = sum(1 for t in tasks if t["low_confidence"])
     ok = (conf is None or conf >= LOW_CONFIDENCE) and not res.low_confidence and not low_tasks

@@ -53,9 +53,9 @@ class PlanStore(ConfigurableResource):
         if self._index is None or refresh:
             remote = self.raw_storage()
             if remote is None:
-                self._index = {partition_key(p): p for p in list_plan_files(self.raw)}
+                self._index = {partition_key(p, self.raw): p for p in list_plan_files(self.raw)}
             else:
-                self._index = {partition_key(rel): rel for rel in remote.glob("**")
+                self._index = {partition_key(rel, "."): rel for rel in remote.glob("**")
                                if PurePosixPath(rel).suffix.lower() in SUPPORTED
                                and not PurePosixPath(rel).name.startswith(".")}
         return self._index

@@ -28,6 +28,7 @@ from khsyt import datasets
 
 from .assets import plan_files
 from .freshness import contiguous_batches, published_state, range_tags, stale
+from .recovery import fail_crashed_runs
 from .resources import PlanStore
 
 ingest_plans = define_asset_job(
@@ -57,6 +58,10 @@ def batch_requests(order: list[str], keys: list[str], stamps: dict[str, str]) ->
         description="Picks up new, changed and deleted files in the raw folder.")
 def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    repaired = datasets.repair(store.curated)  # finish publications a killed run left half done
+    fail_crashed_runs(context.instance)
+    if repaired:
+        context.log.info(f"repaired interrupted publications: {repaired}")
     current = store.stamps()
     known = context.instance.get_dynamic_partitions(plan_files.name)
     known_set = set(known)
@@ -101,6 +106,7 @@ def units_sensor(context: SensorEvaluationContext, store: PlanStore):
 @schedule(job=ingest_plans, cron_schedule="0 6 * * *", default_status=DefaultScheduleStatus.RUNNING,
           description="Daily catch-up: extracts every plan file whose published rows are missing or stale.")
 def daily_ingest(context: ScheduleEvaluationContext, store: PlanStore):
+    datasets.repair(store.curated)
     files = store.index()
     known = context.instance.get_dynamic_partitions(plan_files.name)
     todo = stale([k for k in known if k in files], store.settings().fingerprint(), published_state(store.curated),
