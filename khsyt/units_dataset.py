@@ -9,6 +9,8 @@ import pyarrow.dataset as pads
 
 from parsers.units import normalize_units
 
+from .objectstore import FsspecStorage, is_url
+
 UNITS_SCHEMA = pa.schema([
     ("province", pa.string()),
     ("unit", pa.string()),
@@ -21,7 +23,12 @@ UNITS_SCHEMA = pa.schema([
 ])
 
 
-def _read(curated: Path, name: str, columns: list[str]) -> list[dict]:
+def _read(curated: Path | str, name: str, columns: list[str]) -> list[dict]:
+    if is_url(curated):  # object storage: the same read through its fsspec filesystem
+        st = FsspecStorage(str(curated))
+        if not st.listdir(name):
+            return []
+        return pads.dataset(st.path(name), format="parquet", filesystem=st.fs).to_table(columns=columns).to_pylist()
     d = Path(curated) / name
     if not d.is_dir():
         return []

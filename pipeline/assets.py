@@ -30,6 +30,7 @@ from khsyt.compaction import compact
 from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of, stamped
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
+from khsyt.storage import storage_for
 from khsyt.units_dataset import build_units
 
 from .freshness import BATCH_SIZE
@@ -201,7 +202,7 @@ def publication_metadata(out, key: str, result: Extracted | Rejected) -> dict[st
     """Per dataset, what the UI shows for one plan file's publication."""
     if isinstance(result, Rejected):
         return {name: {"rejected": True, "stage": result.stage, "reason": result.reason} if name == "rejects" else
-                {"rejected": True, "kept_previous_rows": (out / name / f"{key}.parquet").exists()}
+                {"rejected": True, "kept_previous_rows": storage_for(out).exists(f"{name}/{key}.parquet")}
                 for name in CURATED}
     tasks = result.tasks
     return {
@@ -285,7 +286,7 @@ def units(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult
     """One row per (province, canonical unit) over all plans: kind, raw spellings, tasks led
     and coordinated.  Rebuilt from the curated plans and tasks datasets."""
     table = build_units(store.curated)
-    datasets.write_atomic(table, store.curated / "units" / "units.parquet")
+    storage_for(store.curated).write_parquet("units/units.parquet", table)
     top = table.sort_by([("tasks_led", "descending")]).slice(0, 10).to_pylist()
     md = "| province | unit | kind | led | coordinated |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {r['province']} | {r['unit']} | {r['kind']} | {r['tasks_led']} | {r['tasks_coordinated']} |" for r in top)

@@ -9,10 +9,12 @@ folder replaces a Parquet open per plan, so the check stays cheap at tens of tho
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from khsyt.objectstore import FsspecStorage, is_url
 
 #: Plans per run in batch (backfill-style) runs: Dagster's per-run cost is paid once per batch.
 BATCH_SIZE = 50
@@ -27,16 +29,24 @@ def published_state(curated: Path | str) -> dict[str, tuple[str | None, str | No
     out: dict[str, tuple[str | None, str | None]] = {}
     con = duckdb.connect()
     try:
+        remote = FsspecStorage(str(curated)) if is_url(curated) else None
+        if remote is not None:
+            con.register_filesystem(remote.fs)
         for name in ("rejects", "plans"):  # plans last: good rows win over an older reject
-            d = Path(curated) / name
-            if not d.is_dir() or not any(d.glob("[!_]*.parquet")):
-                continue
-            glob = str(d / "*.parquet")  # the empty placeholder file has no rows
+            if remote is not None:
+                if not any(not n.startswith(("_", ".")) and n.endswith(".parquet") for n in remote.listdir(name)):
+                    continue
+                glob = remote.uri(f"{name}/*.parquet")
+            else:
+                d = Path(curated) / name
+                if not d.is_dir() or not any(d.glob("[!_]*.parquet")):
+                    continue
+                glob = str(d / "*.parquet")  # the empty placeholder file has no rows
             rows = con.execute(
                 "SELECT filename, source_sha256, extraction_fingerprint "
                 "FROM read_parquet(?, filename=true, union_by_name=true)", [glob]).fetchall()
             for filename, sha, fp in rows:
-                out[Path(filename).stem] = (sha, fp)
+                out[PurePosixPath(filename).stem] = (sha, fp)
     finally:
         con.close()
     return out

@@ -18,6 +18,7 @@ from pathlib import Path
 from dagster import DagsterInstance, materialize
 
 from khsyt import datasets
+from khsyt.storage import storage_for
 
 from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
 from .freshness import BATCH_SIZE, contiguous_batches, published_state, range_tags, stale
@@ -91,7 +92,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
         failed += not res.success
         print(f"{'ok    ' if res.success else 'FAILED'} {first} … {last} ({n} plan files)" if n > 1 else
               f"{'ok    ' if res.success else 'FAILED'} {first}")
-    if todo or gone or not (store.curated / "units" / "units.parquet").exists():
+    if todo or gone or not storage_for(store.curated).exists("units/units.parquet"):
         materialize([units, compacted_datasets], instance=instance, resources={"store": store})
     return ok, failed
 

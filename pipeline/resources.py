@@ -36,8 +36,10 @@ class PlanStore(ConfigurableResource):
         return Path(self.raw_dir)
 
     @property
-    def curated(self) -> Path:
-        return Path(self.curated_dir)
+    def curated(self) -> Path | str:
+        """The curated root: a local Path, or the URL itself for object storage (``s3://…``),
+        which every datasets function accepts."""
+        return self.curated_dir if is_url(self.curated_dir) else Path(self.curated_dir)
 
     def settings(self) -> Settings:
         return Settings(ocr=self.ocr, ocr_dpi=self.ocr_dpi, ocr_workers=self.ocr_workers,

@@ -8,6 +8,7 @@ its rows are retired from every curated dataset at once.
 
 import hashlib
 import json
+from pathlib import Path
 
 from dagster import (
     AddDynamicPartitionsRequest,
@@ -25,6 +26,8 @@ from dagster import (
 )
 
 from khsyt import datasets
+from khsyt.objectstore import FsspecStorage
+from khsyt.storage import storage_for
 
 from .assets import plan_files
 from .freshness import contiguous_batches, published_state, range_tags, stale
@@ -94,13 +97,26 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
 @sensor(job=refresh_units, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
         description="Rebuilds the units dataset when the published plans change.")
 def units_sensor(context: SensorEvaluationContext, store: PlanStore):
-    d = store.curated / "tasks"
-    stamp = ",".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in d.glob("*.parquet"))) if d.is_dir() else ""
+    stamp = tasks_stamp(store)
     if stamp == (context.cursor or ""):
         return SkipReason("tasks unchanged")
     # a stable key (str hash() differs between processes): one rebuild per state of the tasks
     return SensorResult(run_requests=[RunRequest(run_key=hashlib.sha256(stamp.encode()).hexdigest()[:16])],
                         cursor=stamp)
+
+
+def tasks_stamp(store: PlanStore) -> str:
+    """The state of the published tasks files: name and modification time (ETag on object storage)."""
+    st = storage_for(store.curated)
+    if isinstance(st, FsspecStorage):
+        try:
+            entries = st.fs.ls(st.path("tasks"), detail=True, refresh=True)
+        except FileNotFoundError:
+            return ""
+        return ",".join(sorted(f"{e['name'].rsplit('/', 1)[-1]}:{e.get('ETag') or e.get('mtime')}" for e in entries
+                               if e["name"].endswith(".parquet")))
+    d = Path(store.curated) / "tasks"
+    return ",".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in d.glob("*.parquet"))) if d.is_dir() else ""
 
 
 @schedule(job=ingest_plans, cron_schedule="0 6 * * *", default_status=DefaultScheduleStatus.RUNNING,
