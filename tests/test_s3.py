@@ -77,34 +77,52 @@ def test_storage_interface_on_s3(s3):
 
 
 @pytest.mark.slow
-def test_ingest_from_s3_raw_with_page_models_on_s3(s3, raw_dir, tmp_path):
+def test_ingest_with_raw_models_and_datasets_on_s3(s3, raw_dir):
     for f in TEXTS:
         s3.put_file(str(raw_dir / f), f"{BUCKET}/raw/province/{f}")
     s3.pipe_file(f"{BUCKET}/raw/.hidden.txt", b"not a plan")
-    store = PlanStore(raw_dir=f"s3://{BUCKET}/raw", curated_dir=str(tmp_path / "curated"), ocr=False)
+    curated = f"s3://{BUCKET}/curated"
+
+    def store() -> PlanStore:
+        return PlanStore(raw_dir=f"s3://{BUCKET}/raw", curated_dir=curated, ocr=False)
+
     keys = sorted(partition_key(f"province/{f}", ".") for f in TEXTS)  # keys from the path under the root
-    assert sorted(store.index()) == keys
+    assert sorted(store().index()) == keys
     io = PlanModelIOManager(base_dir=f"s3://{BUCKET}/models")
     with DagsterInstance.ephemeral() as instance:
-        assert ingest.run(store, instance, io_manager=io) == (2, 0)
+        assert ingest.run(store(), instance, io_manager=io) == (2, 0)
         # the page models are JSON objects in the bucket, one per partition
         stored = sorted(s3.ls(f"{BUCKET}/models/plan_documents"))
         assert [p.rsplit("/", 1)[1] for p in stored] == [f"{k}.json.gz" for k in keys]
         doc = json.loads(gzip.decompress(s3.cat_file(stored[0])))
         assert doc["__dc__"] == "extractors.model:Document" and doc["pages"]
+        # the datasets are in the bucket at their documented paths; DuckDB reads them through fsspec
         con = duckdb.connect()
-        rows = con.execute(f"SELECT source_path, n_tasks FROM '{tmp_path}/curated/plans/*.parquet' "
+        con.register_filesystem(fsspec.filesystem("s3"))
+        rows = con.execute(f"SELECT source_path, n_tasks, plan_id FROM '{curated}/plans/*.parquet' "
                            "ORDER BY source_path").fetchall()
         assert [r[0] for r in rows] == [f"s3://{BUCKET}/raw/province/{f}" for f in TEXTS]
-        assert all(n > 10 for _, n in rows)
+        assert all(n > 10 for _, n, _ in rows)
+        per_plan = dict(con.execute(f"SELECT plan_id, count(*) FROM '{curated}/tasks/*.parquet' GROUP BY 1").fetchall())
+        assert per_plan == {pid: n for _, n, pid in rows}
+        assert s3.exists(f"{BUCKET}/curated/units/units.parquet")
+        assert sorted(p.rsplit("/", 1)[1] for p in s3.ls(f"{BUCKET}/curated/_manifest")) == \
+            [f"{k}.json" for k in keys]
+        # the compacted copy, in the bucket too, holds the same rows
+        compacted = con.execute(f"SELECT count(*) FROM '{curated}/compacted/tasks/**/*.parquet'").fetchone()
+        assert compacted == (sum(per_plan.values()),)
         # nothing changed in the bucket: nothing is extracted again
-        assert ingest.run(PlanStore(raw_dir=f"s3://{BUCKET}/raw", curated_dir=str(tmp_path / "curated"), ocr=False),
-                          instance, io_manager=io) == (0, 0)
+        assert ingest.run(store(), instance, io_manager=io) == (0, 0)
+        # a file deleted from the bucket: its rows are retired from every dataset
+        s3.rm_file(f"{BUCKET}/raw/province/{TEXTS[0]}")
+        assert ingest.run(store(), instance, io_manager=io) == (0, 0)
+        left = con.execute(f"SELECT DISTINCT plan_id FROM '{curated}/tasks/*.parquet'").fetchall()
+        assert len(left) == 1
 
 
 @pytest.mark.slow
 def test_compacted_datasets_written_to_s3_and_read_back_with_duckdb(s3, raw_dir, tmp_path):
-    local = tmp_path / "curated"
+    local = tmp_path / "curated"  # a local run mirrored into the bucket, compacted there
     store = PlanStore(raw_dir=str(tmp_path / "raw"), curated_dir=str(local), ocr=False)
     (tmp_path / "raw").mkdir()
     for f in TEXTS:
@@ -115,17 +133,17 @@ def test_compacted_datasets_written_to_s3_and_read_back_with_duckdb(s3, raw_dir,
     for p in local.rglob("*.parquet"):
         rel = p.relative_to(local).as_posix()
         if not rel.startswith("compacted/"):
-            s3.put_file(str(p), f"{BUCKET}/curated/{rel}")
-    counts = compact(f"s3://{BUCKET}/curated")
+            s3.put_file(str(p), f"{BUCKET}/mirror/{rel}")
+    counts = compact(f"s3://{BUCKET}/mirror")
     con = duckdb.connect()
     want = con.execute(f"SELECT count(*), count(DISTINCT plan_id) FROM '{local}/tasks/*.parquet'").fetchone()
     assert counts["tasks"] == want[0] > 20
     con.register_filesystem(fsspec.filesystem("s3"))
     got = con.execute(f"SELECT count(*), count(DISTINCT plan_id) FROM "
-                      f"read_parquet('s3://{BUCKET}/curated/compacted/tasks/**/*.parquet')").fetchone()
+                      f"read_parquet('s3://{BUCKET}/mirror/compacted/tasks/**/*.parquet')").fetchone()
     assert got == want
     joined = con.execute(
-        f"SELECT p.province, count(*) FROM read_parquet('s3://{BUCKET}/curated/compacted/tasks/**/*.parquet') t "
-        f"JOIN read_parquet('s3://{BUCKET}/curated/compacted/plans/**/*.parquet') p USING (plan_id) "
+        f"SELECT p.province, count(*) FROM read_parquet('s3://{BUCKET}/mirror/compacted/tasks/**/*.parquet') t "
+        f"JOIN read_parquet('s3://{BUCKET}/mirror/compacted/plans/**/*.parquet') p USING (plan_id) "
         "GROUP BY ALL ORDER BY 1").fetchall()
     assert [r[0] for r in joined] == ["Bắc Giang", "Đồng Nai"]
