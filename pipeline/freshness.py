@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 import duckdb
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from khsyt.objectstore import FsspecStorage, is_url
 
@@ -92,4 +91,6 @@ def contiguous_batches(order: Sequence[str], wanted: Iterable[str], size: int = 
 def range_tags(first: str, last: str) -> dict[str, str]:
     """Run tags that make one run materialize the partitions first..last (in partition order),
     as Dagster's own batch backfills do."""
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
     return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}

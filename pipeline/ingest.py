@@ -14,24 +14,48 @@ import os
 import sys
 import time
 from pathlib import Path
-
-from dagster import DagsterInstance, materialize
+from typing import TYPE_CHECKING
 
 from khsyt import datasets
+from khsyt.extract import Settings, list_plan_files, partition_key, sha256_of
+from khsyt.objectstore import is_url
 from khsyt.storage import storage_for
 
-from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
 from .freshness import BATCH_SIZE, contiguous_batches, published_state, range_tags, stale
-from .io_managers import PlanModelIOManager
-from .recovery import fail_crashed_runs
-from .resources import PlanStore
 
-PER_PLAN_ASSETS = [plan_documents, parsed_plans, curated_datasets]
+if TYPE_CHECKING:  # Dagster is imported only when there is work (see nothing_to_do)
+    from dagster import DagsterInstance
+
+    from .io_managers import PlanModelIOManager
+    from .resources import PlanStore
+
+
+def nothing_to_do(raw: Path, curated: Path | str, settings: Settings) -> str | None:
+    """A report when every plan file of a local raw folder is published from its current bytes
+    under the current fingerprint, nothing published has lost its file, and the derived datasets
+    exist — checked without loading Dagster, so a re-run with nothing new costs about a second.
+    None when there is anything to do (the normal run then also recovers crashed runs)."""
+    for k in datasets.repair(curated):
+        print(f"repaired an interrupted publication of {k}")
+    files = {partition_key(p, raw): p for p in list_plan_files(raw)}
+    published = datasets.published_keys(curated)
+    if published - set(files):
+        return None
+    st = storage_for(curated)
+    if not (st.exists("units/units.parquet") and st.exists("compacted")):
+        return None
+    if stale(sorted(files), settings.fingerprint(), published_state(curated), lambda k: sha256_of(files[k])):
+        return None
+    return f"{len(files)} plan files, {len(files)} up to date, nothing to extract or retire"
 
 def open_instance() -> DagsterInstance:
     """The local instance, opened under a file lock: two `make run` started at once on a
     new instance would otherwise both create its SQLite schema and stamp two migration heads."""
     import fcntl
+
+    from dagster import DagsterInstance
+
+    from .assets import plan_files
 
     home = Path(os.environ.get("DAGSTER_HOME") or ".")
     home.mkdir(parents=True, exist_ok=True)
@@ -47,6 +71,8 @@ def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
     """Add the partitions not yet known, idempotently: another run registering the same
     keys at the same moment makes the insert fail on the unique constraint; then the keys
     are read again and only those still missing are added (a few tries)."""
+    from .assets import plan_files
+
     for attempt in range(5):
         known = set(instance.get_dynamic_partitions(plan_files.name))
         missing = [k for k in dict.fromkeys(keys) if k not in known]
@@ -65,6 +91,12 @@ def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
 def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZE, force: bool = False,
         io_manager: PlanModelIOManager | None = None) -> tuple[int, int]:
     """Repair, register, retire and extract what changed; returns (plan files processed, runs failed)."""
+    from dagster import materialize
+
+    from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
+    from .io_managers import PlanModelIOManager
+    from .recovery import fail_crashed_runs
+
     for run_id in fail_crashed_runs(instance):
         print(f"run {run_id} had crashed: marked failed")
     datasets.ensure_dirs(store.curated)
@@ -86,7 +118,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     order = instance.get_dynamic_partitions(plan_files.name)
     for first, last in contiguous_batches(order, todo, batch_size):
         n = order.index(last) - order.index(first) + 1
-        res = materialize(PER_PLAN_ASSETS, instance=instance, resources=resources,
+        res = materialize([plan_documents, parsed_plans, curated_datasets], instance=instance, resources=resources,
                           tags=range_tags(first, last), raise_on_error=False)
         ok += n if res.success else 0
         failed += not res.success
@@ -102,12 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw", default="data/raw")
     ap.add_argument("--curated", default="data/curated")
     ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--no-ocr", action="store_true", help="never OCR (image-only pages are rejected)")
     ap.add_argument("--batch", type=int, default=BATCH_SIZE, help=f"plan files per run (default {BATCH_SIZE})")
     ap.add_argument("--force", action="store_true", help="extract every plan file, even unchanged ones")
     ap.add_argument("--models", default=os.environ.get("KHSYT_MODELS", ".dagster_home/plan_models"),
                     help="folder or s3:// prefix for the stored page models")
     a = ap.parse_args(argv)
-    store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr_dpi=a.dpi)
+    if not a.force and not is_url(a.raw) and not is_url(a.curated):
+        report = nothing_to_do(Path(a.raw), Path(a.curated), Settings(ocr=not a.no_ocr, ocr_dpi=a.dpi))
+        if report:
+            print(report)
+            return 0
+    from .io_managers import PlanModelIOManager
+    from .resources import PlanStore
+
+    store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr=not a.no_ocr, ocr_dpi=a.dpi)
     ok, failed = run(store, open_instance(), batch_size=a.batch, force=a.force,
                      io_manager=PlanModelIOManager(base_dir=a.models))
     print(f"{ok} plan files processed, {failed} runs failed; datasets in {a.curated}")

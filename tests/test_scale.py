@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -93,6 +97,14 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
         assert ingest.run(PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False), instance,
                           io_manager=io) == (0, 0)
         assert len(_runs(instance)) == 3
+        # and the command itself answers without loading Dagster at all
+        code = ("import sys; from pipeline.ingest import main; "
+                f"rc = main(['--raw', {str(raw)!r}, '--curated', {str(curated)!r}, '--no-ocr']); "
+                "print(rc, 'dagster' in sys.modules)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        assert out.stdout.splitlines()[-2:] == ["3 plan files, 3 up to date, nothing to extract or retire",
+                                                "0 False"], out.stdout + out.stderr
 
         # one file changed: only it is extracted again
         changed = raw / TEXTS[1]
