@@ -144,7 +144,7 @@ def run_n(n: int, kinds: list[str], work: Path) -> dict:
         "cli_wall_per_plan": cli["wall"] / n, "cli_cpu_per_plan": cli["cpu"] / n, "cli_rss_mb": cli["rss_mb"],
         "dagster_wall_per_plan": dag["wall"] / n, "dagster_cpu_per_plan": dag["cpu"] / n,
         "dagster_rss_mb": dag["rss_mb"], "dagster_wall": dag["wall"], "cli_wall": cli["wall"],
-        "rerun_wall": again["wall"], "rerun_report": first_line.strip(),
+        "rerun_wall": again["wall"], "rerun_cpu": again["cpu"], "rerun_report": first_line.strip(),
         "curated_mb": curated_mb, "curated_files": curated_files,
         "instance_mb": home_mb, "instance_files": home_files,
         "query_per_plan_s": per_plan_q, "query_compacted_s": compact_q,
@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"| {r['n']} | {r['kinds']} | {r['cli_wall_per_plan']:.3f} | {r['cli_cpu_per_plan']:.3f} "
               f"| {r['cli_rss_mb']:.0f} | {r['dagster_wall_per_plan']:.3f} | {r['dagster_cpu_per_plan']:.3f} "
-              f"| {r['dagster_rss_mb']:.0f} | {r['rerun_wall']:.2f} | {r['curated_mb']:.1f} ({r['curated_files']}) "
+              f"| {r['dagster_rss_mb']:.0f} | {r['rerun_wall']:.2f} ({r['rerun_cpu']:.2f} CPU) "
+              f"| {r['curated_mb']:.1f} ({r['curated_files']}) "
               f"| {r['instance_mb']:.1f} ({r['instance_files']}) | {r['query_per_plan_s']:.4f} "
               f"| {r['query_compacted_s']:.4f} |")
     if sensor:
