@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parsers.areas import classify_area
-from parsers.legal_refs import find_legal_refs
-
 from extractors.model import Document
+from parsers.areas import classify_area
 from parsers.deadlines import parse_deadlines
+from parsers.legal_refs import find_legal_refs
 from parsers.numbers import parse_budget_million_vnd
 from parsers.provinces import current_province
 from parsers.records import ParsedPlan, TaskRow
@@ -121,6 +120,8 @@ def normalise_plan(doc: Document, parsed: ParsedPlan, *, plan_id: str, source_pa
         "province": m.province,
         "province_current": current_province(m.province),
         "issuer": m.issuer,
+        "issuer_level": m.issuer_level,
+        "doc_type": m.doc_type,
         "doc_number": m.doc_number,
         "issue_date": m.issue_date,
         "issue_date_precision": m.issue_date_precision,

@@ -6,12 +6,22 @@ import re
 
 from extractors.model import Document, Line
 
+from ._text import load_yaml
 from .appendix import parse_appendix
 from .body import bulleted_tasks, labelled_tasks, paragraphs
-from .metadata import parse_metadata
+from .metadata import complete_period, parse_metadata
 from .records import ParsedPlan
+from .textutil import fold
 
 APPENDIX_HEADING = re.compile(r"^\s*PHỤ\s*LỤC\b")
+
+
+def lists_tasks(title: str | None) -> bool:
+    """Does a heading name a list of tasks ("DANH MỤC CÁC NHIỆM VỤ, GIẢI PHÁP …")?  The task
+    words are the task-section words of parsers/data/body_fields.yaml."""
+    words = load_yaml("body_fields.yaml")["task_sections"]
+    low = fold(title or "")
+    return any(fold(w) in low for w in words)
 
 
 def parse_document(doc: Document) -> ParsedPlan:
@@ -24,6 +34,7 @@ def parse_document(doc: Document) -> ParsedPlan:
     tasks = body + appendix_tasks
     for i, t in enumerate(tasks, start=1):
         t.seq = i
+    complete_period(meta, [t.deadline_raw for t in tasks])
     has_heading = any(isinstance(b, Line) and APPENDIX_HEADING.match(b.text) for _, b in doc.blocks())
     warnings = []
     if has_heading and not appendix_tasks:
