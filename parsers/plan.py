@@ -29,13 +29,19 @@ def parse_document(doc: Document) -> ParsedPlan:
     appendix_tasks, n_tables = parse_appendix(doc)
     paras = paragraphs(doc)
     body = labelled_tasks(paras)
-    if not appendix_tasks and not body:
+    lines = [b for _, b in doc.blocks() if isinstance(b, Line)]
+    heads = [i for i, ln in enumerate(lines) if APPENDIX_HEADING.match(ln.text)]
+    has_heading = bool(heads)
+    # a PHỤ LỤC whose title names tasks ("NHIỆM VỤ CHỦ YẾU …") is a task appendix, read or not
+    task_appendix = bool(n_tables) or any(lists_tasks(" ".join(ln.text for ln in lines[i:i + 3])) for i in heads)
+    if not appendix_tasks and not body and not task_appendix:
+        # unlabelled bullets are tasks only where the plan has no task table (DECISIONS: the
+        # body bullets of a plan with a task appendix are its solutions, not its tasks)
         body = bulleted_tasks(paras)
     tasks = body + appendix_tasks
     for i, t in enumerate(tasks, start=1):
         t.seq = i
     complete_period(meta, [t.deadline_raw for t in tasks])
-    has_heading = any(isinstance(b, Line) and APPENDIX_HEADING.match(b.text) for _, b in doc.blocks())
     warnings = []
     if has_heading and not appendix_tasks:
         warnings.append("the plan has a PHỤ LỤC heading but no task table was recognised")
