@@ -84,8 +84,13 @@ def _starts_new(prev: Line, cur: Line, margin: float | None) -> bool:
     code, _ = split_code(t)
     if code is not None and code_style(code):
         return True
-    if prev.bold is True and cur.bold is not True and cur.bbox is None:
-        return True  # a bold heading of converted text is its own paragraph
+    if cur.bbox is None and prev.bbox is None:
+        if prev.bold is True and cur.bold is not True:
+            return True  # a bold heading of converted text is its own paragraph
+        pcode, ptitle = split_code(prev.text.strip())
+        if (pcode is not None and len(ptitle.split()) <= 15 and ptitle[-1:] not in ".;:,"
+                and t[:1].isupper() and not ptitle[-1:].isdigit()):
+            return True  # "3. Về nguồn lực" above "Các cơ quan bố trí …": a heading line of its own
     p = prev.text.rstrip()
     ended = bool(p) and p[-1] in ".:;!?"
     if cur.bbox is not None and prev.bbox is not None and margin is not None:

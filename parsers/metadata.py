@@ -412,17 +412,22 @@ def _first_heading(units: list[Unit], limit: int = 80) -> tuple[int, str] | None
 
 
 def _agency_text(head: list[Unit]) -> str:
-    """The header's agency lines: the capitals above "Số:" and the date, motto removed."""
+    """The header's agency lines: the capitals at the top, above "Số:" (the motto and the
+    date beside them removed).  The block ends at the number or at the first line that is not
+    in capitals, so a title or signature in capitals further down is never taken for it."""
     parts = []
     for u in head:
-        if DOC_NUMBER.search(u.text) or PLACE_DATE.search(u.text) or DATE_ONLY.search(u.text):
-            # "UBND TỈNH X        CỘNG HÒA …" keeps its left column; a number line ends the block
-            if DOC_NUMBER.search(u.text):
-                break
-            continue
-        t = strip_motto(u.text)
-        if t and _upper(t) and not TITLE_START.match(t):
-            parts.append(t)
+        if DOC_NUMBER.search(u.text):
+            left = strip_motto(u.text[: DOC_NUMBER.search(u.text).start()])
+            if left and _upper(left):
+                parts.append(left)
+            break
+        t = strip_motto(PLACE_DATE.sub(" ", u.text))
+        if not t:
+            continue  # the motto or the date alone
+        if not _upper(t) or TITLE_START.match(t) or _type_of_heading(t):
+            break
+        parts.append(t)
     return " ".join(parts)
 
 

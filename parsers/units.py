@@ -532,10 +532,12 @@ def _expand_acronyms(text: str) -> str:
 
 def _is_generic_piece(piece: str) -> tuple[bool, str]:
     """(starts with an actor head, what follows the head) for a lower-case piece."""
-    low = old_style_tones(clean(piece)).lower()
+    printed = old_style_tones(clean(piece))
+    low = printed.lower()
+    plural = False
     for pm in sorted(_registry().coll["plural_markers"], key=len, reverse=True):
         if low.startswith(pm + " "):
-            low = low[len(pm) + 1:]
+            low, printed, plural = low[len(pm) + 1:], printed[len(pm) + 1:], True
             break
     for h in _registry().printed["actor_heads_sorted"]:
         if low == h or low.startswith(h + " "):
@@ -544,6 +546,9 @@ def _is_generic_piece(piece: str) -> tuple[bool, str]:
     for h in sorted(heads, key=len, reverse=True):
         if low == h or low.startswith(h + " "):
             return True, low[len(h):].strip()
+    if plural and printed[:1].islower():  # "các bộ", "những hộ gia đình": a generic noun under a determiner
+        first, _, rest = low.partition(" ")
+        return True, rest.strip()
     return False, low
 
 
