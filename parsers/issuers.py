@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from ._text import clean, load_yaml, old_style_tones
+from ._text import clean, load_yaml, old_style_tones, strip_diacritics
 from .provinces import canonical_province
 
 __all__ = ["Issuer", "parse_issuer", "issuer_from_name", "strip_motto", "LEVELS"]
@@ -80,9 +80,32 @@ def _head_at(words: list[str], i: int) -> tuple[str, str] | None:
     return None
 
 
+def _repair(words: list[str]) -> list[str]:
+    """Restore the accents OCR lost on head nouns and place types ("SƠ Y TE" → "SỞ Y TE"): a run
+    of words whose diacritic-free form is a head's takes the head's spelling, in the printed case."""
+    v = _vocab()
+    vocab = sorted({h for h, _ in v.heads} | set(v.place_types), key=lambda h: -len(h.split()))
+    folded = [strip_diacritics(w).lower().strip(",") for w in words]
+    out = list(words)
+    i = 0
+    while i < len(words):
+        for h in vocab:
+            hw = h.split()
+            if folded[i:i + len(hw)] == [strip_diacritics(x) for x in hw]:
+                for k, x in enumerate(hw):
+                    orig = out[i + k]
+                    tail = orig[len(orig.rstrip(",")):]
+                    cased = x.upper() if orig.isupper() else (x[:1].upper() + x[1:] if orig[:1].isupper() else x)
+                    out[i + k] = cased + tail
+                i += len(hw) - 1
+                break
+        i += 1
+    return out
+
+
 def split_bodies(text: str) -> list[tuple[str, str | None]]:
     """Cut joined agency lines into bodies: [(printed text, head level)], parent first."""
-    printed = strip_motto(text).split()
+    printed = _repair(strip_motto(text).split())
     words = [_low(w).strip(",") for w in printed]
     cuts: list[tuple[int, str]] = []
     i = 0
@@ -169,14 +192,16 @@ def _rule_case(body: str) -> str:
 
 
 def _printed_form(body: str, text: str | None) -> str | None:
-    """The mixed-case spelling of ``body`` that the document prints most often."""
+    """The mixed-case spelling of ``body`` that the document prints most often (compared
+    without diacritics, so that a header OCR read as "SƠ Y TE" finds "Sở Y tế" in the text)."""
     if not text:
         return None
-    words = clean(body).split()
+    words = strip_diacritics(clean(body)).split()
     if not words:
         return None
     pat = re.compile(r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)", re.I)
-    seen = Counter(clean(m.group(0)) for m in pat.finditer(old_style_tones(text)))
+    original = old_style_tones(text)
+    seen = Counter(clean(original[m.start():m.end()]) for m in pat.finditer(strip_diacritics(original)))
     mixed = [(n, s) for s, n in seen.items() if s != s.upper()]
     if not mixed:
         return None

@@ -30,7 +30,7 @@ from functools import cache
 
 from extractors.model import BBox, Document, Line, Table
 
-from ._text import clean, load_yaml
+from ._text import clean, load_yaml, strip_diacritics
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
@@ -40,16 +40,23 @@ __all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_pe
 
 #: A document symbol: "KH-SYT", "QĐ-TTg", "KH-SYT-CĐN", "BVHTTDL-VP", "2024/QĐ-UBND".
 SYMBOL = r"(?:\d{4}/)?[A-ZĐ][A-ZĐa-zđ0-9&]*(?:\s?-\s?[A-ZĐ0-9&][A-ZĐa-zđ0-9&]*)*"
+#: "Số: 254/QĐ-UBND"; a number OCR could not read ("Số:JU_ /GM-SYT", handwriting) is kept as
+#: ``num`` and judged by :func:`_number`.
 DOC_NUMBER = re.compile(
-    rf"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>{SYMBOL})"
+    rf"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[^\s/]{{1,10}}(?:\s+[0-9.]+)?)?\s*/\s*(?P<suffix>{SYMBOL})"
 )
 BARE_NUMBER = re.compile(rf"^\s*(?P<num>[0-9][0-9.]*)?\s*/\s*(?P<suffix>{SYMBOL})\s*$")
+#: "Hà Nội, ngày 17 tháng 11 năm 2025"; a blank or OCR-damaged day or month ("ngày} ? tháng")
+#: is allowed a few stray marks (the ``jd``/``jm`` groups), which make the date low-confidence.
 PLACE_DATE = re.compile(
-    r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})",
+    r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?(?P<jd>[^\w]{0,5}?)\s*tháng\s*"
+    r"(?P<m>\d{1,2})?(?P<jm>[^\w]{0,5}?)\s*năm\s*(?P<y>\d{4})",
     re.I,
 )
 DATE_ONLY = re.compile(r"ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})", re.I)
 NUMERIC_DATE = re.compile(r"(?<!\d)(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>(?:19|20)\d{2})(?!\d)")
+#: The summary line of a Công văn ("V/v báo cáo số liệu …"): a letter, even when its number is lost.
+VV = re.compile(r"^\s*V/v\b", re.I)
 TITLE_START = re.compile(r"^\s*KẾ\s*HOẠCH\b\s*(?P<rest>.*)$")
 APPENDIX_START = re.compile(r"^\s*PHỤ\s*LỤC\b")
 CAPTION_START = re.compile(r"\(\s*(?:Ban\s+hành\s+)?[Kk]èm\s+theo\b", re.I)
@@ -79,6 +86,7 @@ class Unit:
     confidence: float | None = None
     bbox: BBox | None = None
     in_table: bool = False
+    page_width: float | None = None
 
 
 _MARKUP = re.compile(r"\*+|^#+\s*")
@@ -92,11 +100,12 @@ def _unit_text(text: str) -> str:
 def text_units(doc: Document) -> list[Unit]:
     """Lines and table cells of the document in reading order, markup and rules dropped."""
     out: list[Unit] = []
+    widths = {p.number: p.width for p in doc.pages}
     for page, block in doc.blocks():
         if isinstance(block, Line):
             t = _unit_text(block.text)
             if t and not _DECORATION.match(t):
-                out.append(Unit(t, page, block.bold, block.confidence, block.bbox))
+                out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page)))
         elif isinstance(block, Table):
             for row in block.grid():
                 for cell in row:
@@ -127,7 +136,9 @@ def _doc_types() -> tuple[dict[str, DocType], list[tuple[re.Pattern[str], str]],
     for t in data["types"]:
         by_code[_code_key(t["code"])] = DocType(t["code"], t["name"], t["role"])
         for h in t.get("heading") or []:
-            headings.append((re.compile(r"^\s*" + r"\s*".join(re.escape(w) for w in h.split()) + r"(?:\s|:|$)"),
+            # matched without diacritics: OCR prints "THÔNG BẢO", "GIÁY MỜI"
+            folded = strip_diacritics(h)
+            headings.append((re.compile(r"^\s*" + r"\s*".join(re.escape(w) for w in folded.split()) + r"(?:\s|:|$)"),
                              t["code"]))
     return by_code, headings, data["default_code"], dict(data.get("site_labels") or {})
 
@@ -143,15 +154,18 @@ def doc_type_info(code: str | None) -> DocType | None:
     return _doc_types()[0].get(_code_key(code))
 
 
-def _type_of_symbol(symbol: str) -> str:
+def _type_of_symbol(symbol: str) -> str | None:
+    """The type code printed in a number's symbol ("QĐ-UBND" → QĐ), or None when it has none
+    ("BVHTTDL-VP": a Công văn, unless a type heading says otherwise)."""
     first = re.sub(r"^\d{4}/", "", symbol).split("-")[0].strip()
     info = doc_type_info(first)
-    return info.code if info else _doc_types()[2]
+    return info.code if info else None
 
 
 def _type_of_heading(text: str) -> str | None:
+    folded = strip_diacritics(text)
     for pat, code in _doc_types()[1]:
-        if pat.match(text):
+        if pat.match(folded):
             return code
     return None
 
@@ -199,9 +213,16 @@ def _any_date(text: str) -> tuple[date | None, str | None]:
 
 
 def _number(num: str | None, suffix: str) -> str | None:
+    """"254" + "QĐ-UBND" → "254/QĐ-UBND"; a blank or unreadable number gives None."""
     num = (num or "").replace(" ", "").strip(".")
     suffix = re.sub(r"\s*-\s*", "-", suffix.strip())
-    return f"{num}/{suffix}" if num else None
+    return f"{num}/{suffix}" if re.fullmatch(r"[0-9][0-9.]*", num) else None
+
+
+def _unreadable(num: str | None) -> bool:
+    """Something is printed (or written) in the number's place but it is not a number."""
+    n = (num or "").replace(" ", "").strip("._")
+    return bool(n) and not re.fullmatch(r"[0-9][0-9.]*", n)
 
 
 # --------------------------------------------------------------------------- plan year / period
@@ -221,8 +242,9 @@ def stated_period(text: str | None) -> tuple[int, int, int] | None:
     """(plan year, period start, period end) stated in a title or sentence, or None.
 
     "năm 2021 và giai đoạn 2021 - 2025" → (2021, 2021, 2025); "giai đoạn 2026 - 2030" →
-    (2026, 2026, 2030); "… đến năm 2030" alone → (None-start) handled by the caller via
-    :func:`horizon_of`; years of dates and document numbers are ignored.
+    (2026, 2026, 2030).  A horizon alone ("… đến năm 2030") states no start: None here, and the
+    caller ends the period with :func:`horizon_of`.  Years of dates and document numbers and a
+    vision ("tầm nhìn đến năm 2045") are ignored.
     """
     if not text:
         return None
@@ -439,29 +461,31 @@ def parse_metadata(doc: Document) -> PlanMeta:
     head_end = heading[0] if heading else 40
     head = [u for u in units[:head_end] if u.page <= 2][:60]
 
-    # ---- number and type
+    # ---- number and type: the type code of the number, else the type heading, else the
+    # web site's or the caption's type word; a symbol without a type code is a Công văn
+    symbol = None
     for u in head:
         m = DOC_NUMBER.search(u.text)
         if m:
             meta.doc_number = _number(m.group("num"), m.group("suffix"))
-            meta.doc_type = _type_of_symbol(m.group("suffix"))
-            if u.confidence is not None and u.confidence < 60:
-                meta.low_confidence["doc_number"] = u.confidence
+            symbol = m.group("suffix")
+            if u.confidence is not None and u.confidence < 60 or _unreadable(m.group("num")):
+                meta.low_confidence["doc_number"] = u.confidence if u.confidence is not None else 0.0
             break
     site = _site_fields(units)
     caption = CAPTION.search(full_text)
-    if meta.doc_number is None and meta.doc_type is None:
+    if symbol is None:
         from_caption = f"{caption.group('num') or ''}/{caption.group('suffix')}" if caption else None
         for raw in (site.get("doc_number"), from_caption):
             m = BARE_NUMBER.match(raw or "")
             if m:
                 meta.doc_number = _number(m.group("num"), m.group("suffix"))
-                meta.doc_type = _type_of_symbol(m.group("suffix"))
+                symbol = m.group("suffix")
                 if meta.doc_number:
                     break
-    if meta.doc_type is None or (meta.doc_number is None and heading):
-        meta.doc_type = (heading[1] if heading else None) or _type_of_name(site.get("doc_type") or "") \
-            or (_type_of_name(caption.group("type")) if caption else None) or meta.doc_type
+    meta.doc_type = (_type_of_symbol(symbol) if symbol else None) or (heading[1] if heading else None) \
+        or _type_of_name(site.get("doc_type") or "") or (_type_of_name(caption.group("type")) if caption else None) \
+        or (_doc_types()[2] if symbol or any(VV.match(u.text) for u in head) else None)
 
     # ---- date and place: "Bắc Ninh, ngày 24" may wrap before "tháng 11 năm 2025"
     m = None
@@ -477,8 +501,8 @@ def parse_metadata(doc: Document) -> PlanMeta:
         meta.issue_date, meta.issue_date_precision = _to_date(m.group("y"), m.group("m"), m.group("d"))
         place = _province_name(m.group("place"))
         conf = next((u.confidence for u in head if "ngày" in u.text and u.confidence is not None), None)
-        if conf is not None and conf < 60:
-            meta.low_confidence["issue_date"] = conf
+        if conf is not None and conf < 60 or (m.group("jd") or "").strip() or (m.group("jm") or "").strip():
+            meta.low_confidence["issue_date"] = conf if conf is not None else 0.0
     else:
         for raw in (site.get("issue_date"), caption.group("date") if caption else None):
             if raw:
@@ -511,9 +535,12 @@ def parse_metadata(doc: Document) -> PlanMeta:
     if meta.title is None and heading is not None:
         trich = _title(units, heading[0], _type_of_heading_rest(units[heading[0]].text))
         mm = ISSUES_PLAN.match(trich or "")
+        info = doc_type_info(heading[1])
         if mm:
             meta.title = mm.group("title").strip()
             meta.plan_heading = True
+        elif info is not None and info.role == "plan":  # "CHƯƠNG TRÌNH" + its title
+            meta.title = trich
     appendix_at = next((i for i, u in enumerate(units) if not u.in_table and APPENDIX_START.match(u.text)
                         and _upper(u.text[:8])), None)
     if meta.title is None and appendix_at is not None:
@@ -536,12 +563,32 @@ def parse_metadata(doc: Document) -> PlanMeta:
             meta.low_confidence["signer_name"] = conf
     elif site.get("signer_name") and is_person_name(site["signer_name"]):
         meta.signer_name = clean(site["signer_name"])
+    else:
+        name = _stamped_signer(body)
+        if name is not None:
+            # a stamp or signature covers the title: the name alone, flagged for a human
+            meta.signer_name = name.text
+            meta.low_confidence["signer_title"] = name.confidence if name.confidence is not None else 0.0
     return meta
+
+
+def _stamped_signer(body: list[Unit]) -> Unit | None:
+    """The signer's name printed alone in the right half of the page after "Nơi nhận" (scans
+    whose red stamp hides the title).  Only where geometry is known."""
+    recipients = next((i for i in range(len(body) - 1, -1, -1) if body[i].text.startswith("Nơi nhận")), None)
+    if recipients is None:
+        return None
+    for u in body[recipients + 1: recipients + 25]:
+        if u.bbox is None or not u.page_width:
+            return None
+        if u.bbox.x0 > u.page_width / 2 and is_person_name(u.text):
+            return u
+    return None
 
 
 def _type_of_heading_rest(text: str) -> str:
     for pat, _code in _doc_types()[1]:
-        m = pat.match(text)
+        m = pat.match(strip_diacritics(text))
         if m:
             return text[m.end():].strip()
     return ""

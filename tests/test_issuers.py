@@ -205,3 +205,57 @@ def test_a_decision_that_carries_no_plan_is_rejected():
     with pytest.raises(ExtractionError) as err:
         parse_plan(_with_sha(doc))
     assert "Quyết định (QĐ)" in err.value.reason
+
+
+def test_the_type_heading_decides_when_the_number_prints_no_type_code():
+    meta = parse_metadata(_doc(
+        _header("SỞ Y TẾ", "Số: 88/SYT-NVY", "Hà Nam, ngày 02 tháng 4 năm 2025"),
+        "KẾ HOẠCH", "Kiểm tra công tác dược năm 2025", "Căn cứ Luật Dược;", *BODY))
+    assert (meta.doc_type, meta.doc_number, meta.issuer_level) == ("KH", "88/SYT-NVY", "department")
+    assert (meta.issuer, meta.province) == ("Sở Y tế Hà Nam", "Hà Nam")
+
+
+def test_a_programme_takes_the_title_under_its_heading():
+    meta = parse_metadata(_doc(
+        _header("ỦY BAN NHÂN DÂN TỈNH HÀ NAM", "Số: 05/CTr-UBND", "Hà Nam, ngày 02 tháng 4 năm 2025"),
+        "CHƯƠNG TRÌNH", "HÀNH ĐỘNG THỰC HIỆN CHUYỂN ĐỔI SỐ NĂM 2025", "Căn cứ Luật Chuyển đổi số;", *BODY))
+    assert (meta.doc_type, meta.title, meta.plan_year) == ("CTr", "HÀNH ĐỘNG THỰC HIỆN CHUYỂN ĐỔI SỐ NĂM 2025", 2025)
+
+
+# --------------------------------------------------------------------------- scans (OCR-shaped headers)
+# Shapes seen in real scanned letters (../shared/realscans): handwritten numbers OCR cannot read,
+# accents lost on the agency's capitals, a damaged day, a stamp over the signer's title.
+
+
+def _scan(*texts_at) -> Document:
+    from extractors.model import BBox
+
+    blocks = [Line(t, bbox=BBox(x, y, x + 6 * len(t), y + 12), confidence=80.0) for t, x, y in texts_at]
+    return Document(source_path="scan.pdf", source_format="pdf",
+                    pages=[Page(number=1, blocks=blocks, width=595, height=842, method="ocr")])
+
+
+def test_an_unreadable_handwritten_number_is_null_and_flagged():
+    meta = parse_metadata(_scan(("UBND TỈNH AN GIANG", 60, 40), ("SƠ Y TE", 90, 55), ("Số:JU_ /GM-SYT", 70, 75),
+                                ("An Giang, ngày} ? tháng 11 năm 2017.", 320, 75), ("GIÁY MỜI", 260, 110),
+                                ("Sở Y tế trân trọng kính mời đại diện các đơn vị dự họp.", 60, 140)))
+    assert (meta.doc_type, meta.doc_number) == ("GM", None)
+    assert {"doc_number", "issue_date"} <= set(meta.low_confidence)
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 11, 1), "month")
+    assert (meta.issuer, meta.province) == ("Sở Y tế An Giang", "An Giang")
+
+
+def test_a_letter_whose_number_was_lost_is_known_by_its_summary_line():
+    meta = parse_metadata(_scan(("UBND TỈNH AN GIANG", 60, 40), ("SỞ Y TẾ", 90, 55),
+                                ("An Giang, ngày 5 tháng 12 năm 2017", 320, 75), ("V/v báo cáo số liệu", 60, 95),
+                                ("Kính gửi: Các đơn vị trực thuộc.", 150, 120)))
+    assert meta.doc_type == "CV"
+
+
+def test_a_stamp_over_the_title_leaves_the_name_flagged():
+    meta = parse_metadata(_scan(("SỞ Y TẾ AN GIANG", 60, 40), ("Số: 12/TB-SYT", 70, 75),
+                                ("An Giang, ngày 5 tháng 12 năm 2017", 320, 75), ("THÔNG BẢO", 260, 110),
+                                ("Sở Y tế thông báo lịch họp giao ban.", 60, 140), ("Nơi nhận:", 60, 600),
+                                ("- Như trên;", 60, 615), ("- Lưu: VT.", 60, 630), ("Trần Thị Bích", 400, 700)))
+    assert (meta.doc_type, meta.signer_title, meta.signer_name) == ("TB", None, "Trần Thị Bích")
+    assert "signer_title" in meta.low_confidence
