@@ -88,7 +88,7 @@ def _starts_new(prev: Line, cur: Line, margin: float | None) -> bool:
         if prev.bold is True and cur.bold is not True:
             return True  # a bold heading of converted text is its own paragraph
         pcode, ptitle = split_code(prev.text.strip())
-        if (pcode is not None and len(ptitle.split()) <= 15 and ptitle[-1:] not in ".;:,"
+        if (pcode is not None and len(prev.text.strip()) < 60 and ptitle[-1:] not in ".;:,"
                 and t[:1].isupper() and not ptitle[-1:].isdigit()):
             return True  # "3. Về nguồn lực" above "Các cơ quan bố trí …": a heading line of its own
     p = prev.text.rstrip()

@@ -68,7 +68,9 @@ CAPTION = re.compile(
     rf"[Kk]èm\s+theo\s+(?P<type>[A-ZĐÀ-Ỹa-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?)\s+số\s*:?\s*(?P<num>[0-9][0-9.]*)?\s*/\s*"
     rf"(?P<suffix>{SYMBOL})\s+(?P<date>ngày[^()]*?)\s+của\s+(?P<issuer>[^()]+?)\s*\)"
 )
-PLAN_SENTENCE = re.compile(r"(?:ban\s+hành|xây\s+dựng|triển\s+khai)\s+(?:Kế\s+hoạch|kế\s+hoạch)(?!\s+số)\s+"
+#: The sentence that issues the plan ("UBND tỉnh ban hành Kế hoạch … giai đoạn 2026-2030 như sau:");
+#: a cited plan ("Căn cứ …", "Kế hoạch số …") is not this one.
+PLAN_SENTENCE = re.compile(r"(?:ban\s+hành|xây\s+dựng)\s+(?:Kế\s+hoạch|kế\s+hoạch)(?!\s+số)\s+"
                            r"(?P<what>[^.;:]{0,240})")
 ISSUES_PLAN = re.compile(r"^(?:về\s+việc\s+)?(?:ban\s+hành|phê\s+duyệt)\s+kế\s+hoạch\s+(?P<title>.+)$", re.I)
 
@@ -550,7 +552,8 @@ def parse_metadata(doc: Document) -> PlanMeta:
 
     # ---- plan year and period
     intro = [mm.group("what") for u in units[: (appendix_at or len(units))][:200]
-             for mm in [PLAN_SENTENCE.search(u.text)] if mm and not u.in_table]
+             for mm in [PLAN_SENTENCE.search(u.text)]
+             if mm and not u.in_table and not re.match(r"^\s*(?:Căn cứ|Thực hiện)\b", u.text)]
     meta.plan_year, meta.plan_period_start, meta.plan_period_end, meta.period_stated = _plan_years(
         [meta.title, *intro[:2]], meta.issue_date)
 

@@ -143,7 +143,7 @@ def _registry() -> _Registry:
                                                          key=len, reverse=True))
     printed_re = {
         "role": re.compile(rf"\s(?:{role_alt})(?=\s|,|\.|$)") if role_alt else re.compile(r"(?!)"),
-        "distribute": re.compile(rf"(?:Các|Những)\s+(?P<head>{dist_alt})\s*:\s*(?P<list>[^.]+?)(?=\.\s|\.?$)")
+        "distribute": re.compile(rf"(?:[Cc]ác|[Nn]hững)\s+(?P<head>{dist_alt})\s*:\s*(?P<list>[^.]+?)(?=\.\s|\.?$)")
         if dist_alt else re.compile(r"(?!)"),
         "head": re.compile(rf"(?:{split_head_alt})(?![\w&])", re.IGNORECASE),
         "scope": [re.compile(p, re.IGNORECASE) for p in printed.get("scope_notes") or []],
