@@ -41,7 +41,7 @@ from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-8"
+CODE_VERSION = "ocr-9"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -58,6 +58,13 @@ class OcrOptions:
     """Knobs of the page reader (defaults chosen by bench/bench_ocr.py; see bench/RESULTS.md)."""
 
     image: str = "gray"  # "gray": grey levels kept around the ink (sharper glyph edges); "binary"
+    # "page": one engine pass over the whole page, words assigned to cells by their boxes;
+    # "strip": every cell cropped and read in a stacked strip (the former way; see bench/RESULTS.md)
+    cells: str = "page"
+    # cells with ink that the page pass left empty (layout analysis skips lone digits), and
+    # cells read with a mean word confidence below this, are read again on their own (strip);
+    # the more confident reading is kept
+    cell_reread_conf: float = 85.0
     ocr_dpi: int = 300  # images are handed to the engine at most at this resolution
     psm_cells: int = PSM_CELLS
     psm_page: int = PSM_PAGE
@@ -226,6 +233,81 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
     return out
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0
+
+
+def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, int]],
+                          tables: list[tuple[int, int, int, int]]) -> tuple[dict[int, list[Word]], list[Word]]:
+    """Words of a page pass → words per cell (index into ``cells``) and the free words.
+
+    A word belongs to the cell its box overlaps most.  A word inside a table's box that
+    overlaps no cell (a reading on a removed rule) goes to the nearest cell, so that nothing
+    read in a table is lost or leaks into the free text; words outside every table are free.
+    """
+    per_cell: dict[int, list[Word]] = {}
+    free: list[Word] = []
+    for w in words:
+        best, best_area = -1, 0
+        for i, box in enumerate(cells):
+            area = _overlap(w.bbox, box)
+            if area > best_area:
+                best, best_area = i, area
+        if best < 0 and any(_overlap(w.bbox, t) for t in tables):
+            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+            best = min(range(len(cells)), key=lambda i: abs(cx - (cells[i][0] + cells[i][2]) / 2)
+                       + abs(cy - (cells[i][1] + cells[i][3]) / 2), default=-1)
+        if best >= 0:
+            per_cell.setdefault(best, []).append(w)
+        else:
+            free.append(w)
+    return per_cell, free
+
+
+def visual_lines(words: list[Word]) -> list[list[Word]]:
+    """Words of one cell regrouped into visual lines by vertical overlap, top to bottom, each
+    left to right, renumbered as one engine line each.  The page pass's own line ids may cut a
+    cell's line in two (a layout block boundary) or run across cells."""
+    out: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.bbox[1] + w.bbox[3]) / 2):
+        cy = (w.bbox[1] + w.bbox[3]) / 2
+        if out:
+            top = min(x.bbox[1] for x in out[-1])
+            bottom = max(x.bbox[3] for x in out[-1])
+            if top <= cy <= bottom:
+                out[-1].append(w)
+                continue
+        out.append([w])
+    return [[Word(w.text, w.bbox, w.conf, 1, 1, n + 1) for w in sorted(ln, key=lambda w: w.bbox[0])]
+            for n, ln in enumerate(out)]
+
+
+def _doubtful_cell_crops(cell_words: dict[int, list[Word]], crops: list[_Crop], opts: OcrOptions) -> list[_Crop]:
+    """Cells to read again on their own after the page pass: cells with ink that the page pass
+    left empty (its layout analysis skips lone digits and short marks in narrow columns), and
+    cells read with a mean word confidence below ``opts.cell_reread_conf``."""
+    return [cr for cr in crops
+            if cr.index not in cell_words
+            or float(np.mean([w.conf for w in cell_words[cr.index]])) < opts.cell_reread_conf]
+
+
+def _apply_cell_rereads(cell_words: dict[int, list[Word]], again: dict[int, list[Word]]) -> set[int]:
+    """Keep a cell's second reading when the page pass had nothing there or when it is clearly
+    more confident; returns the cells whose words were replaced."""
+    changed = set()
+    for idx, new in again.items():
+        new = [w for w in new if not _is_noise(w)]
+        old = cell_words.get(idx)
+        if not new:
+            continue
+        if old is None or float(np.mean([w.conf for w in new])) >= float(np.mean([w.conf for w in old])) + RECHECK_GAIN:
+            cell_words[idx] = new
+            changed.add(idx)
+    return changed
+
+
 def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]:
     """Words of one line after lexicon post-correction (same words, possibly new texts)."""
     if not opts.correct or not ws:
@@ -352,11 +434,10 @@ def _doubtful(line: _TextLine, opts: OcrOptions) -> bool:
     return line.conf < opts.recheck_conf and any(ch.isalnum() for w in line.words for ch in w.text)
 
 
-def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, dpi: int,
-             opts: OcrOptions) -> None:
-    """Second opinion on doubtful lines: re-read each one, on its own, from the other rendering
-    of the page (binary if the first reading used grey levels), all lines in one strip, and keep
-    the clearly more confident reading.
+def _recheck_crops(lines: list[_TextLine], alt_image: np.ndarray, opts: OcrOptions) -> list[_Crop]:
+    """Second opinion on doubtful lines: each one is re-read, on its own, from the other
+    rendering of the page (binary if the first reading used grey levels); the crops' index is
+    the line's index.
 
     Grey levels read best overall, but light strokes (accents of bold capitals: "GLAM ĐOC" for
     "GIÁM ĐỐC") can fall under Tesseract's own threshold; the binary image keeps them.  A line
@@ -376,9 +457,11 @@ def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, d
         cx1, cy1 = min(bx1, x1 + px), min(by1, y1 + py)
         if cx1 - cx0 >= 3 and cy1 - cy0 >= 3:
             crops.append(_Crop(index=i, x0=cx0, y0=cy0, img=alt_image[cy0:cy1, cx0:cx1]))
-    if not crops:
-        return
-    again = _read_strips(crops, engine, dpi, replace(opts, psm_cells=PSM_CELLS))
+    return crops
+
+
+def _apply_rechecks(lines: list[_TextLine], again: dict[int, list[Word]]) -> None:
+    """Keep the clearly more confident second reading of a line."""
     for i, new in again.items():
         new = [w for w in new if not _is_noise(w)]
         if not new:
@@ -397,30 +480,66 @@ def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, d
                                   for w in sorted(new, key=lambda w: w.bbox[0])], old.cell, old.clip)
 
 
+def _second_readings(cell_crops: list[_Crop], line_crops: list[_Crop], engine: OcrEngine, dpi: int,
+                     opts: OcrOptions) -> tuple[dict[int, list[Word]], dict[int, list[Word]]]:
+    """Doubtful cells and doubtful lines read in one strip: one engine call (one process start and
+    model load) instead of two.  Returns words per cell index and per line index."""
+    offset = 1 + max((cr.index for cr in cell_crops), default=0)
+    shifted = [replace(cr, index=cr.index + offset) for cr in line_crops]
+    got = _read_strips([*[replace(cr) for cr in cell_crops], *shifted], engine, dpi, replace(opts, psm_cells=PSM_CELLS))
+    cells = {i: ws for i, ws in got.items() if i < offset}
+    lines = {i - offset: ws for i, ws in got.items() if i >= offset}
+    return cells, lines
+
+
 def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
     grids, rules = find_tables_and_rules(prep.ink, dpi)
     image = _ocr_input(prep, opts, rules)
     flat, crops = _cell_crops(cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)), dpi, grids, image)
-    cell_words = _read_strips(crops, engine, dpi, opts)
-
-    # free text: the page with the tables blanked out
-    free = image.copy()
-    for g in grids:
-        x0, y0, x1, y1 = g.bbox
-        pad = g.line_thickness + 2
-        free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
-    free_words = _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi)
+    if opts.cells == "page":
+        # one pass: the engine sees each table whole (context keeps dot-below accents and ";"),
+        # and its words are put into the cells their boxes fall in
+        words = _words_scaled(engine, image, opts.psm_page, dpi, opts.ocr_dpi)
+        cell_words, free_words = assign_words_to_cells(
+            words, [(gc.x0, gc.y0, gc.x1, gc.y1) for _, gc in flat], [g.bbox for g in grids])
+        cell_words = {i: [w for ln in visual_lines(ws) for w in ln] for i, ws in cell_words.items()}
+        reread = _doubtful_cell_crops(cell_words, crops, opts)
+    else:
+        reread = []
+        cell_words = _read_strips(crops, engine, dpi, opts)
+        # free text: the page with the tables blanked out
+        free = image.copy()
+        for g in grids:
+            x0, y0, x1, y1 = g.bbox
+            pad = g.line_thickness + 2
+            free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
+        free_words = _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi)
 
     inner = {cr.index: cr.inner for cr in crops}
+
+    def cell_lines(idx: int, words: list[Word]) -> list[_TextLine]:
+        gc = flat[idx][1]
+        return _lines_of(words, float("inf"), idx, inner.get(idx) or (gc.x0, gc.y0, gc.x1, gc.y1))
+
     lines: list[_TextLine] = []
     for idx, words in cell_words.items():
-        lines.extend(_lines_of(words, float("inf"), idx, inner.get(idx)))
+        lines.extend(cell_lines(idx, words))
     lines.extend(_lines_of(free_words, COLUMN_GAP * dpi / 72.0, None, None))
+    reread_idx = {cr.index for cr in reread}
+    line_crops: list[_Crop] = []
     if opts.recheck_conf > 0:
         alt = _ocr_input(prep, replace(opts, image="binary" if opts.image != "binary" else "gray"), rules)
-        _recheck(lines, alt, engine, dpi, opts)
+        line_crops = [cr for cr in _recheck_crops(lines, alt, opts) if lines[cr.index].cell not in reread_idx]
+    if reread or line_crops:
+        cells_again, lines_again = _second_readings(reread, line_crops, engine, dpi, opts)
+        _apply_rechecks(lines, lines_again)
+        changed = _apply_cell_rereads(cell_words, cells_again)
+        if changed:
+            lines = [ln for ln in lines if ln.cell not in changed]
+            for idx in sorted(changed):
+                lines.extend(cell_lines(idx, cell_words[idx]))
 
     all_confs: list[float] = []
     blocks: list[tuple[float, float, Line | Table]] = []

