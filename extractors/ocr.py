@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -39,6 +41,8 @@ from extractors.model import COLUMN_GAP, BBox, Cell, Line, Page, Table, clean_te
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
+
+log = logging.getLogger("khsyt.ocr")
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
 CODE_VERSION = "ocr-9"
@@ -257,8 +261,8 @@ def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, in
                 best, best_area = i, area
         if best < 0 and any(_overlap(w.bbox, t) for t in tables):
             cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-            best = min(range(len(cells)), key=lambda i: abs(cx - (cells[i][0] + cells[i][2]) / 2)
-                       + abs(cy - (cells[i][1] + cells[i][3]) / 2), default=-1)
+            best = min(range(len(cells)), key=lambda i: max(cells[i][0] - cx, 0, cx - cells[i][2])
+                       + max(cells[i][1] - cy, 0, cy - cells[i][3]), default=-1)
         if best >= 0:
             per_cell.setdefault(best, []).append(w)
         else:
@@ -718,6 +722,7 @@ def ocr_pdf_pages(
     engine: OcrEngine | None = None,
     options: OcrOptions | None = None,
     use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Page]:
     """OCR the given 1-based pages (default: all) of a PDF into Pages, in the order asked.
 
@@ -727,6 +732,9 @@ def ocr_pdf_pages(
     content, page, dpi, engine version, CODE_VERSION, the options and the lexicon's content.
     More than one worker starts a spawn process pool, so a script calling this at import time
     needs the usual ``if __name__ == "__main__":`` guard.
+
+    Each page read (or served from the cache) is reported as one line to ``progress`` and to
+    the ``khsyt.ocr`` logger: an OCR of a long scan takes minutes and should not look hung.
     """
     opts = options or OcrOptions()
     path = Path(path)
@@ -743,12 +751,15 @@ def ocr_pdf_pages(
     todo: list[int] = []
     engine_version: str | None = None
     okey = _options_key(opts)
-    for p in dict.fromkeys(pages):
+    unique = list(dict.fromkeys(pages))
+    report = _Progress(path.name, len(unique), progress)
+    for p in unique:
         if use_cache:
             engine_version = engine_version or engine.version
             cached = _cache_load(_cache_path(cache_root, sha, p, dpi, engine_version, okey))
             if cached is not None:
                 results[p] = cached
+                report.page(cached, cached=True)
                 continue
         todo.append(p)
 
@@ -758,9 +769,28 @@ def ocr_pdf_pages(
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         for p, page in _run_pages(str(path), todo, dpi, engine, opts, n_workers):
             results[p] = page
+            report.page(page, cached=False)
             if use_cache:  # as soon as a page is done: an interrupted run keeps what it read
                 _cache_store(_cache_path(cache_root, sha, p, dpi, engine_version, okey), page)
     return [results[p] for p in pages]
+
+
+class _Progress:
+    """One line per page done: file, page, count, rate, confidence."""
+
+    def __init__(self, name: str, total: int, sink: Callable[[str], None] | None) -> None:
+        self.name, self.total, self.sink = name, total, sink
+        self.done = 0
+        self.t0 = time.monotonic()
+
+    def page(self, page: Page, cached: bool) -> None:
+        self.done += 1
+        conf = f"{page.confidence:.0f}" if page.confidence is not None else "-"
+        how = "cached" if cached else f"{(time.monotonic() - self.t0) / self.done:.1f} s/page"
+        msg = f"OCR {self.name}: page {page.number} done ({self.done}/{self.total}, {how}, confidence {conf})"
+        log.info(msg)
+        if self.sink is not None:
+            self.sink(msg)
 
 
 def _run_pages(path: str, pages: list[int], dpi: int, engine: OcrEngine, opts: OcrOptions,

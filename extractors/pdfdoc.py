@@ -7,6 +7,7 @@ PDF can mix all three (typed body, legacy-font annex, scanned signed appendix).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ExtractionError, OcrUnavailable
@@ -21,6 +22,8 @@ def extract_pdf_document(
     dpi: int = 300,
     workers: int | None = None,
     cache_dir: Path | None = None,
+    model: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Document:
     from .legacy_pdf import legacy_fix_page
     from .text_quality import text_layer_usable
@@ -31,8 +34,10 @@ def extract_pdf_document(
                 f"pages {numbers} have no usable text layer and OCR is switched off"
             )
         from .ocr import ocr_pdf_pages
+        from .ocr_engine import engine_for
 
-        pages = ocr_pdf_pages(p, numbers, dpi=dpi, workers=workers, cache_dir=cache_dir)
+        pages = ocr_pdf_pages(p, numbers, dpi=dpi, workers=workers, cache_dir=cache_dir, engine=engine_for(model),
+                              progress=progress)
         return {pg.number: pg for pg in pages}
 
     doc = extract_pdf(path, ocr_fallback=fallback, text_usable=text_layer_usable, page_transform=legacy_fix_page)

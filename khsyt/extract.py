@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,10 @@ class Settings:
     ocr_dpi: int = 300
     ocr_workers: int | None = None
     cache_dir: Path | None = None
+    ocr_model: str | None = None  # extractors.ocr_engine.MODELS; None = the default model
+    #: called with one line per OCR'd page ("OCR file.pdf: page 3/19 ..."); the CLI prints it,
+    #: the Dagster asset sends it to the run's log
+    progress: Callable[[str], None] | None = None
 
 
 def partition_key(path: Path | str) -> str:
@@ -68,7 +73,8 @@ def read_document(path: Path, settings: Settings, sha256: str) -> Document:
         from extractors.pdfdoc import extract_pdf_document
 
         doc = extract_pdf_document(path, ocr=settings.ocr, dpi=settings.ocr_dpi, workers=settings.ocr_workers,
-                                   cache_dir=settings.cache_dir)
+                                   cache_dir=settings.cache_dir, model=settings.ocr_model,
+                                   progress=settings.progress)
     elif suffix in DOCX_SUFFIXES:
         from extractors.docx import extract_docx
 

@@ -6,6 +6,7 @@ and the cross-plan ``units`` dataset.
 """
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from dagster import (
@@ -48,7 +49,7 @@ def plan_documents(context: AssetExecutionContext, store: PlanStore) -> Any:
     sha = None
     try:
         sha = sha256_of(path)
-        doc = read_document(path, store.settings(), sha)
+        doc = read_document(path, replace(store.settings(), progress=context.log.info), sha)
     except Exception as exc:
         r = rejected(path, sha, "extract", exc)
         context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")
