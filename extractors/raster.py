@@ -87,6 +87,16 @@ def count_pages(path: str | Path) -> int:
 # --------------------------------------------------------------------------- binarisation
 
 
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """8-connected components with stats and centroids (as cv2.connectedComponentsWithStats).
+
+    Asks for the BBDT algorithm by name: OpenCV's default choice for this call measured 3-4x
+    slower on page-sized masks (14 vs 4 ms on a 150-dpi page), and the grid and speck filters
+    call it about fifteen times per page."""
+    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_BBDT)
+
+
+
 def binarize(gray: np.ndarray, dpi: int) -> np.ndarray:
     """Ink mask (255 = ink).  Median blur removes JPEG ringing and salt noise; an adaptive
     threshold copes with uneven scanner illumination, and the global Otsu level keeps the light
@@ -112,7 +122,7 @@ def remove_specks(ink: np.ndarray, dpi: int) -> np.ndarray:
     of a component that is clearly text.  (At 1/25 inch the upper dot of "1:" was dropped and
     every "Nhiệm vụ 1:" read as "Nhiệm vụ 1.".)
     """
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats, cents = components(ink)
     if n <= 1:
         return ink
     area = stats[:, cv2.CC_STAT_AREA]

@@ -81,11 +81,14 @@ def cell_errors(ref_rows: list[list[str]], page: Page) -> tuple[int, int, int, i
     return errors, chars, exact, n, found, n_words
 
 
+OPTIONS: dict = {}  # OcrOptions overrides (--option name=value), for experiments
+
+
 def read_pages(pdf: Path, numbers: list[int], model: str | None, dpi: int) -> list[Page]:
-    from extractors.ocr import ocr_pdf_pages
+    from extractors.ocr import OcrOptions, ocr_pdf_pages
     from extractors.ocr_engine import engine_for
 
-    return ocr_pdf_pages(pdf, numbers, dpi=dpi, workers=1, engine=engine_for(model))
+    return ocr_pdf_pages(pdf, numbers, dpi=dpi, workers=1, engine=engine_for(model), options=OcrOptions(**OPTIONS))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="OCR model name (extractors.ocr_engine.MODELS)")
     ap.add_argument("--dpi", type=int, default=200)
     ap.add_argument("--metadata", action="store_true", help="also score the header fields")
+    ap.add_argument("--option", action="append", default=[], help="OcrOptions override NAME=VALUE")
     args = ap.parse_args(argv)
+    for kv in args.option:
+        k, v = kv.split("=", 1)
+        OPTIONS[k] = type(getattr(__import__("extractors.ocr", fromlist=["OcrOptions"]).OcrOptions(), k))(v)
     docs = load_transcriptions()
     le = lc = lf = lw = 0
     ce = cc = cx = cn = cf = cw = 0
