@@ -602,13 +602,14 @@ def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 
 
     When the result is poor, the page may be upside down (or sideways the other way) in a way
     the orientation test could not tell: read it turned by 180 degrees more and keep the more
-    confident reading.
+    confident reading — unless a confident OSD chose the orientation (a poor reading of a page
+    that OSD read the right way up is a poor scan, not a turned one).
     """
     opts = options or OcrOptions()
     prep = prepare(gray, dpi, engine)
     result = _read_page(prep, engine, page_number, opts)
     conf = result.page.confidence
-    if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE:
+    if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE and not prep.osd_confident:
         alt_prep = prepare(gray, dpi, engine, rotation=(prep.rotation + 180) % 360)
         alt = _read_page(alt_prep, engine, page_number, opts)
         if (alt.page.confidence or 0) > conf + 5:

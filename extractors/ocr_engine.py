@@ -79,6 +79,7 @@ class Orientation:
 
     rotate: int
     confidence: float
+    source: str = "osd"  # "osd" (the engine) or "geometry" (the ink-profile test in raster.py)
 
 
 @runtime_checkable

@@ -20,11 +20,15 @@ import cv2
 import numpy as np
 
 from extractors.errors import ExtractionError
-from extractors.ocr_engine import OcrEngine
+from extractors.ocr_engine import OcrEngine, Orientation
 
 DEFAULT_DPI = 300
 # OSD confidences of real text pages are ~10-30; below this the answer is close to a coin toss.
 OSD_MIN_CONFIDENCE = 5.0
+# ... and from this confidence on OSD is never overruled by the geometric test (real text pages,
+# upright or turned any way, score 14-19 on the sample scans).
+OSD_CONFIDENT = 10.0
+GEOMETRIC_CONFIDENCE = 50.0  # what detect_orientation reports for a clear-cut geometric answer
 # |text_direction_score| above this settles the axis without OSD (upright pages score 0.25-0.75,
 # sideways ones the negative of that).
 DIRECTION_CLEAR = 0.15
@@ -44,6 +48,8 @@ class Prepared:
     rotation: int  # clockwise degrees applied (0/90/180/270)
     skew: float  # degrees of residual rotation removed (counter-clockwise positive)
     dpi: int
+    #: the rotation is a confident OSD answer, which a later step must not turn against
+    osd_confident: bool = False
 
 
 def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> np.ndarray:
@@ -234,30 +240,34 @@ def detect_orientation(
     engine: OcrEngine | None,
     direction: float | None = None,
     force_osd: bool = False,
-) -> tuple[int, float]:
+) -> Orientation:
     """Clockwise rotation making the page upright, with a confidence (0-100 scale of OSD; the
-    geometric test reports 50 when it is clear-cut).
+    geometric test reports 50 when it is clear-cut) and where the answer came from.
 
-    OSD is asked only when the geometric test says sideways/unsure or ``force_osd`` is set, and
-    trusted only above :data:`OSD_MIN_CONFIDENCE`.
+    OSD is asked only when the geometric test says sideways/unsure or ``force_osd`` is set.  A
+    confident OSD (:data:`OSD_CONFIDENT`) is never overruled: the geometric test compares ink
+    profiles, and an upright landscape form with tall narrow columns can look sideways to it,
+    while OSD reads the characters themselves.  A weaker OSD answer (above
+    :data:`OSD_MIN_CONFIDENCE`) is taken when it agrees with the geometry about the axis or the
+    geometry is unsure.
     """
     score = text_direction_score(binarize(gray, dpi), dpi) if direction is None else direction
     geometric = 0 if score >= 0 else 90
     if score > DIRECTION_CLEAR and not force_osd:
-        return 0, 50.0
+        return Orientation(0, GEOMETRIC_CONFIDENCE, source="geometry")
     if engine is not None:
         small, f = _downscale(gray, dpi, 200)
         osd = engine.osd(small, int(round(dpi * f)))
+        if osd is not None and osd.confidence >= OSD_CONFIDENT:
+            return Orientation(osd.rotate, osd.confidence, source="osd")
         if osd is not None and osd.confidence >= OSD_MIN_CONFIDENCE:
-            # When OSD and the geometric test disagree about the axis, trust the geometry: it
-            # looks at the whole page, OSD at a sample of characters.
             if (osd.rotate % 180 == geometric % 180) or abs(score) <= DIRECTION_CLEAR:
-                return osd.rotate, osd.confidence
+                return Orientation(osd.rotate, osd.confidence, source="osd")
     if score < -DIRECTION_CLEAR:
         # sideways but OSD could not say which way: 90; the OCR step re-reads the page turned
         # by 180 degrees more when the result is poor.
-        return 90, 10.0
-    return 0, 10.0
+        return Orientation(90, 10.0, source="geometry")
+    return Orientation(0, 10.0, source="geometry")
 
 
 # --------------------------------------------------------------------------- skew
@@ -309,11 +319,15 @@ def prepare(
     small_ink = binarize(small_gray, small_dpi)
     if rotation is None:
         direction = text_direction_score(small_ink, small_dpi)
-        rotation, _ = detect_orientation(gray, dpi, engine, direction=direction, force_osd=force_osd)
+        found = detect_orientation(gray, dpi, engine, direction=direction, force_osd=force_osd)
+        rotation = found.rotate
+        osd_confident = found.source == "osd" and found.confidence >= OSD_CONFIDENT
+    else:
+        osd_confident = False
     gray = rotate_right_angle(gray, rotation)
     small_ink = rotate_right_angle(small_ink, rotation)
     skew = estimate_skew(small_ink, small_dpi)
     if abs(skew) >= 0.05:
         gray = rotate_small(gray, skew)
     ink = remove_specks(binarize(gray, dpi), dpi)
-    return Prepared(gray=gray, ink=ink, rotation=rotation, skew=skew, dpi=dpi)
+    return Prepared(gray=gray, ink=ink, rotation=rotation, skew=skew, dpi=dpi, osd_confident=osd_confident)
