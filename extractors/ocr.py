@@ -40,7 +40,7 @@ from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import COLUMN_GAP, BBox, Cell, Line, Page, Table, clean_text
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
-from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
+from extractors.raster import DEFAULT_DPI, Prepared, count_pages, load_page, prepare
 
 log = logging.getLogger("khsyt.ocr")
 
@@ -709,8 +709,8 @@ def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine, opts: Ocr
     """Worker entry: render and read one page.  Returns the page as a dict (cheap to pickle), or
     the error as a dict: an ExtractionError's ``stage`` would not survive pickling."""
     try:
-        gray = render_page(path, page_number, dpi)
-        page = ocr_image(gray, dpi, engine, page_number, opts)
+        gray, page_dpi = load_page(path, page_number, dpi)
+        page = ocr_image(gray, page_dpi, engine, page_number, opts)
     except ExtractionError as e:
         return {"error": e.reason, "stage": e.stage, "unavailable": isinstance(e, OcrUnavailable)}
     return {"page": page_to_dict(page)}
@@ -728,6 +728,8 @@ def ocr_pdf_pages(
     progress: Callable[[str], None] | None = None,
 ) -> list[Page]:
     """OCR the given 1-based pages (default: all) of a PDF into Pages, in the order asked.
+    An image file (extractors/image.py) works too: its frames are its pages, read at their own
+    resolution (``dpi`` is then only part of the cache key).
 
     Raises OcrUnavailable when the engine cannot run, ExtractionError when the file cannot be
     rendered.  ``workers`` defaults to the number of CPUs (capped by the number of pages);

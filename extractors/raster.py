@@ -77,8 +77,23 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> n
     return arr
 
 
+def load_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> tuple[np.ndarray, int]:
+    """Page ``page_number`` of a PDF rendered at ``dpi``, or frame ``page_number`` of an image
+    file at its own resolution (extractors/image.py); grey image and the dpi it has."""
+    from extractors.image import is_image, load_frame
+
+    if is_image(path):
+        return load_frame(path, page_number)
+    return render_page(path, page_number, dpi), dpi
+
+
 def count_pages(path: str | Path) -> int:
     import pypdfium2 as pdfium
+
+    from extractors.image import count_frames, is_image
+
+    if is_image(path):
+        return count_frames(path)
 
     try:
         pdf = pdfium.PdfDocument(str(path))

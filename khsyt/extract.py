@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.errors import ExtractionError, UnsupportedFormat
+from extractors.image import IMAGE_SUFFIXES
 from extractors.model import Document
 from parsers.plan import parse_document
 
@@ -25,7 +26,7 @@ from .rows import normalise_plan
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx", ".doc"}
-SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | IMAGE_SUFFIXES
 
 
 @dataclass
@@ -75,6 +76,11 @@ def read_document(path: Path, settings: Settings, sha256: str) -> Document:
         doc = extract_pdf_document(path, ocr=settings.ocr, dpi=settings.ocr_dpi, workers=settings.ocr_workers,
                                    cache_dir=settings.cache_dir, model=settings.ocr_model,
                                    progress=settings.progress)
+    elif suffix in IMAGE_SUFFIXES:
+        from extractors.image import extract_image
+
+        doc = extract_image(path, ocr=settings.ocr, workers=settings.ocr_workers, cache_dir=settings.cache_dir,
+                            model=settings.ocr_model, progress=settings.progress)
     elif suffix in DOCX_SUFFIXES:
         from extractors.docx import extract_docx
 
