@@ -314,7 +314,14 @@ def _apply_cell_rereads(cell_words: dict[int, list[Word]], again: dict[int, list
     return changed
 
 
-def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]:
+def _attested(lines: list[_TextLine], opts: OcrOptions) -> frozenset[str]:
+    """Words of the page read with confidence (punctuation stripped): evidence that such a word
+    is printed there, which a post-correction of a doubtful reading of it must respect."""
+    return frozenset(w.text.strip(".,;:()[]\"'") for ln in lines for w in ln.words if w.conf >= opts.correct_max_conf)
+
+
+def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool,
+               attested: frozenset[str] = frozenset()) -> list[Word]:
     """Words of one line after lexicon post-correction (same words, possibly new texts)."""
     if not opts.correct or not ws:
         return ws
@@ -325,7 +332,7 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]
         for t in w.text.split():
             tokens.append(t)
             owner.append(i)
-    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start)
+    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start, attested)
     texts: list[list[str]] = [[] for _ in ws]
     for i, t in zip(owner, fixed, strict=True):
         texts[i].append(t)
@@ -547,6 +554,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
             for idx in sorted(changed):
                 lines.extend(cell_lines(idx, cell_words[idx]))
 
+    attested = _attested(lines, opts)
     all_confs: list[float] = []
     blocks: list[tuple[float, float, Line | Table]] = []
     per_cell: dict[int, list[_TextLine]] = {}
@@ -555,7 +563,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
             per_cell.setdefault(line.cell, []).append(line)
     tables_cells: dict[int, list[Cell]] = {}
     for idx, (ti, gc) in enumerate(flat):
-        cell_lines = [_corrected(_verify_roman_ones(ln.words, prep.ink, dpi) if n == 0 else ln.words, opts, n == 0)
+        cell_lines = [_corrected(_verify_roman_ones(ln.words, prep.ink, dpi) if n == 0 else ln.words, opts, n == 0,
+                                 attested)
                       for n, ln in enumerate(per_cell.get(idx, []))]
         confs = [w.conf for ws in cell_lines for w in ws]
         all_confs.extend(confs)
@@ -573,7 +582,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     for line in lines:
         if line.cell is not None:
             continue
-        ws = _corrected(_verify_roman_ones(line.words, prep.ink, dpi), opts, True)
+        ws = _corrected(_verify_roman_ones(line.words, prep.ink, dpi), opts, True, attested)
         text = _join(ws)
         if not text:
             continue
