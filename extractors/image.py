@@ -18,14 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ExtractionError
+from .limits import check_image, check_pages
 from .model import Document
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff"})
 A4_LONG_SIDE_IN = 11.69
 MIN_DPI, MAX_DPI = 100, 1200
 SCREEN_DPIS = frozenset({72, 96})  # written by software that knows nothing of the paper
-#: Frames larger than this are refused (a decompression bomb, or not a page): 600 dpi A3.
-MAX_PIXELS = 90_000_000
 
 
 def is_image(path: str | Path) -> bool:
@@ -43,18 +42,28 @@ def frame_dpi(stated: tuple[float, float] | None, size: tuple[int, int]) -> int:
 
 
 def _open(path: str | Path):
+    """The image, its size checked against the ``image_pixels`` limit (extractors/limits.py)
+    before any pixel is decoded; Pillow's own bomb check is left to that limit."""
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
     try:
-        return Image.open(path)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+        im = Image.open(path)
+    except (UnidentifiedImageError, OSError) as e:
         raise ExtractionError(f"cannot open image: {e}", stage="open") from e
+    try:
+        check_image(im.width, im.height, f"image {Path(path).name}")
+    except ExtractionError:
+        im.close()
+        raise
+    return im
 
 
 def count_frames(path: str | Path) -> int:
     with _open(path) as im:
-        return int(getattr(im, "n_frames", 1))
+        n = int(getattr(im, "n_frames", 1))
+    check_pages(n)
+    return n
 
 
 def load_frame(path: str | Path, page_number: int) -> tuple[np.ndarray, int]:
@@ -68,6 +77,7 @@ def load_frame(path: str | Path, page_number: int) -> tuple[np.ndarray, int]:
             raise ExtractionError(f"page {page_number} out of range 1..{n}", stage="render")
         try:
             im.seek(page_number - 1)
+            check_image(im.width, im.height, f"page {page_number} of {Path(path).name}")
             stated = im.info.get("dpi")
             frame = ImageOps.exif_transpose(im)
             if frame.mode not in ("L", "1"):
@@ -76,7 +86,7 @@ def load_frame(path: str | Path, page_number: int) -> tuple[np.ndarray, int]:
                 white = Image.new("RGBA", frame.size, (255, 255, 255, 255))
                 frame = Image.alpha_composite(white, frame)
             gray = np.array(frame.convert("L"), dtype=np.uint8, copy=True)
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
+        except (OSError, ValueError) as e:
             raise ExtractionError(f"cannot decode image page {page_number}: {e}", stage="render") from e
     return gray, frame_dpi(stated, (gray.shape[1], gray.shape[0]))
 

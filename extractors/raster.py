@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from extractors.errors import ExtractionError
+from extractors.limits import render_dpi
 from extractors.ocr_engine import OcrEngine, Orientation
 
 DEFAULT_DPI = 300
@@ -66,6 +67,7 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> n
             raise ExtractionError(f"page {page_number} out of range 1..{len(pdf)}", stage="render")
         page = pdf[page_number - 1]
         try:
+            dpi = render_dpi(*page.get_size(), dpi)  # a poster-sized page: a lower dpi (limits.py)
             bitmap = page.render(scale=dpi / 72.0, grayscale=True)
             arr = np.array(bitmap.to_numpy(), copy=True)
         finally:
@@ -77,6 +79,24 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> n
     return arr
 
 
+def page_render_dpi(path: str | Path, page_number: int, dpi: int) -> int:
+    """The dpi ``render_page`` will use for this page (lower than ``dpi`` for a page larger
+    than the render_megapixels limit allows), so the OCR thresholds match the image."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as e:
+        raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
+    try:
+        if not 1 <= page_number <= len(pdf):
+            return dpi
+        w, h = pdf[page_number - 1].get_size()
+    finally:
+        pdf.close()
+    return max(1, int(render_dpi(w, h, dpi)))
+
+
 def load_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> tuple[np.ndarray, int]:
     """Page ``page_number`` of a PDF rendered at ``dpi``, or frame ``page_number`` of an image
     file at its own resolution (extractors/image.py); grey image and the dpi it has."""
@@ -84,6 +104,7 @@ def load_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> tup
 
     if is_image(path):
         return load_frame(path, page_number)
+    dpi = page_render_dpi(path, page_number, dpi)  # lowered for a page past render_megapixels
     return render_page(path, page_number, dpi), dpi
 
 
