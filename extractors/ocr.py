@@ -37,7 +37,7 @@ import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
-from extractors.model import COLUMN_GAP, BBox, Cell, Line, Page, Table, clean_text
+from extractors.model import COLUMN_GAP, BBox, Cell, Line, LineWord, Page, Table, clean_text
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import DEFAULT_DPI, Prepared, count_pages, load_page, prepare
@@ -45,7 +45,7 @@ from extractors.raster import DEFAULT_DPI, Prepared, count_pages, load_page, pre
 log = logging.getLogger("khsyt.ocr")
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-9"
+CODE_VERSION = "ocr-12"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -78,6 +78,7 @@ class OcrOptions:
     correct: bool = True  # lexicon post-correction of doubtful words (extractors.ocr_correct)
     correct_max_conf: float = 93.0  # ... only where some word of the term was read below this
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
+    signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -505,6 +506,80 @@ def _second_readings(cell_crops: list[_Crop], line_crops: list[_Crop], engine: O
     return cells, lines
 
 
+# --------------------------------------------------------------------------- signer block
+
+#: Titles that head a signer block ("KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC / CHÁNH VĂN PHÒNG" ...),
+#: matched without diacritics: the stamp and the signature damage exactly these lines.
+_SIGNER_TITLE = re.compile(r"^.{0,6}?\b(pho )?(giam doc|chanh van phong|truong phong|chu tich|hieu truong|"
+                           r"vien truong|thu truong|bo truong)\W*$")
+_RECIPIENTS = re.compile(r"^\W*noi nhan\b")
+SIGNER_BLOCK_IN = (2.6, 2.4)  # height below the anchor, width of the block (inches)
+
+
+def _signer_region(lines: list[_TextLine], shape: tuple[int, int], dpi: int) -> tuple[int, int, int, int] | None:
+    """Where the signer block is: around the lowest signer title the page pass read, or, when it
+    read none (a stamp over it), to the right of the recipients list ("Nơi nhận:"), which is
+    printed in plain type beside the block and survives."""
+    from extractors.text_quality import fold
+
+    hh, ww = shape
+    free = [ln for ln in lines if ln.cell is None]
+    titles = [ln for ln in free if _SIGNER_TITLE.search(fold(_join(ln.words)))]
+    if titles:
+        x0, y0, x1, _ = _line_box(max(titles, key=lambda ln: _line_box(ln.words)[1]).words)
+        cx = (x0 + x1) / 2
+        half = SIGNER_BLOCK_IN[1] * dpi / 2
+        return (max(0, int(cx - half)), max(0, int(y0 - 0.3 * dpi)),
+                min(ww, int(cx + half)), min(hh, int(y0 + SIGNER_BLOCK_IN[0] * dpi)))
+    anchors = [ln for ln in free if _RECIPIENTS.match(fold(_join(ln.words)))]
+    if not anchors:
+        return None
+    x0, y0, x1, _ = _line_box(max(anchors, key=lambda ln: _line_box(ln.words)[1]).words)
+    return (max(int(ww * 0.45), x1), max(0, int(y0 - 0.6 * dpi)), ww, min(hh, int(y0 + SIGNER_BLOCK_IN[0] * dpi)))
+
+
+def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
+                         opts: OcrOptions) -> list[_TextLine]:
+    """Second reading of the signer block, as one uniform block (psm 6) from the grey page with
+    nothing removed: the page pass, with its layout analysis and speck removal, loses the
+    printed name under a stamp and a signature ("Hà Văn Phúc" read at 96 this way, missing from
+    the page pass on real scans).  A line of the second reading replaces the page-pass lines
+    it overlaps when it is more confident, and is added where the page pass had nothing."""
+    dpi = prep.dpi
+    region = _signer_region(lines, prep.gray.shape, dpi)
+    if region is None:
+        return lines
+    x0, y0, x1, y1 = region
+    if x1 - x0 < dpi // 2 or y1 - y0 < dpi // 4:
+        return lines
+    words = _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
+    # strokes of the signature and the stamp read as words at single-digit confidence
+    words = [Word(w.text, (w.bbox[0] + x0, w.bbox[1] + y0, w.bbox[2] + x0, w.bbox[3] + y0), w.conf,
+                  w.block, w.par, w.line) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
+    new = [ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+           if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
+    out = list(lines)
+    for ln in new:
+        nb = _line_box(ln.words)
+        over = [old for old in out if old.cell is None and _boxes_share_a_line(nb, _line_box(old.words))]
+        if all(old.conf < ln.conf for old in over):
+            out = [old for old in out if not any(old is o for o in over)]
+            out.append(ln)
+    return out
+
+
+SIGNER_MIN_CONF = 60.0  # a second-pass line below this is a signature or a stamp's ring text
+SIGNER_MIN_WORD_CONF = 20.0
+
+
+def _boxes_share_a_line(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Two line boxes on the same text line (half the smaller height overlaps) that overlap
+    horizontally."""
+    v = min(a[3], b[3]) - max(a[1], b[1])
+    h = min(a[2], b[2]) - max(a[0], b[0])
+    return v > 0.5 * min(a[3] - a[1], b[3] - b[1]) and h > 0
+
+
 def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
@@ -554,6 +629,9 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
             for idx in sorted(changed):
                 lines.extend(cell_lines(idx, cell_words[idx]))
 
+    if opts.signer_pass:
+        lines = _reread_signer_block(lines, prep, engine, opts)
+
     attested = _attested(lines, opts)
     all_confs: list[float] = []
     blocks: list[tuple[float, float, Line | Table]] = []
@@ -589,7 +667,9 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         b = _line_box(ws)
         confs = [w.conf for w in ws]
         all_confs.extend(confs)
-        blocks.append((b[1], b[0], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs))))
+        line_words = [LineWord(w.text, round(w.conf, 2), _bbox_pt(*w.bbox, k)) for w in ws if w.text]
+        blocks.append((b[1], b[0], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs),
+                                        words=line_words)))
 
     blocks.sort(key=lambda t: (t[0], t[1]))
     h, w = prep.gray.shape
@@ -664,8 +744,11 @@ def page_from_dict(d: dict[str, Any]) -> Page:
                      for c in b["cells"]]
             blocks.append(Table(n_rows=b["n_rows"], n_cols=b["n_cols"], cells=cells, bbox=bbox(b.get("bbox"))))
         else:
+            words = b.get("words")
             blocks.append(Line(text=b["text"], bbox=bbox(b.get("bbox")), confidence=b.get("confidence"),
-                               bold=b.get("bold")))
+                               bold=b.get("bold"),
+                               words=None if words is None else [LineWord(w["text"], w["conf"], bbox(w.get("bbox")))
+                                                                 for w in words]))
     return Page(number=d["number"], blocks=blocks, width=d.get("width"), height=d.get("height"),
                 method=d.get("method", "ocr"), rotation=d.get("rotation", 0), confidence=d.get("confidence"))
 

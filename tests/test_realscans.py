@@ -93,6 +93,16 @@ def test_real_scan_table_cells_read_within_the_bar(table_page: Page) -> None:
     assert found / words >= 0.95
 
 
+def test_signer_name_under_the_stamp_is_read(table_page: Page) -> None:
+    """The printed name under the signature and the stamp: missing from the page pass on real
+    scans, read by the second pass over the signer block."""
+    want = load_transcriptions()[TABLE_DOC]["header"]["signer_name"]
+    below = [ln for ln in table_page.lines if ln.bbox is not None and ln.bbox.top > table_page.height * 0.7]
+    assert any(ln.text.endswith(want) and ln.confidence is not None and ln.confidence > 60 for ln in below)
+    # the OCR words of every line are kept with their own confidences
+    assert all(ln.words and " ".join(w.text for w in ln.words) == ln.text for ln in table_page.lines)
+
+
 def test_progress_reports_every_page(table_page: Page, tmp_path: Path) -> None:
     seen: list[str] = []
     ocr_pdf_pages(FIXTURES / TABLE_DOC, [1], dpi=DPI, workers=1, cache_dir=tmp_path, progress=seen.append)
