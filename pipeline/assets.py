@@ -6,6 +6,7 @@ and the cross-plan ``units`` dataset.
 """
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from dagster import (
@@ -65,7 +66,7 @@ def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Docu
             if store.raw_storage() is None:  # an object store has no symbolic links
                 check_inside(path, store.raw)
             sha = sha256_of(path)
-            doc = read_document(path, settings, sha)
+            doc = read_document(path, replace(settings, progress=context.log.info), sha)
             doc.source_path = source
         except Exception as exc:
             r = stamped(rejected(source, sha, "extract", exc, key), settings)
