@@ -11,11 +11,13 @@ import os
 import re
 import traceback
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.errors import ExtractionError, UnsupportedFormat
+from extractors.image import IMAGE_SUFFIXES
 from extractors.limits import check_file_size, file_deadline
 from extractors.model import Document
 from parsers.metadata import doc_type_info
@@ -29,7 +31,7 @@ from .rows import normalise_plan
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx", ".doc"}
-SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | IMAGE_SUFFIXES
 
 
 @dataclass
@@ -40,12 +42,18 @@ class Settings:
     ocr_dpi: int = 300
     ocr_workers: int | None = None
     cache_dir: Path | None = None
+    ocr_model: str | None = None  # extractors.ocr_engine.MODELS; None = the default model
+    #: called with one line per OCR'd page ("OCR file.pdf: page 3/19 ..."); the CLI prints it,
+    #: the Dagster asset sends it to the run's log
+    progress: Callable[[str], None] | None = None
 
 
 #: A file whose path relative to its input root is one plain name like this keeps the name as
 #: its key ("001_abc.pdf" → "001_abc_pdf"); any other path gets a slug and a hash of the path.
 _PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}\.(?:pdf|txt|md|markdown|text|docx|doc)")
 _SLUG_MAX = 60
+#: Longest key: the slug, "_h" and 10 hex digits.
+KEY_MAX = _SLUG_MAX + 12
 
 
 def _slug(text: str) -> str:
@@ -113,7 +121,13 @@ def _read_document(path: Path, settings: Settings, sha256: str) -> Document:
         from extractors.pdfdoc import extract_pdf_document
 
         doc = extract_pdf_document(path, ocr=settings.ocr, dpi=settings.ocr_dpi, workers=settings.ocr_workers,
-                                   cache_dir=settings.cache_dir)
+                                   cache_dir=settings.cache_dir, model=settings.ocr_model,
+                                   progress=settings.progress)
+    elif suffix in IMAGE_SUFFIXES:
+        from extractors.image import extract_image
+
+        doc = extract_image(path, ocr=settings.ocr, workers=settings.ocr_workers, cache_dir=settings.cache_dir,
+                            model=settings.ocr_model, progress=settings.progress)
     elif suffix in DOCX_SUFFIXES:
         from extractors.docx import extract_docx
 
