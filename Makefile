@@ -6,7 +6,7 @@ export DAGSTER_HOME := $(CURDIR)
 export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils
 
-.PHONY: setup system-deps run test ui eval bench lint clean
+.PHONY: setup system-deps run test fuzz ui eval bench lint clean
 
 # System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
 # Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
@@ -35,6 +35,11 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The reliability suite at full strength: 2,000 random fuzz examples per parser entry point
+# (make test runs 60, derandomised) and every kill point of every publication scenario.
+fuzz: setup
+	KHSYT_FUZZ_EXAMPLES=2000 KHSYT_FUZZ_PLAN_EXAMPLES=2000 KHSYT_FUZZ_RANDOM=1 KHSYT_KILL_EVERY=1 $(PY) -m pytest -q -s tests/reliability
 
 # The Dagster UI with the sensor and daily schedule on: http://127.0.0.1:3000
 ui: setup
