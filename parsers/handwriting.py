@@ -156,3 +156,19 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
             return DateReading(date(year, month, 1), "month", True, "day:after_latest")
         return DateReading(value, "day", bool(lost), reason)
     return DateReading(date(year, month, 1), "month", bool(lost), reason)
+
+
+class _Unit(Protocol):
+    text: str
+    words: Sequence[_Word] | None
+
+
+def judge_header(units: Sequence[_Unit], latest: date | None = None
+                 ) -> tuple[bool, NumberReading | None, DateReading | None]:
+    """For the header units of a document (lines in reading order, with OCR words or None):
+    whether the header was OCR'd, and the judged number and date of its first OCR'd "Số:" line
+    and first OCR'd date line.  Typed headers (no words) are left to the metadata parser."""
+    ocr = [u for u in units if u.words is not None]
+    number = next((r for u in ocr if (r := read_number(u.text, u.words)) is not None), None)
+    when = next((r for u in ocr if (r := read_date(u.text, u.words, latest)) is not None), None)
+    return bool(ocr), number, when

@@ -104,3 +104,36 @@ def test_digit_judgement() -> None:
     assert judge_digits("1234567", 99, 6) == (None, "too_long")
     assert judge_digits("...", 99, 6) == (None, "blank")
     assert judge_digits("4†", 99, 6) == (None, "not_digits")
+
+
+def _ocr_line(spec: str):
+    from extractors.model import Line, LineWord
+
+    ws = words(spec)
+    return Line(text=" ".join(w.text for w in ws), confidence=sum(w.conf for w in ws) / len(ws),
+                words=[LineWord(w.text, w.conf) for w in ws])
+
+
+def test_metadata_of_an_ocr_header_uses_the_judge() -> None:
+    """The header of 9uV_2275 as the OCR read it: the handwritten number and day are lost, so
+    both fields are flagged; the printed month and year are kept."""
+    from extractors.model import Document, Page
+    from parsers.metadata import parse_metadata
+
+    lines = [
+        _ocr_line("UBND(95) TỈNH(95) KIÊN(95) GIANG(95)"),
+        _ocr_line("SỞ(90) Y(90) TẾ(90)"),
+        _ocr_line("Số:22#2/SYT-NVY(49)"),
+        _ocr_line("Kiên(96) Giang,(96) ngày(93) Ä(9) tháng(96) 12(96) năm(96) 2017(96)"),
+        _ocr_line("V/v(95) báo(96) cáo(96) nhanh(96) số(96) liệu(96)"),
+    ]
+    meta = parse_metadata(Document("x.pdf", "pdf", [Page(1, blocks=lines, method="ocr")]))
+    assert meta.doc_number is None and "doc_number" in meta.low_confidence
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 12, 1), "month")
+    assert "issue_date" in meta.low_confidence
+    # the same header read cleanly: published, not flagged
+    lines[2] = _ocr_line("Số:(95) 2275(90) /SYT-NVY(95)")
+    lines[3] = _ocr_line("Kiên(96) Giang,(96) ngày(93) 18(88) tháng(96) 12(96) năm(96) 2017(96)")
+    meta = parse_metadata(Document("x.pdf", "pdf", [Page(1, blocks=lines, method="ocr")]))
+    assert meta.doc_number == "2275/SYT-NVY" and meta.issue_date == date(2017, 12, 18)
+    assert not {"doc_number", "issue_date"} & set(meta.low_confidence)

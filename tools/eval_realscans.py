@@ -170,8 +170,10 @@ def score_metadata(docs: dict[str, dict], model: str | None, dpi: int, judge_onl
             got = {"doc_number": _number_of(meta), "issue_date": _date_of(meta)}
         for field, want in (("doc_number", head["doc_number"]), ("issue_date", head["issue_date"])):
             value = got[field]
-            if value is None or field in low:
+            if field in low:
                 verdict = "flagged"
+            elif value is None:
+                verdict = "missed"  # null without a flag: neither right nor flagged
             elif _same(field, value, want):
                 verdict = "right"
             else:
@@ -179,7 +181,8 @@ def score_metadata(docs: dict[str, dict], model: str | None, dpi: int, judge_onl
             tally[verdict] += 1
             print(f"  {name:28s} {field:11s} want {want!s:12s} got {value!s:12s} {verdict}")
     total = sum(tally.values())
-    print(f"metadata: right {tally['right']}/{total}, flagged {tally['flagged']}, confidently wrong {tally['wrong']}")
+    print(f"metadata: right {tally['right']}/{total}, flagged {tally['flagged']}, "
+          f"null unflagged {tally['missed']}, confidently wrong {tally['wrong']}")
 
 
 def _number_of(meta: object) -> str | None:
