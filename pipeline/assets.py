@@ -16,6 +16,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
     DynamicPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
@@ -26,62 +27,80 @@ from dagster import (
 from extractors.errors import ExtractionError
 from extractors.model import Document
 from khsyt import datasets
-from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of
+from khsyt.compaction import compact
+from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of, stamped
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
+from khsyt.storage import storage_for
 from khsyt.units_dataset import build_units
 
+from .freshness import BATCH_SIZE
 from .resources import PlanStore
 
 plan_files = DynamicPartitionsDefinition(name="plan_files")
+
+#: Backfills of the per-plan assets run up to BATCH_SIZE plan files per run.
+BATCHES = BackfillPolicy.multi_run(max_partitions_per_run=BATCH_SIZE)
 
 #: Above this share of tasks without a lead unit, a plan needs a human look.
 MISSING_LEAD_WARN = 0.10
 
 
-@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"})
-def plan_documents(context: AssetExecutionContext, store: PlanStore) -> Any:
+@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
+def plan_documents(context: AssetExecutionContext, store: PlanStore) -> dict[str, Any]:
     """The plan file read into pages of text lines and table grids (text layer, legacy-font
-    decoding or OCR per page), or the reason it could not be read."""
-    path = store.path_for(context.partition_key)
-    if path is None:
-        return rejected(context.partition_key, None, "open", ExtractionError("file no longer in the raw folder"),
-                        context.partition_key)
-    sha = None
-    try:
-        check_inside(path, store.raw)
-        sha = sha256_of(path)
-        doc = read_document(path, replace(store.settings(), progress=context.log.info), sha)
-    except Exception as exc:
-        r = rejected(path, sha, "extract", exc, context.partition_key)
-        context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")
-        return r
+    decoding or OCR per page), or the reason it could not be read; one value per partition
+    of the run (a batch run reads many files)."""
+    return {k: read_one(context, store, k) for k in context.partition_keys}
+
+
+def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Document | Rejected:
+    settings = store.settings()
+    with store.local_file(key) as path:
+        if path is None:
+            return stamped(rejected(key, None, "open", ExtractionError("file no longer in the raw folder"), key),
+                           settings)
+        source = store.source_name(key)
+        sha = None
+        try:
+            if store.raw_storage() is None:  # an object store has no symbolic links
+                check_inside(path, store.raw)
+            sha = sha256_of(path)
+            doc = read_document(path, replace(settings, progress=context.log.info), sha)
+            doc.source_path = source
+        except Exception as exc:
+            r = stamped(rejected(source, sha, "extract", exc, key), settings)
+            context.log.warning(f"{source}: rejected at {r.stage}: {r.reason}")
+            return r
     methods = Counter(p.method for p in doc.pages)
     confs = [p.confidence for p in doc.pages if p.confidence is not None]
-    context.add_output_metadata({
-        "source_path": str(path),
+    context.add_asset_metadata({
+        "source_path": doc.source_path,
         "pages": len(doc.pages),
         "pages_by_method": MetadataValue.json(dict(methods)),
         "mean_ocr_confidence": MetadataValue.float(sum(confs) / len(confs)) if confs else MetadataValue.null(),
         "tables": sum(len(p.tables) for p in doc.pages),
-    })
+    }, partition_key=key)
     return doc
 
 
-@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"})
-def parsed_plans(context: AssetExecutionContext, plan_documents: Any) -> Any:
+@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
+def parsed_plans(context: AssetExecutionContext, store: PlanStore, plan_documents: dict[str, Any]) -> dict[str, Any]:
     """Plan metadata and task rows parsed from the document, with units, deadlines, budgets,
     legal references and reform areas normalised."""
-    if isinstance(plan_documents, Rejected):
-        return plan_documents
-    doc: Document = plan_documents
+    return {k: parse_one(context, store, k, doc) for k, doc in plan_documents.items()}
+
+
+def parse_one(context: AssetExecutionContext, store: PlanStore, key: str, doc: Any) -> Extracted | Rejected:
+    if isinstance(doc, Rejected):
+        return doc
     try:
-        result = parse_plan(doc, key=context.partition_key)
+        result = stamped(parse_plan(doc, key=key), store.settings())
     except Exception as exc:
-        r = rejected(doc.source_path, doc.sha256, "parse", exc, context.partition_key)
+        r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc, key), store.settings())
         context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
         return r
-    context.add_output_metadata(extraction_report(doc, result))
+    context.add_asset_metadata(extraction_report(doc, result), partition_key=key)
     return result
 
 
@@ -158,42 +177,73 @@ CHECKS = [
     check_specs=CHECKS,
     partitions_def=plan_files,
     can_subset=False,
+    backfill_policy=BATCHES,
 )
-def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_plans: Any):
-    """Publish one plan file's rows to every curated dataset (write then rename)."""
-    key = context.partition_key
+def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_plans: dict[str, Any]):
+    """Publish each plan file's rows of the run to every curated dataset (write then rename)."""
     out = store.curated
     datasets.ensure_dirs(out)
     datasets.repair(out)
-    datasets.write_plan(out, key, parsed_plans)
-    if isinstance(parsed_plans, Rejected):
-        r = parsed_plans
-        for name in CURATED:
-            meta = {"rejected": True, "stage": r.stage, "reason": r.reason} if name == "rejects" else {
-                "rejected": True, "kept_previous_rows": (out / name / f"{key}.parquet").exists()}
-            yield MaterializeResult(asset_key=name, metadata=meta)
-        for spec in CHECKS:
-            sev = AssetCheckSeverity.ERROR if spec.name == "plan_has_tasks" else AssetCheckSeverity.WARN
-            yield AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name,
-                                   passed=spec.name not in ("plan_has_tasks",), severity=sev,
-                                   metadata={"reason": f"file rejected at {r.stage}: {r.reason}"})
+    for key, result in parsed_plans.items():
+        datasets.write_plan(out, key, result)
+        for name, meta in publication_metadata(out, key, result).items():
+            context.add_asset_metadata(meta, asset_key=name, partition_key=key)
+    published = datasets.published_sha256(out)  # once per run, not once per plan
+    checks: list[tuple[str, AssetCheckResult]] = []
+    for key, result in parsed_plans.items():
+        results = (rejected_checks(result) if isinstance(result, Rejected)
+                   else plan_checks(result, out, key, published))
+        checks.extend((key, r) for r in results)
+    for name in CURATED:
+        yield MaterializeResult(asset_key=name)
+    yield from combine_checks(checks, len(parsed_plans))
+
+
+def publication_metadata(out, key: str, result: Extracted | Rejected) -> dict[str, dict[str, Any]]:
+    """Per dataset, what the UI shows for one plan file's publication."""
+    if isinstance(result, Rejected):
+        return {name: {"rejected": True, "stage": result.stage, "reason": result.reason} if name == "rejects" else
+                {"rejected": True, "kept_previous_rows": storage_for(out).exists(f"{name}/{key}.parquet")}
+                for name in CURATED}
+    tasks = result.tasks
+    return {
+        "plans": {"province": result.plan["province"] or "", "doc_number": result.plan["doc_number"] or "",
+                  "title": result.plan["title"] or "", "task_count": len(tasks)},
+        "tasks": {"task_count": len(tasks), "preview": MetadataValue.md(task_preview(tasks))},
+        "pages": {"row_count": len(result.pages)},
+        "legal_refs": {"row_count": len(result.legal_refs)},
+        "rejects": {"row_count": 0},
+    }
+
+
+def rejected_checks(r: Rejected):
+    for spec in CHECKS:
+        sev = AssetCheckSeverity.ERROR if spec.name == "plan_has_tasks" else AssetCheckSeverity.WARN
+        yield AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name,
+                               passed=spec.name not in ("plan_has_tasks",), severity=sev,
+                               metadata={"reason": f"file rejected at {r.stage}: {r.reason}"})
+
+
+def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: int):
+    """One result per check: as it is for a single-partition run; for a batch run, failed when
+    any partition failed (at the worst severity), naming the partitions that failed."""
+    if n_partitions <= 1:
+        yield from (r for _, r in results)
         return
-    res = parsed_plans
-    tasks = res.tasks
-    yield MaterializeResult(asset_key="plans", metadata={
-        "province": res.plan["province"] or "", "doc_number": res.plan["doc_number"] or "",
-        "title": res.plan["title"] or "", "task_count": len(tasks),
-    })
-    yield MaterializeResult(asset_key="tasks", metadata={
-        "task_count": len(tasks), "preview": MetadataValue.md(task_preview(tasks)),
-    })
-    yield MaterializeResult(asset_key="pages", metadata={"row_count": len(res.pages)})
-    yield MaterializeResult(asset_key="legal_refs", metadata={"row_count": len(res.legal_refs)})
-    yield MaterializeResult(asset_key="rejects", metadata={"row_count": 0})
-    yield from plan_checks(res, out, key)
+    by_check: dict[tuple, list[tuple[str, AssetCheckResult]]] = {}
+    for key, r in results:
+        by_check.setdefault((r.asset_key, r.check_name), []).append((key, r))
+    for (asset_key, name), rs in by_check.items():
+        failed = [(k, r) for k, r in rs if not r.passed]
+        worst = (AssetCheckSeverity.ERROR if any(r.severity == AssetCheckSeverity.ERROR for _, r in failed)
+                 else AssetCheckSeverity.WARN)
+        yield AssetCheckResult(asset_key=asset_key, check_name=name, passed=not failed, severity=worst, metadata={
+            "partitions": len(rs), "failed": len(failed),
+            "failed_partitions": MetadataValue.json([k for k, _ in failed[:200]]),
+        })
 
 
-def plan_checks(res: Extracted, out, key: str):
+def plan_checks(res: Extracted, out, key: str, published: dict[str, str] | None = None):
     tasks = res.tasks
     if not tasks:
         sev = AssetCheckSeverity.ERROR if res.plan["has_appendix"] else AssetCheckSeverity.WARN
@@ -216,7 +266,8 @@ def plan_checks(res: Extracted, out, key: str):
     yield AssetCheckResult(asset_key="tasks", check_name="unique_task_ids", passed=not dups,
                            severity=AssetCheckSeverity.ERROR, metadata={"duplicates": MetadataValue.json(dups)})
     sha = res.plan["source_sha256"]
-    twins = sorted(k for k, v in datasets.published_sha256(out).items() if v == sha and k != key)
+    published = datasets.published_sha256(out) if published is None else published
+    twins = sorted(k for k, v in published.items() if v == sha and k != key)
     yield AssetCheckResult(asset_key="plans", check_name="duplicate_document", passed=not twins,
                            severity=AssetCheckSeverity.WARN, metadata={"same_bytes_as": MetadataValue.json(twins)})
     conf = res.plan["ocr_confidence"]
@@ -236,8 +287,17 @@ def units(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult
     """One row per (province, canonical unit) over all plans: kind, raw spellings, tasks led
     and coordinated.  Rebuilt from the curated plans and tasks datasets."""
     table = build_units(store.curated)
-    datasets.write_atomic(table, store.curated / "units" / "units.parquet")
+    storage_for(store.curated).write_parquet("units/units.parquet", table)
     top = table.sort_by([("tasks_led", "descending")]).slice(0, 10).to_pylist()
     md = "| province | unit | kind | led | coordinated |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {r['province']} | {r['unit']} | {r['kind']} | {r['tasks_led']} | {r['tasks_coordinated']} |" for r in top)
     return MaterializeResult(metadata={"row_count": table.num_rows, "top_lead_units": MetadataValue.md(md)})
+
+
+@asset(deps=[AssetKey(n) for n in CURATED], group_name="curated", kinds={"parquet"})
+def compacted_datasets(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult:
+    """Every per-plan dataset as a few large files under data/curated/compacted/<dataset>/,
+    partitioned by province and plan year and sorted by plan: what DuckDB and pandas read
+    fast at tens of thousands of plans (one glob, a few files).  Rebuilt from the per-plan files."""
+    counts = compact(store.curated_dir)
+    return MaterializeResult(metadata={f"{k}_rows": v for k, v in counts.items()})
