@@ -99,3 +99,14 @@ def test_red_dropout_fades_a_red_stamp_and_keeps_black_and_blue_ink() -> None:
     assert red[10, 45] > 180  # the stamp is nearly paper
     grey = np.repeat(page.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     assert red_dropout(grey) is None and red_dropout(grey[:, :, 0]) is None  # nothing to drop
+
+
+@needs_tesseract
+def test_cli_prints_a_progress_line_per_ocr_page(tmp_path: Path, header: np.ndarray, capsys) -> None:
+    from khsyt.cli import main
+
+    Image.fromarray(header).save(tmp_path / "scan.png", dpi=(DPI, DPI))
+    main(["extract", str(tmp_path / "scan.png"), "--out", str(tmp_path / "out"),
+          "--cache-dir", str(tmp_path / "cache"), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert "OCR scan.png: page 1 done (1/1" in err
