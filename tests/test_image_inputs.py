@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from extractors.errors import ExtractionError, OcrUnavailable
+from extractors.errors import ExtractionError
 from extractors.image import count_frames, frame_dpi, load_frame
-from extractors.ocr_engine import TesseractEngine
+from extractors.ocr_engine import ocr_available
 from extractors.raster import render_page
 from khsyt.extract import Settings, list_plan_files, read_document
 
@@ -20,15 +20,7 @@ SCAN = Path(__file__).resolve().parent / "fixtures" / "realscans" / "9uV_2275_SY
 DPI = 200
 
 
-def _tesseract_ok() -> bool:
-    try:
-        TesseractEngine().check_available()
-    except OcrUnavailable:
-        return False
-    return True
-
-
-needs_tesseract = pytest.mark.skipif(not _tesseract_ok(), reason="Tesseract not installed")
+needs_tesseract = pytest.mark.skipif(not ocr_available(), reason="Tesseract not installed")
 
 
 @pytest.fixture(scope="module")
