@@ -1,61 +1,162 @@
 """``khsyt extract PATH... --out DIR``: the pipeline's extraction without Dagster.
 
-Writes the same datasets, in the same layout, as the Dagster assets do, so a folder of
-plans can be processed (and scored) with one command.
+Writes the same datasets, in the same layout, as the Dagster assets do (the cross-plan
+``units``, ``plan_versions`` and ``review_queue`` included), so a folder of plans can be
+processed (and scored) with one command.  ``khsyt review …`` lists and corrects what needs
+a look.
+
+Exit codes (documented in README.md, like OCRmyPDF's, so scripts can tell failures apart):
+
+====  =====================================================================
+0     every file extracted, or some rejected and the others extracted
+2     usage error: bad arguments, no plan file found, two inputs with one key
+3     an input path does not exist (nothing is processed, no rejects row)
+4     every input file was rejected (the reasons are in ``rejects``)
+5     the output folder cannot be created or written
+130   interrupted (Ctrl-C)
+15    internal error (a bug: run again with ``-v`` for the traceback)
+====  =====================================================================
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
-from .datasets import ensure_dirs, write_plan
-from .extract import Settings, extract_plan, list_plan_files, partition_key
-from .results import Rejected
+from . import __version__
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INPUT_MISSING = 3
+EXIT_ALL_REJECTED = 4
+EXIT_OUTPUT = 5
+EXIT_INTERNAL = 15
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An error the user can fix: printed as one line, with its exit code, never a traceback."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _inputs(paths: list[str]) -> list[Path]:
+    from .extract import list_plan_files
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise CliError("no such file or folder: " + ", ".join(missing), EXIT_INPUT_MISSING)
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(list_plan_files(p))
-        else:
-            files.append(p)
+        files.extend(list_plan_files(p) if p.is_dir() else [p])
     return files
 
 
+def check_writable(out: Path) -> None:
+    """Create the output folder and prove a file can be written in it, before any work."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".khsyt-write-test-"):
+            pass
+    except OSError as exc:
+        raise CliError(f"cannot write to --out {out}: {exc.strerror or exc}", EXIT_OUTPUT) from exc
+
+
+class FileProgress:
+    """File-level progress on stderr (a tqdm bar on a terminal, nothing otherwise).
+
+    ``page(done, total)`` is the hook for per-page progress inside one file (the OCR page
+    callback calls it); per-file result lines go through ``line`` so they do not break the bar.
+    """
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, unit="file", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
+                         leave=False)
+
+    def start(self, name: str) -> None:
+        self._bar.set_description_str(name[:40])
+        self._bar.set_postfix_str("")
+
+    def page(self, done: int, total: int) -> None:
+        self._bar.set_postfix_str(f"page {done}/{total}")
+
+    def line(self, text: str) -> None:
+        self._bar.write(text, file=sys.stdout)
+
+    def advance(self) -> None:
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def file_line(path: Path | str, result) -> str:
+    """One line per file: ok with task count and flags, or REJECTED with stage and reason."""
+    from .flags import needs_review
+    from .results import Rejected
+
+    if isinstance(result, Rejected):
+        return f"REJECTED {path} [{result.stage}] {result.reason}"
+    flags = needs_review(result)
+    tail = ("; flags: " + "; ".join(flags)) if flags else ""
+    return f"ok       {path}: {len(result.tasks)} tasks, {result.plan['pages']} pages{tail}"
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
+    from .corrections import publish
+    from .cross_plan import write_cross_plan
+    from .datasets import ensure_dirs
+    from .extract import Settings, extract_plan, partition_key
+    from .results import Rejected
+
     files = _inputs(args.paths)
     if not files:
-        print("no plan files found", file=sys.stderr)
-        return 2
-    out = Path(args.out)
-    ensure_dirs(out)
-    settings = Settings(ocr=not args.no_ocr, ocr_dpi=args.dpi, ocr_workers=args.workers,
-                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+        raise CliError("no plan files found", EXIT_USAGE)
     keys: dict[str, Path] = {}
-    n_ok = n_bad = 0
     for f in files:
         key = partition_key(f)
         if key in keys:
-            print(f"two inputs have the same partition key {key}: {keys[key]} and {f}", file=sys.stderr)
-            return 2
+            raise CliError(f"two inputs have the same partition key {key}: {keys[key]} and {f}", EXIT_USAGE)
         keys[key] = f
-        res = extract_plan(f, settings)
-        write_plan(out, key, res)
-        if isinstance(res, Rejected):
-            n_bad += 1
-            print(f"REJECTED {f} [{res.stage}] {res.reason}")
-        else:
-            n_ok += 1
-            print(f"ok       {f}: {len(res.tasks)} tasks, {res.plan['pages']} pages")
-    print(f"{n_ok} plans extracted, {n_bad} rejected → {out}")
-    return 0
+    out = Path(args.out)
+    check_writable(out)
+    ensure_dirs(out)
+    settings = Settings(ocr=not args.no_ocr, ocr_dpi=args.dpi, ocr_workers=args.workers,
+                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+    corrections_dir = Path(args.corrections) if args.corrections else None
+    progress = FileProgress(len(files), enabled=sys.stderr.isatty() and not args.quiet)
+    n_ok = n_bad = n_flagged = 0
+    try:
+        for key, f in keys.items():
+            progress.start(f.name)
+            res = extract_plan(f, settings)
+            publish(out, key, res, corrections_dir)
+            if isinstance(res, Rejected):
+                n_bad += 1
+            else:
+                n_ok += 1
+                n_flagged += bool(file_line(f, res).count("; flags: "))
+            progress.line(file_line(f, res))
+            progress.advance()
+    finally:
+        progress.close()
+    write_cross_plan(out, corrections_dir)
+    print(f"{n_ok} plans extracted ({n_flagged} flagged for review), {n_bad} rejected → {out}")
+    return EXIT_ALL_REJECTED if n_bad and not n_ok else EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="khsyt", description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="khsyt", description=__doc__.splitlines()[0],
+                                 epilog="exit codes: 0 ok, 2 usage, 3 input missing, 4 every file rejected, "
+                                        "5 output not writable, 15 internal error, 130 interrupted")
+    ap.add_argument("--version", action="version", version=f"khsyt {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of internal errors")
     sub = ap.add_subparsers(dest="cmd", required=True)
     ex = sub.add_parser("extract", help="extract plan files into curated Parquet datasets")
     ex.add_argument("paths", nargs="+", help="plan files or folders of plan files")
@@ -64,10 +165,35 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--dpi", type=int, default=300, help="OCR rendering resolution (default 300)")
     ex.add_argument("--workers", type=int, default=None, help="OCR worker processes (default: all cores)")
     ex.add_argument("--cache-dir", default=None, help="OCR cache folder (default .cache/ocr)")
+    ex.add_argument("--corrections", default=None,
+                    help="folder of analysts' corrections to re-apply (e.g. data/corrections; default none)")
+    ex.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ex.add_argument("-v", "--verbose", action="store_true", dest="verbose_sub", help=argparse.SUPPRESS)
+    from .review.cli import add_review_parser
+
+    add_review_parser(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
-    if args.cmd == "extract":
-        return cmd_extract(args)
-    return 2
+    verbose = args.verbose or getattr(args, "verbose_sub", False)
+    try:
+        if args.cmd == "extract":
+            return cmd_extract(args)
+        return args.run(args)
+    except CliError as exc:
+        print(f"khsyt: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("khsyt: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: one line unless -v asks for the traceback
+        if verbose:
+            raise
+        print(f"khsyt: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

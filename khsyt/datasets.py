@@ -30,6 +30,7 @@ DEADLINE = pa.struct([
 SCHEMAS: dict[str, pa.Schema] = {
     "plans": pa.schema([
         ("plan_id", pa.string()),
+        ("document_key", pa.string()),
         ("source_path", pa.string()),
         ("source_sha256", pa.string()),
         ("source_format", pa.string()),
@@ -51,6 +52,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("ocr_pages", pa.int32()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence_fields", pa.list_(pa.string())),
+        ("corrected_fields", pa.list_(pa.string())),
         ("extracted_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
     ]),
@@ -83,6 +85,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("area", pa.string()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence", pa.bool_()),
+        ("corrected_fields", pa.list_(pa.string())),
     ]),
     "pages": pa.schema([
         ("plan_id", pa.string()),
@@ -117,6 +120,38 @@ SCHEMAS: dict[str, pa.Schema] = {
 #: Datasets with one file per plan file.
 PER_PLAN = ("plans", "tasks", "pages", "legal_refs")
 
+#: Version of the datasets' contract (docs/datasets.md), in every file's Parquet metadata.
+#: Raise it when a column is added, removed or changes type.
+SCHEMA_VERSION = "2"
+
+#: Cross-plan datasets rebuilt from the per-plan ones after each run (one file each).
+CROSS_PLAN: dict[str, pa.Schema] = {
+    "plan_versions": pa.schema([
+        ("document_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("partition_key", pa.string()),
+        ("source_path", pa.string()),
+        ("source_format", pa.string()),
+        ("ocr_pages", pa.int32()),
+        ("n_tasks", pa.int32()),
+        ("copies", pa.int32()),
+        ("rank", pa.int32()),
+        ("preferred", pa.bool_()),
+    ]),
+    "review_queue": pa.schema([
+        ("item_id", pa.string()),
+        ("kind", pa.string()),
+        ("partition_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("document_key", pa.string()),
+        ("task_id", pa.string()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("detail", pa.string()),
+        ("page", pa.int32()),
+    ]),
+}
+
 
 def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
     schema = SCHEMAS[name]
@@ -126,6 +161,7 @@ def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write a Parquet file beside its destination, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION})
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

@@ -23,7 +23,8 @@ UNITS_SCHEMA = pa.schema([
 
 def _read(curated: Path, name: str, columns: list[str]) -> list[dict]:
     d = Path(curated) / name
-    if not d.is_dir():
+    # (the dataset reader skips "_empty.parquet": a folder with only that file has no rows)
+    if not d.is_dir() or not any(not p.name.startswith(("_", ".")) for p in d.glob("*.parquet")):
         return []
     return pads.dataset(str(d), format="parquet").to_table(columns=columns).to_pylist()
 

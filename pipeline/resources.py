@@ -23,6 +23,8 @@ class PlanStore(ConfigurableResource):
     ocr_dpi: int = Field(default=300, description="rendering resolution for OCR")
     ocr_workers: int | None = Field(default=None, description="OCR processes (default: all cores)")
     cache_dir: str | None = Field(default=None, description="OCR cache folder (default .cache/ocr)")
+    corrections_dir: str = Field(default="data/corrections",
+                                 description="analysts' corrections, re-applied whenever a plan is published")
 
     @property
     def raw(self) -> Path:
@@ -31,6 +33,10 @@ class PlanStore(ConfigurableResource):
     @property
     def curated(self) -> Path:
         return Path(self.curated_dir)
+
+    @property
+    def corrections(self) -> Path:
+        return Path(self.corrections_dir)
 
     def settings(self) -> Settings:
         return Settings(ocr=self.ocr, ocr_dpi=self.ocr_dpi, ocr_workers=self.ocr_workers,

@@ -36,8 +36,8 @@ ingest_plans = define_asset_job(
     selection=["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects"],
     description="Extract one plan file and publish its rows to the curated datasets.",
 )
-refresh_units = define_asset_job("refresh_units", selection=["units"],
-                                 description="Rebuild the cross-plan units dataset.")
+refresh_units = define_asset_job("refresh_units", selection=["units", "plan_versions", "review_queue"],
+                                 description="Rebuild the cross-plan datasets: units, plan_versions, review_queue.")
 
 
 def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
