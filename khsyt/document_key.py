@@ -58,9 +58,15 @@ def task_text(task: Mapping[str, Any]) -> str:
     return ""
 
 
+#: The columns that say what a task is; a task keeps its fingerprint while they keep their words.
+TASK_TEXT_FIELDS = ("section_code", "objective", "task", "activity", "solution", "item")
+
+
 def task_fingerprint(task: Mapping[str, Any]) -> str:
-    """What survives re-extraction of a task: its folded text and section, hashed (12 hex)."""
-    return hashlib.sha256(f"{fold(task.get('section_code'))}\x1f{fold(task_text(task))}".encode()).hexdigest()[:12]
+    """What survives re-extraction of a task: its folded text columns, hashed (12 hex).  Case,
+    accents, spacing and punctuation (what converters and OCR vary) do not change it."""
+    text = "\x1f".join(fold(task.get(f)) for f in TASK_TEXT_FIELDS)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 #: Preference among copies of one document: a text layer is what the issuer typed, Word the
