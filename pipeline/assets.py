@@ -185,9 +185,10 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
         yield MaterializeResult(asset_key="rejects", metadata={
             "rejected": True, "stage": r.stage, "reason": r.reason, "source_path": r.source_path,
             "dagster/row_count": 1})
-        for spec in CHECKS:
-            yield AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, passed=False,
-                                   severity=AssetCheckSeverity.ERROR, metadata={"reason": reason})
+        # only the check that is about the file fails; the others were not evaluated (no rows to judge)
+        yield AssetCheckResult(asset_key="plans", check_name="file_readable", passed=False,
+                               severity=AssetCheckSeverity.ERROR,
+                               metadata={"reason": reason, "source_path": r.source_path})
         raise Failure(description=f"{r.source_path}: {reason}",
                       metadata={"stage": r.stage, "reason": r.reason, "source_path": r.source_path,
                                 "kept_previous_rows": (out / "plans" / f"{key}.parquet").exists()})

@@ -18,6 +18,7 @@ Every read goes to the Parquet files, so a run of the pipeline shows up on the n
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -147,14 +148,51 @@ def _as_text(v: Any) -> str:
     return str(v)
 
 
-def highlight(text: str, marks: list[tuple[str, str | None]]) -> str:
-    """HTML of ``text`` with each (class, substring) marked where it occurs (first occurrence)."""
-    out = html.escape(text or "")
+#: Words of a value matched when highlighting it in a page text (longer values wrap and split).
+MARK_WORDS = 6
+#: Characters of page text shown around a task from a source without page images.
+EXCERPT_CHARS = 1500
+
+
+def _pattern(sub: str | None) -> re.Pattern | None:
+    words = [w for w in re.split(r"\s+", (sub or "").strip(" -•+")) if w][:MARK_WORDS]
+    if sum(len(w) for w in words) < 3:
+        return None
+    return re.compile(r"\s+".join(re.escape(html.escape(w)) for w in words))
+
+
+def highlight(text: str, marks: list[tuple[str, str | None]], excerpt: bool = False) -> str:
+    """HTML of ``text`` with the first words of each (class, value) marked (any spacing
+    between them).  The first mark is the anchor: later values are looked for from just
+    before it (a lead unit's name recurs all over a plan), and with ``excerpt`` only the text
+    around it is kept."""
+    esc = html.escape(text or "")
+    spans: list[tuple[int, int, str]] = []
+    anchor = None
     for cls, sub in marks:
-        sub = (sub or "").strip()
-        if len(sub) >= 3 and html.escape(sub) in out:
-            out = out.replace(html.escape(sub), f'<mark class="{cls}">{html.escape(sub)}</mark>', 1)
-    return out
+        pat = _pattern(sub)
+        if pat is None:
+            continue
+        m = (pat.search(esc, max(0, anchor - 200)) if anchor is not None else None) or pat.search(esc)
+        if m is None or any(m.start() < e and s0 < m.end() for s0, e, _ in spans):
+            continue
+        spans.append((m.start(), m.end(), cls))
+        anchor = m.start() if anchor is None else anchor
+    lo, hi = 0, len(esc)
+    if excerpt and anchor is not None and len(esc) > 2 * EXCERPT_CHARS:
+        lo = max(0, esc.rfind("\n", 0, max(0, anchor - EXCERPT_CHARS // 3)))
+        hi = esc.find("\n", anchor + EXCERPT_CHARS)
+        hi = len(esc) if hi < 0 else hi
+        lo = min([lo, *(s0 for s0, e, _ in spans if s0 < lo < e)])
+        hi = max([hi, *(e for s0, e, _ in spans if s0 < hi < e)])
+        while lo > 0 and esc.rfind("&", 0, lo) > esc.rfind(";", 0, lo):  # not inside an entity
+            lo -= 1
+    out, pos = [], lo
+    for s0, e, cls in sorted(sp for sp in spans if lo <= sp[0] and sp[1] <= hi):
+        out += [esc[pos:s0], f'<mark class="{cls}">', esc[s0:e], "</mark>"]
+        pos = e
+    out.append(esc[pos:hi])
+    return ("…" if lo else "") + "".join(out) + ("…" if hi < len(esc) else "")
 
 
 class Workbench:
@@ -251,7 +289,7 @@ class Workbench:
             text = self.page_text(plan["plan_id"], page)
             marks = [("task", task_text(task)[:120]), ("lead_units", task.get("lead_units_raw")),
                      ("deadline", task.get("deadline_raw"))] if task else []
-            ctx["page_text"] = highlight(text, marks) if text else None
+            ctx["page_text"] = highlight(text, marks, excerpt=True) if text else None
             ctx["no_image"] = f"source file not found: {plan.get('source_path')}"
         return self.render("item", request, **ctx)
 
