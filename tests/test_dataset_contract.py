@@ -50,8 +50,8 @@ def test_the_copies_of_a_plan_are_one_document(curated):
     distinct_plans = len({f.name.split(".")[0] for f in files})  # 000_… .pdf and .txt are one plan
     assert n_files == len(files) and n_docs == distinct_plans == 5
     # each document: exactly one preferred copy, the text-layer PDF
-    rows = duckdb.sql(f"SELECT document_key, source_format, preferred FROM read_parquet('{out}/plan_versions/*.parquet')"
-                      ).fetchall()
+    versions = f"read_parquet('{out}/plan_versions/*.parquet')"
+    rows = duckdb.sql(f"SELECT document_key, source_format, preferred FROM {versions}").fetchall()
     preferred = [(k, f) for k, f, p in rows if p]
     assert len(preferred) == n_docs and {f for _, f in preferred} == {"pdf"}
 
