@@ -60,6 +60,7 @@ class Cell:
     col_span: int = 1
     bbox: BBox | None = None
     confidence: float | None = None
+    bold: bool | None = None  # None when the source cannot tell
 
 
 @dataclass

@@ -9,7 +9,7 @@ Exit codes (documented in README.md, like OCRmyPDF's, so scripts can tell failur
 
 ====  =====================================================================
 0     every file extracted, or some rejected and the others extracted
-2     usage error: bad arguments, no plan file found, two inputs with one key
+2     usage error: bad arguments, no plan file found
 3     an input path does not exist (nothing is processed, no rejects row)
 4     every input file was rejected (the reasons are in ``rejects``)
 5     the output folder cannot be created or written
@@ -21,6 +21,7 @@ Exit codes (documented in README.md, like OCRmyPDF's, so scripts can tell failur
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -44,16 +45,46 @@ class CliError(Exception):
         self.code = code
 
 
-def _inputs(paths: list[str]) -> list[Path]:
+def _inputs(paths: list[str]) -> list[tuple[Path, Path | None]]:
+    """(file, the input folder it was found in — None for a file named directly).  A path
+    that does not exist is an error before any work (a typo is not a rejected file)."""
     from .extract import list_plan_files
 
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise CliError("no such file or folder: " + ", ".join(missing), EXIT_INPUT_MISSING)
-    files: list[Path] = []
+    files: list[tuple[Path, Path | None]] = []
     for p in map(Path, paths):
-        files.extend(list_plan_files(p) if p.is_dir() else [p])
+        if p.is_dir():
+            files.extend((f, p) for f in list_plan_files(p))
+        else:
+            files.append((p, None))
     return files
+
+
+def assign_keys(files: list[tuple[Path, Path | None]]) -> dict[str, tuple[Path, Path | None]]:
+    """A unique partition key per input file.  A key is taken from the path inside its input
+    folder (the name, for a file given directly); when two inputs of one run share it
+    (``a/kehoach.pdf b/kehoach.pdf``) both take the key of the path as given instead.  The
+    same path given twice is read once (a link to a file is a file of its own: copies are
+    flagged by their shared ``source_sha256``)."""
+    from .extract import partition_key
+
+    first = [partition_key(f, root) for f, root in files]
+    clash = {k for k in first if first.count(k) > 1}
+    keys: dict[str, tuple[Path, Path | None]] = {}
+    seen: set[str] = set()
+    for (f, root), k in zip(files, first, strict=True):
+        real = os.path.abspath(f)
+        if real in seen:
+            continue
+        seen.add(real)
+        if k in clash:
+            k = partition_key(os.path.normpath(f), Path.cwd() if not Path(f).is_absolute() else Path("/"))
+        while k in keys:  # only a hash collision could get here: never stop the batch for it
+            k = f"{k[:100]}-{len(keys)}"
+        keys[k] = (f, root)
+    return keys
 
 
 def check_writable(out: Path) -> None:
@@ -111,43 +142,45 @@ def file_line(path: Path | str, result) -> str:
 def cmd_extract(args: argparse.Namespace) -> int:
     from .corrections import publish
     from .cross_plan import write_cross_plan
-    from .datasets import ensure_dirs
-    from .extract import Settings, extract_plan, partition_key
+    from .datasets import ensure_dirs, published_keys, repair, retire
+    from .extract import Settings, extract_plan
     from .results import Rejected
 
     files = _inputs(args.paths)
     if not files:
         raise CliError("no plan files found", EXIT_USAGE)
-    keys: dict[str, Path] = {}
-    for f in files:
-        key = partition_key(f)
-        if key in keys:
-            raise CliError(f"two inputs have the same partition key {key}: {keys[key]} and {f}", EXIT_USAGE)
-        keys[key] = f
     out = Path(args.out)
     check_writable(out)
     ensure_dirs(out)
+    for k in repair(out):
+        print(f"repaired an interrupted publication of {k}")
     settings = Settings(ocr=not args.no_ocr, ocr_dpi=args.dpi, ocr_workers=args.workers,
                         cache_dir=Path(args.cache_dir) if args.cache_dir else None)
     corrections_dir = Path(args.corrections) if args.corrections else None
-    progress = FileProgress(len(files), enabled=sys.stderr.isatty() and not args.quiet)
+    keys = assign_keys(files)
+    progress = FileProgress(len(keys), enabled=sys.stderr.isatty() and not args.quiet)
     n_ok = n_bad = n_flagged = 0
     try:
-        for key, f in keys.items():
+        for key, (f, root) in keys.items():
             progress.start(f.name)
-            res = extract_plan(f, settings)
+            res = extract_plan(f, settings, key=key, root=root)
             publish(out, key, res, corrections_dir)
+            line = file_line(f, res)
             if isinstance(res, Rejected):
                 n_bad += 1
             else:
                 n_ok += 1
-                n_flagged += bool(file_line(f, res).count("; flags: "))
-            progress.line(file_line(f, res))
+                n_flagged += "; flags: " in line
+            progress.line(line)
             progress.advance()
     finally:
         progress.close()
+    gone = [] if args.add else sorted(published_keys(out) - set(keys))
+    for k in gone:
+        retire(out, k)
     write_cross_plan(out, corrections_dir)
-    print(f"{n_ok} plans extracted ({n_flagged} flagged for review), {n_bad} rejected → {out}")
+    print(f"{n_ok} plans extracted ({n_flagged} flagged for review), {n_bad} rejected"
+          + (f", {len(gone)} no longer in the inputs retired" if gone else "") + f" → {out}")
     return EXIT_ALL_REJECTED if n_bad and not n_ok else EXIT_OK
 
 
@@ -161,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("extract", help="extract plan files into curated Parquet datasets")
     ex.add_argument("paths", nargs="+", help="plan files or folders of plan files")
     ex.add_argument("--out", required=True, help="output folder for the datasets")
+    ex.add_argument("--add", action="store_true",
+                    help="keep the rows of plans already in --out that are not among these inputs "
+                         "(by default --out ends up holding exactly the plans of these inputs)")
     ex.add_argument("--no-ocr", action="store_true", help="never OCR (image-only pages are rejected)")
     ex.add_argument("--dpi", type=int, default=300, help="OCR rendering resolution (default 300)")
     ex.add_argument("--workers", type=int, default=None, help="OCR worker processes (default: all cores)")

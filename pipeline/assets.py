@@ -33,7 +33,7 @@ from extractors.model import Document
 from khsyt import datasets
 from khsyt.corrections import publish
 from khsyt.cross_plan import write_cross_plan
-from khsyt.extract import parse_plan, read_document, rejected, sha256_of
+from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of
 from khsyt.flags import MISSING_LEAD_WARN, needs_review
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
@@ -57,13 +57,15 @@ def plan_documents(context: AssetExecutionContext, store: PlanStore) -> Any:
     decoding or OCR per page), or the reason it could not be read."""
     path = store.path_for(context.partition_key)
     if path is None:
-        return rejected(context.partition_key, None, "open", ExtractionError("file no longer in the raw folder"))
+        return rejected(context.partition_key, None, "open", ExtractionError("file no longer in the raw folder"),
+                        context.partition_key)
     sha = None
     try:
+        check_inside(path, store.raw)
         sha = sha256_of(path)
         doc = read_document(path, store.settings(), sha)
     except Exception as exc:
-        r = rejected(path, sha, "extract", exc)
+        r = rejected(path, sha, "extract", exc, context.partition_key)
         context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")
         return r
     methods = Counter(p.method for p in doc.pages)
@@ -86,9 +88,9 @@ def parsed_plans(context: AssetExecutionContext, plan_documents: Any) -> Any:
         return plan_documents
     doc: Document = plan_documents
     try:
-        result = parse_plan(doc)
+        result = parse_plan(doc, key=context.partition_key)
     except Exception as exc:
-        r = rejected(doc.source_path, doc.sha256, "parse", exc)
+        r = rejected(doc.source_path, doc.sha256, "parse", exc, context.partition_key)
         context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
         return r
     context.add_output_metadata(extraction_report(doc, result))
@@ -149,6 +151,7 @@ _CHECKS = [
      f"warning when more than {MISSING_LEAD_WARN:.0%} of a plan's tasks have no lead unit"),
     ("unique_task_ids", "tasks", "error on duplicate task ids"),
     ("units_known", "tasks", "warning when a unit is not in the registry (kept under its own name, for review)"),
+    ("duplicate_document", "plans", "warning when another plan file holds the same bytes (same source_sha256)"),
     ("ocr_confidence", "plans",
      "warning when OCR confidence is low or header fields were read with low confidence"),
     ("corrections_apply", "tasks", "warning when an analyst's correction no longer fits the re-extracted rows"),
@@ -178,6 +181,7 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
     key = context.partition_key
     out = store.curated
     datasets.ensure_dirs(out)
+    datasets.repair(out)
     outcomes = publish(out, key, parsed_plans, store.corrections)
     if isinstance(parsed_plans, Rejected):
         r = parsed_plans
@@ -233,6 +237,10 @@ def plan_checks(res: Extracted, out, key: str, outcomes=()):
     dups = [k for k, n in ids.items() if n > 1]
     yield AssetCheckResult(asset_key="tasks", check_name="unique_task_ids", passed=not dups,
                            severity=AssetCheckSeverity.ERROR, metadata={"duplicates": MetadataValue.json(dups)})
+    sha = res.plan["source_sha256"]
+    twins = sorted(k for k, v in datasets.published_sha256(out).items() if v == sha and k != key)
+    yield AssetCheckResult(asset_key="plans", check_name="duplicate_document", passed=not twins,
+                           severity=AssetCheckSeverity.WARN, metadata={"same_bytes_as": MetadataValue.json(twins)})
     conf = res.plan["ocr_confidence"]
     low_tasks = sum(1 for t in tasks if t["low_confidence"])
     ok = (conf is None or conf >= LOW_CONFIDENCE) and not res.low_confidence and not low_tasks

@@ -14,7 +14,9 @@ deletes the main folder's partitions.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from dagster import DagsterInstance, materialize
@@ -23,9 +25,43 @@ from khsyt import datasets
 from khsyt.extract import list_plan_files, partition_key
 
 from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
+from .recovery import fail_crashed_runs
 from .resources import PlanStore
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def open_instance() -> DagsterInstance:
+    """The local instance, opened under a file lock: two `make run` started at once on a
+    new instance would otherwise both create its SQLite schema and stamp two migration heads."""
+    import fcntl
+
+    home = Path(os.environ.get("DAGSTER_HOME") or ".")
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".khsyt-instance.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        instance = DagsterInstance.get()
+        instance.get_dynamic_partitions(plan_files.name)  # creates the storage while locked
+        instance.get_run_records(limit=1)
+        return instance
+
+
+def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
+    """Add the partitions not yet known, idempotently: another run registering the same
+    keys at the same moment makes the insert fail on the unique constraint; then the keys
+    are read again and only those still missing are added (a few tries)."""
+    for attempt in range(5):
+        known = set(instance.get_dynamic_partitions(plan_files.name))
+        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        if not missing:
+            return
+        try:
+            instance.add_dynamic_partitions(plan_files.name, missing)
+            return
+        except Exception:  # IntegrityError of SQLite or Postgres, wrapped differently per storage
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _source_paths(store: PlanStore) -> dict[str, str]:
@@ -72,10 +108,15 @@ def run(store: PlanStore, instance: DagsterInstance, verbose: bool = False, echo
     """Materialize every plan file's partition, then the cross-plan datasets.
 
     Returns (files published, files rejected or failed)."""
+    for run_id in fail_crashed_runs(instance):
+        echo(f"run {run_id} had crashed: marked failed")
+    datasets.ensure_dirs(store.curated)
+    for k in datasets.repair(store.curated):
+        echo(f"repaired an interrupted publication of {k}")
     files = list_plan_files(store.raw)
-    keys = [partition_key(p) for p in files]
+    keys = [partition_key(p, store.raw) for p in files]
     known = set(instance.get_dynamic_partitions(plan_files.name))
-    instance.add_dynamic_partitions(plan_files.name, [k for k in keys if k not in known])
+    register_partitions(instance, keys)
     for gone in gone_partitions(store, known, set(keys)):
         datasets.retire(store.curated, gone)
         instance.delete_dynamic_partition(plan_files.name, gone)
@@ -120,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if line.startswith("FAILED"):
             crashed.append(line)
 
-    with DagsterInstance.get() as instance:
+    with open_instance() as instance:
         ok, failed = run(store, instance, verbose=a.verbose, echo=echo)
     print(f"{ok} plan files published, {failed - len(crashed)} rejected, {len(crashed)} failed; "
           f"datasets in {a.curated}")

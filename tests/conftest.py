@@ -114,3 +114,14 @@ def pdf_docs(samples: SampleCache) -> Mapping:
 def txt_docs(samples: SampleCache) -> Mapping:
     """doc id → Document from the sample's converted text file (read once, on first use)."""
     return _LazyDocs(samples, "txt")
+
+
+#: Seven real 2025 plans of other issuers as converted web pages, with their gold
+#: (a copy of ../shared/dev2: texts/, gold/, README.md, DECISIONS.md).
+DEV2_DIR = REPO_ROOT / "tests" / "fixtures" / "dev2"
+
+
+@pytest.fixture(scope="session")
+def dev2_dir() -> Path:
+    assert (DEV2_DIR / "texts").is_dir(), f"dev2 fixtures missing: {DEV2_DIR}"
+    return DEV2_DIR

@@ -285,3 +285,76 @@ def test_clean_text_normalises():
     assert clean_text(None) == ""
     assert clean_text("  a\u00a0 b\n c ") == "a b c"
     assert clean_text(unicodedata.normalize("NFD", "Thanh Hóa")) == "Thanh Hóa"
+
+
+# --------------------------------------------------------------------------- web-page converter format
+
+
+def test_pipe_block_cells_rows_and_group_rows():
+    """Every cell between bare ``|`` lines, a row closed by an extra ``|``; a group row of
+    one cell is padded, and a run of empty slots completes the row before it."""
+    text = "\n".join([
+        "Trước bảng", "", "|", "**TT**", "|", "**Nội dung/nhiệm", "vụ**", "|", "**Cơ quan**", "**chủ trì**", "|",
+        "|", "|", "**I. Kinh", "tế số**", "|", "|", "|",
+        "1", "|", "Tổ chức điều chỉnh, bổ sung", "quy hoạch *hạ* *tầng*", "|", "Sở Tài chính", "|",
+        "", "", "|",  # blank lines between two pieces of one table
+        "2", "|", "Việc hai", "|", "** **", "|", "", "Sau bảng",
+    ])
+    blocks = parse_text(text)[0].blocks
+    assert [type(b).__name__ for b in blocks] == ["Line", "Table", "Line"]
+    table = blocks[1]
+    assert table.spans_known is False
+    assert table.text_rows() == [
+        ["TT", "Nội dung/nhiệm vụ", "Cơ quan chủ trì"],
+        ["", "I. Kinh tế số", ""],
+        ["1", "Tổ chức điều chỉnh, bổ sung quy hoạch hạ tầng", "Sở Tài chính"],
+        ["2", "Việc hai", ""],
+    ]
+    assert table.cell_at(0, 2).bold and table.cell_at(1, 1).bold and not table.cell_at(2, 1).bold
+
+
+def test_pipe_block_ends_at_prose_after_its_last_bar():
+    """In a file without blank lines a table ends where a long run of prose follows a bar."""
+    prose = [f"dòng văn bản số {k} của một đoạn dài viết liền không có dòng trống nào" for k in range(45)]
+    text = "\n".join(["|", "Nơi nhận:", "- Như trên;", "|", "**BỘ TRƯỞNG**", "|", *prose, "|", "x", "|"])
+    blocks = parse_text(text)[0].blocks
+    assert isinstance(blocks[0], Table)
+    assert blocks[0].text_rows() == [["Nơi nhận: - Như trên;", "BỘ TRƯỞNG"]]
+    assert isinstance(blocks[1], Line) and blocks[1].text.startswith("dòng văn bản số 0")
+
+
+def test_hard_wrapped_paragraphs_are_joined_and_headings_stay_apart():
+    body = ("Triển khai thực hiện Nghị quyết số 57-NQ/TW ngày 22/12/2024 của Bộ Chính trị về\n"
+            "đột phá phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số quốc\n"
+            "gia; UBND thành phố ban hành Kế hoạch với những nội dung cụ thể như sau:\n")
+    item = ("- Phát triển hạ tầng số, mạng viễn thông 5G băng rộng bảo đảm dung lượng lớn,\n"
+            "tốc độ cao, công nghệ hiện đại; hạ tầng điện toán đám mây được tích hợp rộng\n"
+            "rãi bảo đảm phát triển hài hòa.\n")
+    text = ("**I. MỤC\nĐÍCH, YÊU CẦU**\n\n" + body + "\n" + item * 6 + "1.\nCông văn số 2359/BVHTTDL-VP ngày\n"
+            "28/5/2025 về việc đôn đốc.\n**2. Yêu\ncầu**\n" + body * 4)
+    lines = parse_text(text)[0].lines
+    assert (lines[0].text, lines[0].bold) == ("I. MỤC ĐÍCH, YÊU CẦU", True)
+    assert lines[1].text.startswith("Triển khai thực hiện") and lines[1].text.endswith("cụ thể như sau:")
+    assert " về đột phá " in lines[1].text and lines[1].bold is None
+    assert [ln.text for ln in lines[2:8]] == [item.replace("\n", " ").strip()] * 6
+    assert lines[8].text == "1. Công văn số 2359/BVHTTDL-VP ngày 28/5/2025 về việc đôn đốc."
+    assert (lines[9].text, lines[9].bold) == ("2. Yêu cầu", True)
+
+
+def test_short_lines_of_a_plain_text_file_are_not_joined():
+    """A file whose lines are whole paragraphs (the seeds) keeps one Line per line."""
+    text = "KẾ HOẠCH\nCải cách hành chính năm 2024\n" + ("Một đoạn văn dài " * 10 + "\n") * 30
+    lines = parse_text(text)[0].lines
+    assert [ln.text for ln in lines[:2]] == ["KẾ HOẠCH", "Cải cách hành chính năm 2024"]
+
+
+def test_dev2_converted_text_tables(dev2_dir):
+    """The appendix tables of the converted web pages come out as grids with their header."""
+    doc = extract_text_file(dev2_dir / "texts" / "dev2_hanoi-310.md")
+    tables = [b for _, b in doc.blocks() if isinstance(b, Table)]
+    header = tables[0].text_rows()
+    assert header[0][0].startswith("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI")
+    assert header[1] == ["Số: 310/KH-UBND", "Hà Nội, ngày 24 tháng 11 năm 2025"]
+    appendix = tables[-1].text_rows()
+    assert appendix[0] == ["TT", "Nội dung/nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian thực hiện"]
+    assert len(appendix) == 7 and appendix[2][4] == "Quý IV/2025- Quý II/2026"
