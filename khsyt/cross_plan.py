@@ -15,6 +15,7 @@ import pyarrow.dataset as pads
 from .corrections import UNIT_FIELDS, status_of_all
 from .datasets import CROSS_PLAN, SCHEMAS, write_atomic
 from .document_key import copy_rank
+from .flags import guessed_units
 from .units_dataset import build_units
 
 
@@ -63,7 +64,8 @@ def _item(kind: str, plan: dict | None, task: dict | None = None, field: str | N
 def build_review_queue(curated: Path, corrections_dir: Path | None, versions: pa.Table | None = None) -> pa.Table:
     """What needs a look: rejects, stale corrections, and on the preferred copy of each
     document the low-confidence fields, tasks without a lead unit or deadline, unknown units
-    and low-confidence tasks — minus what a correction or an acceptance already settled."""
+    units resolved by an approximate match and low-confidence tasks — minus what a correction
+    or an acceptance already settled."""
     plans = read_rows(curated, "plans")
     tasks = read_rows(curated, "tasks")
     versions = versions if versions is not None else build_plan_versions(plans)
@@ -100,6 +102,10 @@ def build_review_queue(curated: Path, corrections_dir: Path | None, versions: pa
             field = next((f for f in UNIT_FIELDS if u in (t.get(f) or [])), "lead_units")
             if open_(field):
                 items.append(_item("unknown_unit", p, t, field, u, "unit not in the registry"))
+        for field, name, raw, score in guessed_units(t, p.get("province")):
+            if open_(field):
+                items.append(_item("unit_guess", p, t, field, name,
+                                   f"'{raw}' read as '{name}' by an approximate match (score {score:.0f})"))
         if t.get("low_confidence") and open_("task"):
             items.append(_item("low_confidence_task", p, t, "task", t.get("task"), "OCR confidence below threshold"))
     return pa.Table.from_pylist(items, schema=CROSS_PLAN["review_queue"])

@@ -3,11 +3,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .results import Extracted
 from .rows import LOW_CONFIDENCE
 
 #: Above this share of tasks without a lead unit, a plan needs a human look.
 MISSING_LEAD_WARN = 0.10
+
+
+#: Below this score a unit resolved to a registry name is a guess (fuzzy match of a misread).
+GUESS_SCORE = 100.0
+
+
+def guessed_units(task: dict[str, Any], province: str | None) -> list[tuple[str, str, str, float]]:
+    """(field, canonical name, raw mention, score) of every unit of a task resolved by an
+    approximate match: an OCR misread published under a registry name needs a look too."""
+    from parsers.units import normalize_units
+
+    out = []
+    for field in ("lead_units", "coordinating_units", "monitoring_units"):
+        for m in normalize_units(task.get(field.replace("_units", "_units_raw")), province=province):
+            if m.known and m.score < GUESS_SCORE and m.name in (task.get(field) or []):
+                out.append((field, m.name, m.raw, m.score))
+    return out
 
 
 def needs_review(result: Extracted) -> list[str]:
@@ -24,6 +43,9 @@ def needs_review(result: Extracted) -> list[str]:
     unknown = sorted({u for t in tasks for u in (t.get("unknown_units") or [])})
     if unknown:
         flags.append(f"{len(unknown)} unknown units")
+    guesses = sum(len(guessed_units(t, result.plan.get("province"))) for t in tasks)
+    if guesses:
+        flags.append(f"{guesses} units resolved by an approximate match")
     low = [t for t in tasks if t.get("low_confidence")]
     if low:
         flags.append(f"{len(low)} tasks with OCR confidence < {LOW_CONFIDENCE:.0f}")

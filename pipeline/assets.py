@@ -34,7 +34,7 @@ from khsyt import datasets
 from khsyt.corrections import publish
 from khsyt.cross_plan import write_cross_plan
 from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of
-from khsyt.flags import MISSING_LEAD_WARN, needs_review
+from khsyt.flags import MISSING_LEAD_WARN, guessed_units, needs_review
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
 
@@ -249,8 +249,11 @@ def plan_checks(res: Extracted, out, key: str, outcomes=()):
                                      "low_confidence_fields": MetadataValue.json(res.low_confidence),
                                      "low_confidence_tasks": low_tasks})
     unknown = sorted({u for t in tasks for u in (t.get("unknown_units") or [])})
+    guessed = sorted({f"{raw} → {name}" for t in tasks for _, name, raw, _ in guessed_units(t, res.plan["province"])})
     yield AssetCheckResult(asset_key="tasks", check_name="units_known", passed=not unknown,
-                           severity=AssetCheckSeverity.WARN, metadata={"unknown_units": MetadataValue.json(unknown)})
+                           severity=AssetCheckSeverity.WARN,
+                           metadata={"unknown_units": MetadataValue.json(unknown),
+                                     "approximate_matches": MetadataValue.json(guessed)})
     stale = [o for o in outcomes if o.status == "stale"]
     yield AssetCheckResult(asset_key="tasks", check_name="corrections_apply", passed=not stale,
                            severity=AssetCheckSeverity.WARN, metadata={

@@ -104,6 +104,17 @@ def test_accept_settles_a_queue_item_and_plan_fields_can_be_corrected(work):
     assert list(plans["corrected_fields"].iloc[0]) == ["signer_name"]
 
 
+def test_units_read_by_an_approximate_match_are_queued_until_accepted(work):
+    work["extract"]()
+    q = _queue(work["out"])
+    guesses = q[q["kind"] == "unit_guess"]
+    assert len(guesses) >= 1 and guesses["detail"].str.contains("approximate match").all()
+    g = guesses.iloc[0]
+    assert work["review"]("accept", "--task", g["task_id"], "--field", g["field"]) == 0
+    work["extract"]()
+    assert g["item_id"] not in set(_queue(work["out"])["item_id"])
+
+
 def test_bulk_corrections_through_csv(work, tmp_path):
     work["extract"]()
     sheet = tmp_path / "queue.csv"
