@@ -39,6 +39,16 @@ class BBox:
     bottom: float
 
 
+@dataclass(frozen=True)
+class LineWord:
+    """One OCR word of a Line, with the engine's own confidence in it: a line's mean confidence
+    is diluted by its printed words, while a handwritten number in it is judged by its own."""
+
+    text: str
+    conf: float  # 0-100
+    bbox: BBox | None = None
+
+
 @dataclass
 class Line:
     """A line (or paragraph, for sources without geometry) of free text outside tables."""
@@ -47,6 +57,8 @@ class Line:
     bbox: BBox | None = None
     confidence: float | None = None  # mean OCR word confidence 0-100; None when not OCR
     bold: bool | None = None  # None when the source cannot tell
+    #: OCR words in reading order (their texts joined by spaces are ``text``); None when not OCR
+    words: list[LineWord] | None = None
 
 
 @dataclass

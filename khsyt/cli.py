@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -98,15 +99,18 @@ def check_writable(out: Path) -> None:
 
 
 class FileProgress:
-    """File-level progress on stderr (a tqdm bar on a terminal, nothing otherwise).
+    """File-level progress on stderr: a tqdm bar on a terminal; per-file result lines go
+    through ``line`` so they do not break the bar.
 
-    ``page(done, total)`` is the hook for per-page progress inside one file (the OCR page
-    callback calls it); per-file result lines go through ``line`` so they do not break the bar.
+    ``message`` is the hook for progress inside one file (the OCR reader reports each page
+    done as "OCR name: page 3 done (3/19, 4.1 s/page, confidence 88)"): on the bar it becomes
+    the bar's suffix; without a bar (a log, a pipe) the line itself goes to stderr, unless quiet.
     """
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, quiet: bool = False) -> None:
         from tqdm import tqdm
 
+        self.enabled, self.quiet = enabled, quiet
         self._bar = tqdm(total=total, unit="file", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
                          leave=False)
 
@@ -116,6 +120,13 @@ class FileProgress:
 
     def page(self, done: int, total: int) -> None:
         self._bar.set_postfix_str(f"page {done}/{total}")
+
+    def message(self, msg: str) -> None:
+        m = re.search(r"\((\d+)/(\d+)", msg)
+        if self.enabled and m:
+            self.page(int(m.group(1)), int(m.group(2)))
+        elif not self.enabled and not self.quiet:
+            print(msg, file=sys.stderr, flush=True)
 
     def line(self, text: str) -> None:
         self._bar.write(text, file=sys.stdout)
@@ -155,10 +166,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     for k in repair(out):
         print(f"repaired an interrupted publication of {k}")
     settings = Settings(ocr=not args.no_ocr, ocr_dpi=args.dpi, ocr_workers=args.workers,
-                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+                        cache_dir=Path(args.cache_dir) if args.cache_dir else None, ocr_model=args.ocr_model)
     corrections_dir = Path(args.corrections) if args.corrections else None
     keys = assign_keys(files)
-    progress = FileProgress(len(keys), enabled=sys.stderr.isatty() and not args.quiet)
+    progress = FileProgress(len(keys), enabled=sys.stderr.isatty() and not args.quiet, quiet=args.quiet)
+    settings.progress = progress.message  # per-page OCR progress inside one file
     n_ok = n_bad = n_flagged = 0
     try:
         for key, (f, root) in keys.items():
@@ -201,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--dpi", type=int, default=300, help="OCR rendering resolution (default 300)")
     ex.add_argument("--workers", type=int, default=None, help="OCR worker processes (default: all cores)")
     ex.add_argument("--cache-dir", default=None, help="OCR cache folder (default .cache/ocr)")
+    ex.add_argument("--ocr-model", default=None, help="OCR model: vie_best_int (default), vie, script-viet")
     ex.add_argument("--corrections", default=None,
                     help="folder of analysts' corrections to re-apply (e.g. data/corrections; default none)")
     ex.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
