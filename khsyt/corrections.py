@@ -194,9 +194,10 @@ def evaluate(c: Correction, plan: dict[str, Any], tasks: list[dict[str, Any]]) -
     current = row.get(c.field)
     if same(current, c.new):
         return Outcome(c, "already", "", **base), row
-    if c.action == "accept" or same(current, c.old):
-        return Outcome(c, "applied" if c.action == "correct" else "already", "", **base), row
-    return Outcome(c, "stale", f"value changed since the correction: was {c.old!r}, now {to_json_value(current)!r}",
+    if c.action == "correct" and same(current, c.old):
+        return Outcome(c, "applied", "", **base), row
+    what = "correction" if c.action == "correct" else "acceptance"
+    return Outcome(c, "stale", f"value changed since the {what}: was {c.old!r}, now {to_json_value(current)!r}",
                    **base), None
 
 
@@ -231,11 +232,13 @@ def publish(out_dir: Path, key: str, result: Extracted | Rejected,
     return outcomes
 
 
-def status_of_all(corrections_dir: Path | None, plans: list[dict], tasks: list[dict]) -> list[Outcome]:
+def status_of_all(corrections_dir: Path | None, plans: list[dict], tasks: list[dict],
+                  preferred: set[str] | None = None) -> list[Outcome]:
     """Every latest record's status against the published rows (for the review queue).
 
     After publication an applied record's field holds ``new`` (status "already"); a record
-    whose document is no longer published is stale.
+    whose document is no longer published is stale.  Among a document's copies the
+    ``preferred`` plan ids are tried first, so the outcome names the copy the queue shows.
     """
     by_key: dict[str, list[dict]] = {}
     for p in plans:
@@ -245,7 +248,7 @@ def status_of_all(corrections_dir: Path | None, plans: list[dict], tasks: list[d
         tasks_of.setdefault(t["plan_id"], []).append(t)
     out = []
     for c in latest(load(corrections_dir)):
-        copies = by_key.get(c.document_key, [])
+        copies = sorted(by_key.get(c.document_key, []), key=lambda p: p["plan_id"] not in (preferred or ()))
         if not copies:
             out.append(Outcome(c, "stale", "no published plan has this document key any more"))
             continue

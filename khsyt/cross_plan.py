@@ -70,7 +70,7 @@ def build_review_queue(curated: Path, corrections_dir: Path | None, versions: pa
     tasks = read_rows(curated, "tasks")
     versions = versions if versions is not None else build_plan_versions(plans)
     preferred = {r["plan_id"] for r in versions.to_pylist() if r["preferred"]}
-    outcomes = status_of_all(corrections_dir, plans, tasks)
+    outcomes = status_of_all(corrections_dir, plans, tasks, preferred)
     settled = {(o.plan_id, o.task_id, o.correction.field) for o in outcomes if o.status != "stale"}
     items = [_item("rejected", None, detail=f"[{r['stage']}] {r['reason']}", partition_key=r["partition_key"],
                    value=r["source_path"]) for r in read_rows(curated, "rejects")]

@@ -162,3 +162,27 @@ def test_promote_a_unit_spelling_to_the_registry(tmp_path, repo_root):
     assert len(after.splitlines()) == len(before.splitlines())  # one line edited, comments kept
     with pytest.raises(ValueError, match="not a unit"):
         corr.promote_unit_alias("x", "No such unit", reg)
+
+
+def test_a_correction_follows_the_document_into_its_other_copies(raw_dir, tmp_path):
+    """The PDF and the text file of one plan share the document key: a correction made on the
+    preferred copy (the PDF) settles its queue item and applies to every copy with that task."""
+    out, cdir = tmp_path / "curated", tmp_path / "corrections"
+    inputs = [str(raw_dir / TXT), str(raw_dir / TXT.replace(".txt", ".pdf"))]
+
+    def extract():
+        assert main(["extract", *inputs, "--out", str(out), "--no-ocr", "-q", "--corrections", str(cdir)]) == 0
+
+    extract()
+    q = _queue(out)
+    item = q[(q["kind"] == "unknown_unit") & (q["value"] == "Phòng khám Giao thông vận tải")].iloc[0]
+    versions = pd.read_parquet(out / "plan_versions").set_index("plan_id")
+    assert bool(versions.loc[item["plan_id"], "preferred"]) and versions.loc[item["plan_id"], "source_format"] == "pdf"
+    assert main(["review", "--curated", str(out), "--corrections", str(cdir), "correct", "--task", item["task_id"],
+                 "--field", "lead_units", "--value", NEW_LEAD[0]]) == 0
+    extract()
+    assert item["item_id"] not in set(_queue(out)["item_id"])
+    tasks = pd.read_parquet(out / "tasks")
+    corrected = tasks[tasks["corrected_fields"].map(len) > 0]
+    assert set(corrected["plan_id"]) == set(versions.index)  # both copies
+    assert all(list(v) == [NEW_LEAD[0]] for v in corrected["lead_units"])
