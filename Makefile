@@ -4,9 +4,10 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 export DAGSTER_HOME := $(CURDIR)
 export PYTHONPATH := $(CURDIR)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils \
+  postgresql redis-server
 
-.PHONY: setup system-deps run test fuzz ui review datapackage eval bench lint clean
+.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale serve serve-stop worker lint clean
 
 # System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
 # Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
@@ -60,6 +61,35 @@ datapackage: setup
 KINDS ?= digital,txt,legacy,docx
 eval: setup
 	$(PY) tools/eval_kinds.py --kinds $(KINDS)
+
+# The production profile (docs/deployment.md): webserver and daemon as background services with
+# the Postgres instance of deploy/production, configured by deploy/production/env.
+PROD_ENV := deploy/production/env
+PROD_RUN := .dagster_prod
+define prod_env
+	@test -f $(PROD_ENV) || { echo "copy deploy/production/env.example to $(PROD_ENV) and edit it"; exit 2; }
+	set -a && . ./$(PROD_ENV) && set +a && export DAGSTER_HOME=$(CURDIR)/deploy/production &&
+endef
+serve: setup
+	@mkdir -p $(PROD_RUN)
+	$(prod_env) \
+	  { nohup .venv/bin/dagster-daemon run -w deploy/production/workspace.yaml >$(PROD_RUN)/daemon.log 2>&1 & \
+	    echo $$! >$(PROD_RUN)/daemon.pid; } && \
+	  { nohup .venv/bin/dagster-webserver -w deploy/production/workspace.yaml -h 127.0.0.1 -p 3000 \
+	      >$(PROD_RUN)/webserver.log 2>&1 & echo $$! >$(PROD_RUN)/webserver.pid; }
+	@echo "webserver http://127.0.0.1:3000 and daemon started; logs in $(PROD_RUN)/; make serve-stop stops them"
+
+serve-stop:
+	@for s in webserver daemon; do f=$(PROD_RUN)/$$s.pid; [ -f $$f ] && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done; true
+
+# A Celery worker of the production profile on this machine (see docs/deployment.md).
+worker: setup
+	$(prod_env) $(PY) -m pipeline.worker
+
+# Scale benchmark: N generated plan files through the CLI and the Dagster ingest (bench/RESULTS.md).
+NS ?= 100,1000
+bench-scale: setup
+	$(PY) bench/bench_scale.py --ns $(NS)
 
 # OCR speed/quality next to plain tesseract on the same pages in one run; updates bench/RESULTS.md
 bench: setup

@@ -312,3 +312,24 @@ def promote_unit_alias(raw: str, canonical: str, registry: Path | None = None) -
         raise ValueError(f"the edit of {path} did not give the alias; registry left unchanged")
     path.write_text(new_text, encoding="utf-8")
     return path
+
+
+def pending_keys(corrections_dir: Path | None, curated: Path) -> set[str]:
+    """Partition keys whose published rows are older than a correction of their document:
+    they need a publication for the correction to reach the datasets (the bytes may not
+    have changed, so a freshness check on the file alone would skip them)."""
+    records = load(corrections_dir)
+    if not records:
+        return set()
+    from .cross_plan import read_rows
+
+    newest: dict[str, datetime] = {}
+    for c in records:
+        when = datetime.fromisoformat(c.when)
+        newest[c.document_key] = max(newest.get(c.document_key, when), when)
+    out = set()
+    for p in read_rows(curated, "plans", ["document_key", "extracted_at"]):
+        when = newest.get(p.get("document_key") or "")
+        if when is not None and (p["extracted_at"] is None or when > p["extracted_at"]):
+            out.add(p["partition_key"])
+    return out

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from .corrections import UNIT_FIELDS, status_of_all
-from .datasets import CROSS_PLAN, SCHEMAS, write_atomic
+from .datasets import CROSS_PLAN, SCHEMAS, versioned
 from .document_key import copy_rank
 from .flags import guessed_units
+from .storage import storage_for
 from .units_dataset import build_units
 
 
@@ -117,6 +118,7 @@ def write_cross_plan(curated: Path, corrections_dir: Path | None) -> dict[str, p
     versions = build_plan_versions(read_rows(curated, "plans"))
     tables = {"units": build_units(curated), "plan_versions": versions,
               "review_queue": build_review_queue(curated, corrections_dir, versions)}
+    st = storage_for(curated)
     for name, table in tables.items():
-        write_atomic(table, curated / name / f"{name}.parquet")
+        st.write_parquet(f"{name}/{name}.parquet", versioned(table))
     return tables

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .results import Extracted, Rejected
 from .storage import LocalStorage, PathEscapes, storage_for
@@ -77,6 +76,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("corrected_fields", pa.list_(pa.string())),
         ("extracted_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
+        ("extraction_fingerprint", pa.string()),
     ]),
     "tasks": pa.schema([
         ("plan_id", pa.string()),
@@ -136,6 +136,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("reason", pa.string()),
         ("rejected_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
+        ("extraction_fingerprint", pa.string()),
     ]),
 }
 
@@ -370,7 +371,7 @@ def published_sha256(out_dir) -> dict[str, str]:
             if man.get("source_sha256"):
                 out[key] = man["source_sha256"]
         elif st.exists(_visible("plans", key)):
-            t = pq.read_table(st.path(_visible("plans", key)), columns=["source_sha256"])
+            t = st.read_parquet(_visible("plans", key), columns=["source_sha256"])
             if t.num_rows:
                 out[key] = t.column(0)[0].as_py()
     return out
@@ -388,7 +389,7 @@ def read_dataset(out_dir, name: str) -> pa.Table:
             if rel is None:
                 break
             try:
-                parts.append(pq.read_table(st.path(rel)).cast(SCHEMAS[name]))
+                parts.append(st.read_parquet(rel).cast(SCHEMAS[name]))
                 break
             except FileNotFoundError:
                 continue
@@ -408,11 +409,12 @@ def ensure_dirs(out_dir) -> None:
 def schema_drift(out_dir: Path, key: str) -> dict[str, str]:
     """Datasets whose file for ``key`` does not have the contract's schema (name → reason)."""
     drift: dict[str, str] = {}
+    st = storage_for(out_dir)
     for name in PER_PLAN:
-        f = Path(out_dir) / name / f"{key}.parquet"
-        if not f.exists():
+        rel = _visible(name, key)
+        if not st.exists(rel):
             continue
-        got = pq.read_schema(f)
+        got = st.read_parquet(rel).schema
         want = SCHEMAS[name]
         if not got.remove_metadata().equals(want.remove_metadata()):
             missing = sorted(set(want.names) - set(got.names))

@@ -31,6 +31,7 @@ from functools import cache
 from extractors.model import BBox, Document, Line, Table
 
 from ._text import clean, load_yaml, strip_diacritics
+from .handwriting import judge_header
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
@@ -89,6 +90,7 @@ class Unit:
     bbox: BBox | None = None
     in_table: bool = False
     page_width: float | None = None
+    words: list | None = None  # OCR words with their confidences (extractors.model.LineWord)
 
 
 _MARKUP = re.compile(r"\*+|^#+\s*")
@@ -107,7 +109,8 @@ def text_units(doc: Document) -> list[Unit]:
         if isinstance(block, Line):
             t = _unit_text(block.text)
             if t and not _DECORATION.match(t):
-                out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page)))
+                out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page),
+                                words=block.words))
         elif isinstance(block, Table):
             for row in block.grid():
                 for cell in row:
@@ -455,6 +458,26 @@ def _agency_text(head: list[Unit]) -> str:
     return " ".join(parts)
 
 
+def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
+    """On an OCR'd header, number and day are often handwritten: the value is what
+    parsers/handwriting.py judges it to be (null when unsure, and then flagged), a lost day
+    keeps the month and year, and a field the OCR lost entirely is flagged too."""
+    ocr, number, when = judge_header(head)
+    if not ocr:
+        return
+    if number is not None:
+        meta.doc_number = f"{number.number}/{number.symbol}" if number.number else None
+        if number.doubtful:
+            meta.low_confidence["doc_number"] = 0.0
+    if when is not None:
+        meta.issue_date, meta.issue_date_precision = when.value, when.precision
+        if when.doubtful:
+            meta.low_confidence["issue_date"] = 0.0
+    for field in ("doc_number", "issue_date"):
+        if getattr(meta, field) is None and (number if field == "doc_number" else when) is None:
+            meta.low_confidence.setdefault(field, 0.0)
+
+
 def parse_metadata(doc: Document) -> PlanMeta:
     meta = PlanMeta()
     units = text_units(doc)
@@ -511,6 +534,8 @@ def parse_metadata(doc: Document) -> PlanMeta:
                 meta.issue_date, meta.issue_date_precision = _any_date(raw)
                 if meta.issue_date:
                     break
+
+    _judge_handwriting(meta, head)
 
     # ---- issuer, level, province
     issuer: Issuer | None = parse_issuer(_agency_text(head), full_text)

@@ -2,7 +2,7 @@
 
 plan_documents (file → page model) → parsed_plans (records, normalised) → the curated
 datasets plans / tasks / pages / legal_refs / rejects (one Parquet file per plan file each),
-and the cross-plan ``units`` dataset.
+and the cross-plan ``units``, ``plan_versions`` and ``review_queue`` datasets.
 """
 
 import os
@@ -18,6 +18,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
     DynamicPartitionsDefinition,
     Failure,
     MaterializeResult,
@@ -32,16 +33,22 @@ from dagster import (
 from extractors.errors import ExtractionError
 from extractors.model import Document
 from khsyt import datasets
+from khsyt.compaction import compact
 from khsyt.corrections import publish
 from khsyt.cross_plan import write_cross_plan
-from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of
+from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of, stamped
 from khsyt.flags import MISSING_LEAD_WARN, guessed_units, needs_review
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
+from khsyt.storage import storage_for
 
+from .freshness import BATCH_SIZE
 from .resources import PlanStore
 
 plan_files = DynamicPartitionsDefinition(name="plan_files")
+
+#: Backfills of the per-plan assets run up to BATCH_SIZE plan files per run.
+BATCHES = BackfillPolicy.multi_run(max_partitions_per_run=BATCH_SIZE)
 
 #: Where the review workbench (``make review``) serves; the report links each task's page to it.
 REVIEW_URL = os.environ.get("KHSYT_REVIEW_URL", "http://127.0.0.1:8765")
@@ -52,49 +59,61 @@ def column_schema(schema) -> TableSchema:
     return TableSchema(columns=[TableColumn(f.name, str(f.type)) for f in schema])
 
 
-@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"})
-def plan_documents(context: AssetExecutionContext, store: PlanStore) -> Any:
+@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
+def plan_documents(context: AssetExecutionContext, store: PlanStore) -> dict[str, Any]:
     """The plan file read into pages of text lines and table grids (text layer, legacy-font
-    decoding or OCR per page), or the reason it could not be read."""
-    path = store.path_for(context.partition_key)
-    if path is None:
-        return rejected(context.partition_key, None, "open", ExtractionError("file no longer in the raw folder"),
-                        context.partition_key)
-    sha = None
-    try:
-        check_inside(path, store.raw)
-        sha = sha256_of(path)
-        doc = read_document(path, replace(store.settings(), progress=context.log.info), sha)
-    except Exception as exc:
-        r = rejected(path, sha, "extract", exc, context.partition_key)
-        context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")
-        return r
+    decoding or OCR per page), or the reason it could not be read; one value per partition
+    of the run (a batch run reads many files)."""
+    return {k: read_one(context, store, k) for k in context.partition_keys}
+
+
+def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Document | Rejected:
+    settings = store.settings()
+    with store.local_file(key) as path:
+        if path is None:
+            return stamped(rejected(key, None, "open", ExtractionError("file no longer in the raw folder"), key),
+                           settings)
+        source = store.source_name(key)
+        sha = None
+        try:
+            if store.raw_storage() is None:  # an object store has no symbolic links
+                check_inside(path, store.raw)
+            sha = sha256_of(path)
+            doc = read_document(path, replace(settings, progress=context.log.info), sha)
+            doc.source_path = source
+        except Exception as exc:
+            r = stamped(rejected(source, sha, "extract", exc, key), settings)
+            context.log.warning(f"{source}: rejected at {r.stage}: {r.reason}")
+            return r
     methods = Counter(p.method for p in doc.pages)
     confs = [p.confidence for p in doc.pages if p.confidence is not None]
-    context.add_output_metadata({
-        "source_path": str(path),
+    context.add_asset_metadata({
+        "source_path": doc.source_path,
         "pages": len(doc.pages),
         "pages_by_method": MetadataValue.json(dict(methods)),
         "mean_ocr_confidence": MetadataValue.float(sum(confs) / len(confs)) if confs else MetadataValue.null(),
         "tables": sum(len(p.tables) for p in doc.pages),
-    })
+    }, partition_key=key)
     return doc
 
 
-@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"})
-def parsed_plans(context: AssetExecutionContext, plan_documents: Any) -> Any:
+@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
+def parsed_plans(context: AssetExecutionContext, store: PlanStore, plan_documents: dict[str, Any]) -> dict[str, Any]:
     """Plan metadata and task rows parsed from the document, with units, deadlines, budgets,
     legal references and reform areas normalised."""
-    if isinstance(plan_documents, Rejected):
-        return plan_documents
-    doc: Document = plan_documents
+    return {k: parse_one(context, store, k, doc) for k, doc in plan_documents.items()}
+
+
+def parse_one(context: AssetExecutionContext, store: PlanStore, key: str, doc: Any) -> Extracted | Rejected:
+    if isinstance(doc, Rejected):
+        return doc
     try:
-        result = parse_plan(doc, key=context.partition_key)
+        result = stamped(parse_plan(doc, key=key), store.settings())
     except Exception as exc:
-        r = rejected(doc.source_path, doc.sha256, "parse", exc, context.partition_key)
+        r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc, key), store.settings())
         context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
         return r
-    context.add_output_metadata(extraction_report(doc, result))
+    context.add_asset_metadata(extraction_report(doc, result), partition_key=key)
     return result
 
 
@@ -158,8 +177,8 @@ _CHECKS = [
     ("corrections_apply", "tasks", "warning when an analyst's correction no longer fits the re-extracted rows"),
     ("schema_matches_contract", "tasks", "error when a curated file's schema differs from docs/datasets.md"),
 ]
-#: One evaluation per plan file: a plan's failed check is not masked by the next plan's pass.
-#: (partitioned checks are a Dagster "preview" feature in 1.13; its warning is expected here.)
+#: One evaluation per plan file (in a single-partition run): a plan's failed check is not masked
+#: by the next plan's pass.  (Partitioned checks are a Dagster "preview" feature in 1.13.)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", PreviewWarning)
     CHECKS = [AssetCheckSpec(name, asset=a, description=d, partitions_def=plan_files) for name, a, d in _CHECKS]
@@ -174,47 +193,91 @@ with warnings.catch_warnings():
     check_specs=CHECKS,
     partitions_def=plan_files,
     can_subset=False,
+    backfill_policy=BATCHES,
 )
-def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_plans: Any):
-    """Publish one plan file's rows to every curated dataset (write then rename), with the
-    analysts' corrections re-applied.  A rejected file publishes its rejects row, fails its
-    ``file_readable`` check and then fails the run: a red partition with the reason."""
-    key = context.partition_key
+def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_plans: dict[str, Any]):
+    """Publish each plan file's rows of the run to every curated dataset (write then rename),
+    with the analysts' corrections re-applied.
+
+    A rejected file publishes its rejects row and fails its ``file_readable`` check (ERROR, with
+    the reason).  In a single-file run (``make run``, the sensor) the run then fails: a red
+    partition with the reason in the UI.  In a batch run the other files of the batch are good
+    data, so the run succeeds and the combined check names the rejected partitions."""
     out = store.curated
     datasets.ensure_dirs(out)
     datasets.repair(out)
-    outcomes = publish(out, key, parsed_plans, store.corrections)
-    if isinstance(parsed_plans, Rejected):
-        r = parsed_plans
-        reason = f"file rejected at {r.stage}: {r.reason}"
-        yield MaterializeResult(asset_key="rejects", metadata={
-            "rejected": True, "stage": r.stage, "reason": r.reason, "source_path": r.source_path,
-            "dagster/row_count": 1})
-        # only the check that is about the file fails; the others were not evaluated (no rows to judge)
-        yield AssetCheckResult(asset_key="plans", check_name="file_readable", passed=False,
-                               severity=AssetCheckSeverity.ERROR,
-                               metadata={"reason": reason, "source_path": r.source_path})
-        raise Failure(description=f"{r.source_path}: {reason}",
+    outcomes = {}
+    for key, result in parsed_plans.items():
+        outcomes[key] = publish(out, key, result, store.corrections)
+        for name, meta in publication_metadata(out, key, result).items():
+            context.add_asset_metadata(meta, asset_key=name, partition_key=key)
+    published = datasets.published_sha256(out)  # once per run, not once per plan
+    checks: list[tuple[str, AssetCheckResult]] = []
+    for key, result in parsed_plans.items():
+        results = (rejected_checks(result) if isinstance(result, Rejected)
+                   else plan_checks(result, out, key, published, outcomes[key]))
+        checks.extend((key, r) for r in results)
+    rejects = {k: r for k, r in parsed_plans.items() if isinstance(r, Rejected)}
+    if len(parsed_plans) == 1 and rejects:
+        ((key, r),) = rejects.items()
+        yield MaterializeResult(asset_key="rejects")
+        yield from (c for _, c in checks)
+        raise Failure(description=f"{r.source_path}: file rejected at {r.stage}: {r.reason}",
                       metadata={"stage": r.stage, "reason": r.reason, "source_path": r.source_path,
-                                "kept_previous_rows": (out / "plans" / f"{key}.parquet").exists()})
-    res = parsed_plans
-    tasks = res.tasks
-    yield MaterializeResult(asset_key="plans", metadata={
-        "province": res.plan["province"] or "", "doc_number": res.plan["doc_number"] or "",
-        "document_key": res.plan["document_key"], "title": res.plan["title"] or "", "task_count": len(tasks),
-        "dagster/row_count": 1,
-    })
-    yield MaterializeResult(asset_key="tasks", metadata={
-        "task_count": len(tasks), "dagster/row_count": len(tasks), "preview": MetadataValue.md(task_preview(tasks)),
-        "corrected_tasks": sum(1 for t in tasks if t.get("corrected_fields")),
-    })
-    yield MaterializeResult(asset_key="pages", metadata={"dagster/row_count": len(res.pages)})
-    yield MaterializeResult(asset_key="legal_refs", metadata={"dagster/row_count": len(res.legal_refs)})
-    yield MaterializeResult(asset_key="rejects", metadata={"dagster/row_count": 0})
-    yield from plan_checks(res, out, key, outcomes)
+                                "kept_previous_rows": storage_for(out).exists(f"plans/{key}.parquet")})
+    for name in CURATED:
+        yield MaterializeResult(asset_key=name)
+    yield from combine_checks(checks, len(parsed_plans))
 
 
-def plan_checks(res: Extracted, out, key: str, outcomes=()):
+def publication_metadata(out, key: str, result: Extracted | Rejected) -> dict[str, dict[str, Any]]:
+    """Per dataset, what the UI shows for one plan file's publication."""
+    if isinstance(result, Rejected):
+        return {name: {"rejected": True, "stage": result.stage, "reason": result.reason,
+                       "source_path": result.source_path, "dagster/row_count": 1} if name == "rejects" else
+                {"rejected": True, "kept_previous_rows": storage_for(out).exists(f"{name}/{key}.parquet")}
+                for name in CURATED}
+    tasks = result.tasks
+    return {
+        "plans": {"province": result.plan["province"] or "", "doc_number": result.plan["doc_number"] or "",
+                  "document_key": result.plan["document_key"], "title": result.plan["title"] or "",
+                  "task_count": len(tasks), "dagster/row_count": 1},
+        "tasks": {"task_count": len(tasks), "dagster/row_count": len(tasks),
+                  "corrected_tasks": sum(1 for t in tasks if t.get("corrected_fields")),
+                  "preview": MetadataValue.md(task_preview(tasks))},
+        "pages": {"dagster/row_count": len(result.pages)},
+        "legal_refs": {"dagster/row_count": len(result.legal_refs)},
+        "rejects": {"dagster/row_count": 0},
+    }
+
+
+def rejected_checks(r: Rejected):
+    """Only the check about the file fails (ERROR, with the reason); the others have no rows to judge."""
+    yield AssetCheckResult(asset_key="plans", check_name="file_readable", passed=False,
+                           severity=AssetCheckSeverity.ERROR,
+                           metadata={"reason": f"file rejected at {r.stage}: {r.reason}", "source_path": r.source_path})
+
+
+def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: int):
+    """One result per check: as it is for a single-partition run; for a batch run, failed when
+    any partition failed (at the worst severity), naming the partitions that failed."""
+    if n_partitions <= 1:
+        yield from (r for _, r in results)
+        return
+    by_check: dict[tuple, list[tuple[str, AssetCheckResult]]] = {}
+    for key, r in results:
+        by_check.setdefault((r.asset_key, r.check_name), []).append((key, r))
+    for (asset_key, name), rs in by_check.items():
+        failed = [(k, r) for k, r in rs if not r.passed]
+        worst = (AssetCheckSeverity.ERROR if any(r.severity == AssetCheckSeverity.ERROR for _, r in failed)
+                 else AssetCheckSeverity.WARN)
+        yield AssetCheckResult(asset_key=asset_key, check_name=name, passed=not failed, severity=worst, metadata={
+            "partitions": len(rs), "failed": len(failed),
+            "failed_partitions": MetadataValue.json([k for k, _ in failed[:200]]),
+        })
+
+
+def plan_checks(res: Extracted, out, key: str, published: dict[str, str] | None = None, outcomes=()):
     tasks = res.tasks
     yield AssetCheckResult(asset_key="plans", check_name="file_readable", passed=True,
                            metadata={"source_path": res.plan["source_path"]})
@@ -239,7 +302,8 @@ def plan_checks(res: Extracted, out, key: str, outcomes=()):
     yield AssetCheckResult(asset_key="tasks", check_name="unique_task_ids", passed=not dups,
                            severity=AssetCheckSeverity.ERROR, metadata={"duplicates": MetadataValue.json(dups)})
     sha = res.plan["source_sha256"]
-    twins = sorted(k for k, v in datasets.published_sha256(out).items() if v == sha and k != key)
+    published = datasets.published_sha256(out) if published is None else published
+    twins = sorted(k for k, v in published.items() if v == sha and k != key)
     yield AssetCheckResult(asset_key="plans", check_name="duplicate_document", passed=not twins,
                            severity=AssetCheckSeverity.WARN, metadata={"same_bytes_as": MetadataValue.json(twins)})
     conf = res.plan["ocr_confidence"]
@@ -302,3 +366,12 @@ def units(context: AssetExecutionContext, store: PlanStore):
             f"| {k} | {n} |" for k, n in sorted(counts.items()))),
         "workbench": MetadataValue.url(REVIEW_URL),
         "dagster/column_schema": column_schema(datasets.CROSS_PLAN["review_queue"])})
+
+
+@asset(deps=[AssetKey(n) for n in CURATED], group_name="curated", kinds={"parquet"})
+def compacted_datasets(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult:
+    """Every per-plan dataset as a few large files under data/curated/compacted/<dataset>/,
+    partitioned by province and plan year and sorted by plan: what DuckDB and pandas read
+    fast at tens of thousands of plans (one glob, a few files).  Rebuilt from the per-plan files."""
+    counts = compact(store.curated_dir)
+    return MaterializeResult(metadata={f"{k}_rows": v for k, v in counts.items()})

@@ -21,6 +21,7 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from khsyt.datasets import PER_PLAN, SCHEMAS
 from khsyt.extract import partition_key
@@ -92,8 +93,10 @@ def test_first_sensor_tick_adds_partitions_and_requests_runs(env):
     adds = [r for r in first.dynamic_partitions_requests if isinstance(r, AddDynamicPartitionsRequest)]
     assert len(adds) == 1 and adds[0].partitions_def_name == "plan_files"
     assert sorted(adds[0].partition_keys) == sorted(KEYS)
-    assert sorted(r.partition_key for r in first.run_requests) == sorted(KEYS)
-    assert len({r.run_key for r in first.run_requests}) == 2
+    # both new files in one batch run over the range of their partitions
+    (req,) = first.run_requests
+    assert req.partition_key is None
+    assert (req.tags[ASSET_PARTITION_RANGE_START_TAG], req.tags[ASSET_PARTITION_RANGE_END_TAG]) == tuple(sorted(KEYS))
     assert sorted(json.loads(first.cursor)) == sorted(KEYS)
     partitions = env["instance"].get_dynamic_partitions("plan_files")
     assert sorted(partitions) == sorted(KEYS)
@@ -131,7 +134,7 @@ def test_metadata_reports_the_task_count(env, key):
     assert meta["tasks"]["dagster/row_count"].value == n
     plan_id = pd.read_parquet(env["curated"] / "plans" / f"{key}.parquet")["plan_id"].iloc[0]
     assert meta["parsed_plans"]["plan_id"].value == plan_id
-    assert result.output_for_node("parsed_plans").plan["n_tasks"] == n
+    assert result.output_for_node("parsed_plans")[key].plan["n_tasks"] == n
 
 
 @pytest.mark.parametrize("key", KEYS)

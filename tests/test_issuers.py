@@ -259,3 +259,15 @@ def test_a_stamp_over_the_title_leaves_the_name_flagged():
                                 ("- Như trên;", 60, 615), ("- Lưu: VT.", 60, 630), ("Trần Thị Bích", 400, 700)))
     assert (meta.doc_type, meta.signer_title, meta.signer_name) == ("TB", None, "Trần Thị Bích")
     assert "signer_title" in meta.low_confidence
+
+
+@pytest.mark.parametrize("name, province, expected", [
+    ("Chủ tịch Ủy ban nhân dân tỉnh", "Bắc Ninh", ("UBND tỉnh Bắc Ninh", "province", "Bắc Ninh")),
+    ("Sở Y tế", "Thanh Hóa", ("Sở Y tế Thanh Hóa", "department", "Thanh Hóa")),
+    ("Bộ Văn hoá, Thể thao và du lịch", "Hà Nội", ("Bộ Văn hóa, Thể thao và du lịch", "central", None)),
+])
+def test_an_issuer_named_in_a_caption_or_citation(name, province, expected):
+    from parsers.issuers import issuer_from_name
+
+    iss = issuer_from_name(name, province)
+    assert (iss.name, iss.level, iss.province) == expected
