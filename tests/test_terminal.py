@@ -113,9 +113,10 @@ def test_make_run_output_is_one_line_per_file_and_other_folders_keep_main_partit
     p = _ingest([], tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     lines = p.stdout.strip().splitlines()
-    assert len(lines) <= 4, lines  # 2 files, the cross-plan line, the summary
-    assert lines[0].startswith("ok       001_174c7ea9301aa0d6_txt: 19 tasks")
-    assert lines[1].startswith("REJECTED corrupt_pdf [")
+    assert len(lines) <= 5, lines  # what is to do, 2 files, the cross-plan line, the summary
+    assert lines[0].startswith("2 plan files, 0 up to date, 2 to extract")
+    assert lines[1].startswith("ok       001_174c7ea9301aa0d6_txt: 19 tasks")
+    assert lines[2].startswith("REJECTED corrupt_pdf [")
     assert lines[-1].startswith("1 plan files published, 1 rejected, 0 failed")
     assert "DEBUG" not in p.stdout + p.stderr and "Traceback" not in p.stderr
 
@@ -130,5 +131,5 @@ def test_make_run_output_is_one_line_per_file_and_other_folders_keep_main_partit
     assert {"001_174c7ea9301aa0d6_txt", "corrupt_pdf", "003_453ccdb535033752_txt"} <= keys
     assert (tmp_path / "data" / "curated" / "tasks" / "001_174c7ea9301aa0d6_txt.parquet").exists()
 
-    p = _ingest(["-v"], tmp_path)
+    p = _ingest(["-v", "--force"], tmp_path)
     assert "DEBUG" in p.stdout + p.stderr  # Dagster's event log only on request
