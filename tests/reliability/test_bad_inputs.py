@@ -121,7 +121,8 @@ def test_names_links_types_and_duplicates_in_one_batch(tmp_path, raw_dir):
     assert set(reasons) == {"link.txt", "passwd.txt", "dirlink", "picture.png", "page.html"}
     for n in ("link.txt", "passwd.txt", "dirlink"):
         assert reasons[n].startswith("link outside the input folder"), reasons[n]
-    assert "unsupported file type .png" in reasons["picture.png"]
+    # an image is a plan input read by OCR only (extractors/image.py); with --no-ocr it is refused
+    assert "OCR is switched off" in reasons["picture.png"]
     assert "unsupported file type .html" in reasons["page.html"]
     keys = [k for k in os.listdir(out / "plans") if not k.startswith("_")]
     assert len(keys) == len(plans) and all(len(k) <= 73 + len(".parquet") for k in keys)
