@@ -22,7 +22,15 @@ from rapidfuzz import fuzz
 
 from extractors.model import Document, Line, Table
 
-from .columns import header_roles, is_column_number_row, is_header_row, is_task_header
+from .columns import (
+    DEFAULT_ROLE_SETTINGS,
+    ColumnRole,
+    assign_roles,
+    header_roles,
+    is_column_number_row,
+    is_header_row,
+    is_task_header,
+)
 from .records import TaskRow
 from .textutil import (
     ENTRY_LABEL,
@@ -58,6 +66,12 @@ TEXT_ROLES = {
     "deadline": "deadline_raw",
     "budget": "budget_raw",
 }
+#: Roles a TaskRow has a field for; any other column's text goes to ``TaskRow.extra``.
+KEPT_ROLES = frozenset(TEXT_ROLES) | {"item", "section"}
+#: Columns whose cell never opens a group row.
+DETAIL_ROLES = ("lead", "coordinating", "deadline", "budget", "product")
+#: A bold first row is a header only when its cells are this short (words).
+HEADER_MAX_WORDS = DEFAULT_ROLE_SETTINGS.max_header_words
 #: The column whose leading number becomes the item when there is no item column.
 MAIN_ROLES = ("task", "activity", "solution", "objective")
 
@@ -71,6 +85,9 @@ class Slot:
     from_above: bool = False
     col_span: int = 1
     confidence: float | None = None
+    bold: bool | None = None
+    col: int = 0  # grid position, for provenance
+    row: int = 0
 
 
 @dataclass
@@ -87,6 +104,9 @@ class LogicalTable:
     header: str = ""  # the header row's text, to recognise it when OCR damaged its words
     segments: list[Segment] = field(default_factory=list)
     sections_before: dict[int, tuple[str | None, str]] = field(default_factory=dict)
+    headers: list[str] = field(default_factory=list)  # each column's header text
+    hint: list[str | None] = field(default_factory=list)  # roles read off the header cells alone
+    columns: list[ColumnRole] = field(default_factory=list)  # final roles with their evidence
 
 
 def _slots(table: Table) -> list[list[Slot]]:
@@ -94,7 +114,8 @@ def _slots(table: Table) -> list[list[Slot]]:
     for c in table.cells:
         if not (0 <= c.row < table.n_rows and 0 <= c.col < table.n_cols):
             continue
-        rows[c.row][c.col] = Slot(text=c.text, starts=True, col_span=c.col_span, confidence=c.confidence)
+        rows[c.row][c.col] = Slot(text=c.text, starts=True, col_span=c.col_span, confidence=c.confidence,
+                                  bold=c.bold, col=c.col, row=c.row)
         for dr in range(c.row_span):
             for dc in range(c.col_span):
                 if dr == 0 and dc == 0:
@@ -109,16 +130,28 @@ def _row_texts(slots: list[Slot]) -> list[str]:
     return [s.text if s.starts else "" for s in slots]
 
 
-def _header_depth(rows: list[list[Slot]]) -> int:
-    """Number of header rows at the top of a table segment (0 when none)."""
+def _header_depth(rows: list[list[Slot]], table: Table | None = None) -> int:
+    """Number of header rows at the top of a table segment (0 when none).
+
+    A header row names roles in words the vocabulary knows, or, in words it does not
+    know, is printed all in bold (where the source can tell) above a first data row."""
     depth = 0
     for i, row in enumerate(rows[:3]):
         texts = _row_texts(row)
-        if is_header_row(texts) or (depth and (is_column_number_row(texts) or _is_sub_header(rows[i - 1], row))):
+        bold = i == 0 and table is not None and _bold_header(table, texts)
+        if is_header_row(texts) or bold or (
+                depth and (is_column_number_row(texts) or _is_sub_header(rows[i - 1], row))):
             depth += 1
         else:
             break
     return depth
+
+
+def _bold_header(table: Table, texts: list[str]) -> bool:
+    """Every filled cell of the first row is bold and short, and there are at least two."""
+    cells = [c for c in table.cells if c.row == 0 and c.text.strip()]
+    return len(cells) >= 2 and all(c.bold for c in cells) and all(
+        len(c.text.split()) <= HEADER_MAX_WORDS for c in cells) and len(table.cells) > len(cells)
 
 
 def _is_sub_header(parent: list[Slot], row: list[Slot]) -> bool:
@@ -147,8 +180,13 @@ def _merge_roles(rows: list[list[Slot]], depth: int) -> list[str | None]:
 
 def find_task_tables(doc: Document) -> list[LogicalTable]:
     """Group the document's tables into logical task tables, with the section headings
-    (Lines) found between their segments."""
-    out: list[LogicalTable] = []
+    (Lines) found between their segments.
+
+    A table with a header row starts a candidate; a header-less table of the same width
+    right after it continues it (a page break).  Once every piece is in, the columns get
+    their roles from the header words and all data cells (:func:`assign_roles`), and only
+    candidates that are task tables are kept."""
+    cands: list[LogicalTable] = []
     current: LogicalTable | None = None
     pending_section: tuple[str | None, str] | None = None
     lines_since_heading = 0
@@ -167,18 +205,16 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
         rows = _slots(table)
         if not rows:
             continue
-        depth = _header_depth(rows)
+        depth = _header_depth(rows, table)
         if depth:
             roles = _merge_roles(rows, depth)
             same = current is not None and _compatible(roles, current.roles)
             if same:
                 current.roles = [a or b for a, b in zip(current.roles, roles, strict=True)]
-            elif is_task_header(roles):
-                current = LogicalTable(roles=roles, header=_header_text(rows[0]))
-                out.append(current)
             else:
-                current = None
-                continue
+                current = LogicalTable(roles=roles, header=_header_text(rows[0]),
+                                       headers=_column_headers(rows, depth), hint=list(roles))
+                cands.append(current)
             data = rows[depth:]
             continued = same and pending_section is None
         else:
@@ -191,7 +227,40 @@ def find_task_tables(doc: Document) -> list[LogicalTable]:
             current.sections_before[len(current.segments)] = pending_section
             pending_section = None
         current.segments.append(Segment(page=page_no, table=table, rows=data, continued=continued))
+    out = []
+    for lt in cands:
+        lt.columns = assign_roles(lt.headers, _data_columns(lt), header_roles_hint=lt.roles)
+        lt.roles = [c.role for c in lt.columns]
+        if is_task_header(lt.roles):
+            out.append(lt)
     return out
+
+
+def _column_headers(rows: list[list[Slot]], depth: int) -> list[str]:
+    """Each column's header text: its header rows joined, a spanning cell counted for every
+    column it spans."""
+    heads: list[list[str]] = [[] for _ in rows[0]]
+    for row in rows[:depth]:
+        for j, s in enumerate(row):
+            if s.starts and s.text.strip():
+                for k in range(j, min(len(heads), j + s.col_span)):
+                    if s.text.strip() not in heads[k]:
+                        heads[k].append(s.text.strip())
+    return [" ".join(h) for h in heads]
+
+
+def _data_columns(lt: LogicalTable) -> list[list[str]]:
+    """The texts of each column over the data rows of every segment (section and
+    repeated header rows left out: they would blur what the column holds)."""
+    cols: list[list[str]] = [[] for _ in lt.roles]
+    for seg in lt.segments:
+        for row in seg.rows:
+            texts = _row_texts(row)
+            if is_header_row(texts) or sum(1 for t in texts if t.strip()) < 3:
+                continue
+            for j, t in enumerate(texts[:len(cols)]):
+                cols[j].append(t)
+    return cols
 
 
 def _compatible(a: list[str | None], b: list[str | None]) -> bool:
@@ -245,8 +314,13 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
     filled = [(j, s) for j, s in enumerate(slots) if s.starts and s.text.strip()]
     if not filled or len(filled) > 2:
         return None
-    if any(roles[j] in ("lead", "coordinating", "deadline", "budget", "product") for j, _ in filled):
-        return None
+    if any(roles[j] in DETAIL_ROLES for j, _ in filled):
+        # a group title padded into a detail column ("5.1 | | Thương mại | | …"), bold
+        # like a group row, is still a group title
+        if not (len(filled) == 2 and roles[filled[0][0]] == "item" and all(s.bold for _, s in filled)
+                and code_style(filled[0][1].text)):
+            return None
+        return normalize_code(filled[0][1].text), filled[1][1].text.strip().rstrip(":").strip()
     if len(filled) == 2:
         (j0, s0), (j1, s1) = filled
         if roles[j0] != "item":
@@ -255,7 +329,7 @@ def _is_section_row(slots: list[Slot], roles: list[str | None], spans_known: boo
         spans = s1.col_span > 1
         if style is None:
             return None
-        if spans or (style not in item_styles and item_styles):
+        if spans or (style not in item_styles and item_styles) or s0.bold and s1.bold:
             return normalize_code(s0.text), s1.text.strip().rstrip(":").strip()
         return None
     j, s = filled[0]
@@ -418,7 +492,7 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
                 continue
             for j, v in enumerate(values):
                 state.memory[j] = v
-            row = _build_row(values, roles, state, seg.page, table_index)
+            row = _build_row(values, roles, state, seg.page, table_index, table.headers)
             confs = [s.confidence for s in slots if s.starts and s.confidence is not None and s.text.strip()]
             row.confidence = sum(confs) / len(confs) if confs else None
             row.seq = seq_start + len(tasks)
@@ -428,12 +502,18 @@ def parse_task_table(table: LogicalTable, seq_start: int = 1, table_index: int =
     return tasks
 
 
-def _build_row(values: list[str], roles: list[str | None], state: _State, page: int, table_index: int) -> TaskRow:
+def _build_row(values: list[str], roles: list[str | None], state: _State, page: int, table_index: int,
+               headers: list[str] | None = None) -> TaskRow:
     row = TaskRow(source="appendix", page_start=page, page_end=page, table_index=table_index)
     by_role: dict[str, str] = {}
-    for v, role in zip(values, roles, strict=False):
-        if role and v:
+    extra: dict[str, str] = {}
+    for j, (v, role) in enumerate(zip(values, roles, strict=False)):
+        if role in KEPT_ROLES and v:
             by_role[role] = join_text(by_role.get(role), v) or ""
+        elif v:  # a column no field holds keeps its text under its header
+            key = (headers[j] if headers and j < len(headers) else "") or f"column {j + 1}"
+            extra[key] = join_text(extra.get(key), v) or ""
+    row.extra = extra
     if "coordinating" not in roles and by_role.get("lead"):
         # one "Phân công thực hiện" column may state both roles: "Văn phòng phối hợp Phòng …"
         lead, partners = split_assignment(by_role["lead"])

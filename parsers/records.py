@@ -45,6 +45,9 @@ class TaskRow:
     page_end: int | None = None
     table_index: int | None = None  # which task table of the plan the row came from
     confidence: float | None = None  # mean OCR confidence of the row's cells
+    #: header -> text of the row's cells in columns no field holds (no role, or a role such
+    #: as "responsible_head" or "note" without a field): kept, not dropped
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
