@@ -26,6 +26,24 @@ DEADLINE = pa.struct([
     ("end", pa.date32()),
     ("recurrence", pa.string()),
 ])
+#: One cell a task row was read from (boxes null for sources without geometry).
+SOURCE_CELL = pa.struct([
+    ("page", pa.int32()),
+    ("row", pa.int32()),
+    ("col", pa.int32()),
+    ("role", pa.string()),
+    ("x0", pa.float64()),
+    ("top", pa.float64()),
+    ("x1", pa.float64()),
+    ("bottom", pa.float64()),
+])
+#: One column of a table as the parser read it (the ``tables`` dataset).
+TABLE_COLUMN = pa.struct([
+    ("col", pa.int32()),
+    ("header", pa.string()),
+    ("role", pa.string()),
+    ("evidence", pa.string()),
+])
 
 SCHEMAS: dict[str, pa.Schema] = {
     "plans": pa.schema([
@@ -83,6 +101,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("area", pa.string()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence", pa.bool_()),
+        ("table_id", pa.string()),
+        ("source_cells", pa.list_(SOURCE_CELL)),
+        ("extra", pa.map_(pa.string(), pa.string())),
     ]),
     "pages": pa.schema([
         ("plan_id", pa.string()),
@@ -103,6 +124,21 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("raw", pa.string()),
         ("sentence", pa.string()),
     ]),
+    "tables": pa.schema([
+        ("plan_id", pa.string()),
+        ("table_id", pa.string()),
+        ("pages", pa.list_(pa.int32())),
+        ("is_task_table", pa.bool_()),
+        ("rows", pa.int32()),
+        ("tasks", pa.int32()),
+        ("columns", pa.list_(TABLE_COLUMN)),
+        ("rows_joined", pa.int32()),
+        ("cells_filled_down", pa.int32()),
+        ("header_rows_dropped", pa.int32()),
+        ("group_rows", pa.int32()),
+        ("columns_without_role", pa.list_(pa.string())),
+        ("warnings", pa.list_(pa.string())),
+    ]),
     "rejects": pa.schema([
         ("source_path", pa.string()),
         ("source_sha256", pa.string()),
@@ -115,7 +151,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 #: Datasets with one file per plan file.
-PER_PLAN = ("plans", "tasks", "pages", "legal_refs")
+PER_PLAN = ("plans", "tasks", "pages", "legal_refs", "tables")
 
 
 def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -155,6 +191,7 @@ def write_plan(out_dir: Path, key: str, result: Extracted | Rejected) -> None:
         "tasks": to_table("tasks", result.tasks),
         "pages": to_table("pages", result.pages),
         "legal_refs": to_table("legal_refs", result.legal_refs),
+        "tables": to_table("tables", result.tables),
     }
     for name, table in tables.items():
         write_atomic(table, out_dir / name / f"{key}.parquet")

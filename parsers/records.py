@@ -48,6 +48,9 @@ class TaskRow:
     #: header -> text of the row's cells in columns no field holds (no role, or a role such
     #: as "responsible_head" or "note" without a field): kept, not dropped
     extra: dict[str, str] = field(default_factory=dict)
+    table_id: str | None = None  # "p<page>-t<k>" of the table's first piece
+    #: the cells the row was read from: page, row, col, role, x0, top, x1, bottom
+    source_cells: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -56,3 +59,4 @@ class ParsedPlan:
     tasks: list[TaskRow]
     has_appendix: bool = False
     warnings: list[str] = field(default_factory=list)
+    tables: list = field(default_factory=list)  # parsers.tables.TableReport per table with a header
