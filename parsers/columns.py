@@ -346,7 +346,7 @@ def _table_rules(cols: list[ColumnRole], st: RoleSettings) -> None:
     # One task column: among distinct header texts the best-scored one keeps the role.
     tasks = [c for c in cols if c.role == "task"]
     if len({fold(c.header) for c in tasks}) > 1:
-        keep = max(tasks, key=lambda c: (c.score, -c.col))
+        keep = max(tasks, key=lambda c: (c.score, len(c.evidence.split()), -c.col))  # most specific wording
         for c in tasks:
             if c is not keep and fold(c.header) != fold(keep.header):
                 c.role, c.evidence = None, "table:second task column"
