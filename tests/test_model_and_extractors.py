@@ -358,3 +358,23 @@ def test_dev2_converted_text_tables(dev2_dir):
     appendix = tables[-1].text_rows()
     assert appendix[0] == ["TT", "Nội dung/nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian thực hiện"]
     assert len(appendix) == 7 and appendix[2][4] == "Quý IV/2025- Quý II/2026"
+
+
+# --------------------------------------------------------------------------- ids and serialisation
+
+
+def test_model_items_have_ids_and_round_trip_through_dicts(dev2_dir):
+    from extractors.model import document_from_dict, document_to_dict, page_from_dict, page_to_dict
+
+    doc = extract_text_file(dev2_dir / "texts" / "dev2_bacninh-144.md")
+    tables = [b for _, b in doc.blocks() if isinstance(b, Table)]
+    assert tables[0].id == "p1-t1" and tables[0].cells[0].id == "p1-t1-r0c0"
+    assert doc.pages[0].lines[0].id.startswith("p1-l")
+    ids = [b.id for _, b in doc.blocks()]
+    assert len(ids) == len(set(ids))
+    page = doc.pages[0]
+    again = page_from_dict(page_to_dict(page))
+    assert again == page
+    assert again.tables[0].spans_known is False  # the text source's flag survives
+    assert any(c.bold for c in again.tables[-1].cells)
+    assert document_from_dict(document_to_dict(doc)) == doc

@@ -208,7 +208,7 @@ def stitch_tables(doc: Document, st: StitchSettings = DEFAULT_STITCH) -> tuple[l
             if same:
                 current.roles = [a or b for a, b in zip(current.roles, roles, strict=True)]
             else:
-                current = LogicalTable(roles=roles, table_id=f"p{page_no}-t{per_page[page_no]}",
+                current = LogicalTable(roles=roles, table_id=table.id or f"p{page_no}-t{per_page[page_no]}",
                                        header=" ".join(row_texts(rows[0])),
                                        headers=column_headers(rows, depth), hint=list(roles))
                 cands.append(current)
