@@ -6,7 +6,7 @@ export DAGSTER_HOME := $(CURDIR)
 export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium poppler-utils
 
-.PHONY: setup system-deps run test ui eval bench lint clean
+.PHONY: setup system-deps run test ui eval bench lint clean golden
 
 # System packages (Tesseract with Vietnamese, Chromium for the UI test); skipped when present.
 system-deps:
@@ -40,6 +40,10 @@ ui: setup
 KINDS ?= digital,txt,legacy,docx
 eval: setup
 	$(PY) tools/eval_kinds.py --kinds $(KINDS)
+
+# Rewrite tests/golden/*.json from the current output (review `git diff tests/golden` after).
+golden: setup
+	KHSYT_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
 
 bench: setup
 	$(PY) bench/bench_ocr.py --pages 12

@@ -195,3 +195,29 @@ def test_stitch_keeps_other_tables_apart():
                                               _cell(1, 0, "1"), _cell(1, 1, "Nguyễn Văn A"), _cell(1, 2, "")])
     tasks, others = stitch_tables(Document("x.pdf", "pdf", pages=[Page(1, [task, staff])]))
     assert [t.table_id for t in tasks] == ["p1-t1"] and [t.table_id for t in others] == ["p1-t2"]
+
+
+# --------------------------------------------------------------------------- provenance on the samples
+
+
+def test_every_appendix_task_of_a_pdf_points_at_cells_inside_its_pages(samples):
+    from conftest import SAMPLE_IDS
+
+    n = 0
+    for doc_id in SAMPLE_IDS:
+        doc = samples.document(doc_id, "pdf")
+        sizes = {p.number: (p.width, p.height) for p in doc.pages}
+        for t in samples.parsed(doc_id, "pdf").tasks:
+            if t.source != "appendix":
+                continue
+            n += 1
+            assert t.table_id and t.source_cells, (doc_id, t.seq)
+            pages = {c["page"] for c in t.source_cells}
+            # its own pages, and an earlier one where a value it shares was printed (filled down)
+            assert t.page_start in pages and max(pages) == t.page_end, (doc_id, t.seq, pages)
+            for c in t.source_cells:
+                w, h = sizes[c["page"]]
+                assert 0 <= c["x0"] < c["x1"] <= w and 0 <= c["top"] < c["bottom"] <= h, (doc_id, t.seq, c)
+            roles = {c["role"] for c in t.source_cells}
+            assert "task" in roles or "activity" in roles or "objective" in roles, (doc_id, t.seq, roles)
+    assert n > 100
