@@ -35,6 +35,7 @@ from lxml import etree
 
 from .errors import ExtractionError
 from .legacy import decode, has_unicode_vietnamese, legacy_encoding
+from .limits import check_docx_parts, check_table
 from .model import Block, Cell, Document, Line, Page, Table, clean_text
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -113,8 +114,15 @@ def _convert_with_libreoffice(path: Path, workdir: Path) -> Path:
 
 
 def _read_blocks(path: Path, shown_as: Path) -> list[Block]:
+    import zipfile
+
     import docx  # python-docx
 
+    try:
+        with zipfile.ZipFile(path) as zf:
+            check_docx_parts(zf.infolist(), shown_as.name)
+    except zipfile.BadZipFile:
+        pass  # python-docx gives the reason below
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # zipfile, lxml and python-docx raise many types for damaged files
@@ -180,6 +188,7 @@ def _table(tbl: etree._Element, ctx: _Context) -> Table:
         previous: Cell | None = None
         for tc in _children(tr, TC):
             span = max(1, _int_prop(tc, "tcPr", "gridSpan", 1))
+            check_table(len(rows), col + span, "a DOCX table")
             text = _cell_text(tc, ctx)
             above = open_merges.get(col)
             if _merge(tc, "hMerge") == "continue" and previous is not None:
@@ -200,6 +209,7 @@ def _table(tbl: etree._Element, ctx: _Context) -> Table:
             col += span
         width = max(width, col + _int_prop(tr, "trPr", "gridAfter", 0))
     width = max([width, *(c.col + c.col_span for c in cells)])
+    check_table(len(rows), width, "a DOCX table")
     return Table(n_rows=len(rows), n_cols=width, cells=cells)
 
 

@@ -38,7 +38,7 @@ from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import COLUMN_GAP, BBox, Cell, Line, Page, Table, clean_text, page_from_dict, page_to_dict
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
-from extractors.raster import DEFAULT_DPI, Prepared, count_pages, prepare, render_page
+from extractors.raster import DEFAULT_DPI, Prepared, count_pages, page_render_dpi, prepare, render_page
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
 CODE_VERSION = "ocr-8"
@@ -557,6 +557,7 @@ def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine, opts: Ocr
     """Worker entry: render and read one page.  Returns the page as a dict (cheap to pickle), or
     the error as a dict: an ExtractionError's ``stage`` would not survive pickling."""
     try:
+        dpi = page_render_dpi(path, page_number, dpi)  # lowered for a page past render_megapixels
         gray = render_page(path, page_number, dpi)
         page = ocr_image(gray, dpi, engine, page_number, opts)
     except ExtractionError as e:

@@ -18,6 +18,7 @@ import pdfplumber
 from pdfplumber.page import Page as PlumberPage
 
 from .errors import ExtractionError
+from .limits import check_image, check_page_size, check_pages, check_time
 from .model import COLUMN_GAP, BBox, Block, Cell, Document, Line, Page, Table, clean_text
 
 #: Snap tolerance (points) when mapping cell edges to grid lines.
@@ -169,6 +170,15 @@ def page_from_plumber(ppage: PlumberPage, number: int) -> Page:
     )
 
 
+def check_page(ppage: PlumberPage, number: int) -> None:
+    """Page size and embedded image pixels within their limits (extractors/limits.py)."""
+    check_time()
+    check_page_size(float(ppage.width), float(ppage.height), number)
+    for img in ppage.images:
+        w, h = img.get("srcsize") or (0, 0)
+        check_image(int(w or 0), int(h or 0), f"an image on page {number}")
+
+
 def extract_pdf(
     path: Path,
     *,
@@ -196,7 +206,9 @@ def extract_pdf(
     try:
         if len(pdf.pages) == 0:
             raise ExtractionError("PDF has no pages", stage="open")
+        check_pages(len(pdf.pages))
         for i, ppage in enumerate(pdf.pages, start=1):
+            check_page(ppage, i)
             try:
                 transformed = page_transform(ppage) if page_transform is not None else ppage
                 page = page_from_plumber(transformed, i)

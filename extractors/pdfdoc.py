@@ -13,6 +13,15 @@ from .errors import ExtractionError, OcrUnavailable
 from .model import Document, Page
 from .pdf import extract_pdf
 
+#: Pages OCRed first to decide whether a scan is a Vietnamese document at all.
+PROBE_PAGES = 3
+
+
+def _vietnamese(pages: list[Page]) -> bool:
+    from .text_quality import text_layer_quality
+
+    return text_layer_quality("\n".join(pg.text() for pg in pages)).reason != "not_vietnamese"
+
 
 def extract_pdf_document(
     path: Path,
@@ -31,8 +40,16 @@ def extract_pdf_document(
                 f"pages {numbers} have no usable text layer and OCR is switched off"
             )
         from .ocr import ocr_pdf_pages
+        from .raster import count_pages
 
-        pages = ocr_pdf_pages(p, numbers, dpi=dpi, workers=workers, cache_dir=cache_dir)
+        probe, rest = numbers[:PROBE_PAGES], numbers[PROBE_PAGES:]
+        pages = ocr_pdf_pages(p, probe, dpi=dpi, workers=workers, cache_dir=cache_dir)
+        if rest and len(numbers) == count_pages(p) and not _vietnamese(pages):
+            # a scan with no text layer at all whose first pages are not Vietnamese is no plan:
+            # say so now rather than after OCRing every page
+            raise ExtractionError(f"not a plan: the first {len(probe)} pages (OCR) are not Vietnamese text; "
+                                  f"the other {len(rest)} pages were not read", stage="parse")
+        pages += ocr_pdf_pages(p, rest, dpi=dpi, workers=workers, cache_dir=cache_dir) if rest else []
         return {pg.number: pg for pg in pages}
 
     doc = extract_pdf(path, ocr_fallback=fallback, text_usable=text_layer_usable, page_transform=legacy_fix_page)

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from extractors.errors import ExtractionError
+from extractors.limits import render_dpi
 from extractors.ocr_engine import OcrEngine
 
 DEFAULT_DPI = 300
@@ -57,6 +58,7 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> n
             raise ExtractionError(f"page {page_number} out of range 1..{len(pdf)}", stage="render")
         page = pdf[page_number - 1]
         try:
+            dpi = render_dpi(*page.get_size(), dpi)  # a poster-sized page: a lower dpi (limits.py)
             bitmap = page.render(scale=dpi / 72.0, grayscale=True)
             arr = np.array(bitmap.to_numpy(), copy=True)
         finally:
@@ -66,6 +68,24 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI) -> n
     if arr.ndim == 3:  # some pdfium builds return BGR(A) even when asked for grey
         arr = cv2.cvtColor(arr[:, :, :3], cv2.COLOR_BGR2GRAY)
     return arr
+
+
+def page_render_dpi(path: str | Path, page_number: int, dpi: int) -> int:
+    """The dpi ``render_page`` will use for this page (lower than ``dpi`` for a page larger
+    than the render_megapixels limit allows), so the OCR thresholds match the image."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as e:
+        raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
+    try:
+        if not 1 <= page_number <= len(pdf):
+            return dpi
+        w, h = pdf[page_number - 1].get_size()
+    finally:
+        pdf.close()
+    return max(1, int(render_dpi(w, h, dpi)))
 
 
 def count_pages(path: str | Path) -> int:

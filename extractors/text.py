@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .errors import ExtractionError
+from .limits import check_table, span_value
 from .model import Block, Cell, Document, Line, Page, Table, clean_text
 
 
@@ -118,7 +119,7 @@ class _HtmlTables(HTMLParser):
             self._row = []
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
-            self._span = (int(a.get("rowspan") or 1), int(a.get("colspan") or 1))
+            self._span = (span_value(a.get("rowspan") or 1), span_value(a.get("colspan") or 1))
         elif tag in ("br", "p", "li") and self._cell is not None:
             self._cell.append(" ")
 
@@ -155,6 +156,7 @@ def _html_table(rows: list[list[tuple[str, int, int]]]) -> Table:
         for text, rs, cs in row:
             while (i, j) in occupied:
                 j += 1
+            check_table(max(len(rows), i + rs), j + cs, "an HTML table")
             cells.append(Cell(row=i, col=j, text=text, row_span=rs, col_span=cs))
             for di in range(rs):
                 for dj in range(cs):

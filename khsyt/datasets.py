@@ -1,16 +1,31 @@
-"""Curated datasets: Arrow schemas (the contract in docs/datasets.md) and the writer.
+"""Curated datasets: Arrow schemas (the contract in docs/datasets.md) and the publication
+protocol that replaces a plan's rows in every dataset together, or not at all.
 
 Each dataset is a directory of Parquet files, one file per plan file (named by its
-partition key), so that re-extracting a plan replaces exactly its rows and a deleted plan
-file's rows are retired by deleting one file.  Every write goes to a temporary file in
-the same directory and is renamed into place: a reader (DuckDB, pandas) sees the old file
-or the new one, never half of one.
+partition key) — the documented paths readers glob.  Behind them (folders starting with
+``_``, which pandas/pyarrow skip and a ``*.parquet`` glob does not enter):
+
+- ``_generations/<key>/<gen>/<dataset>.parquet`` — immutable files of one publication;
+- ``_manifest/<key>.json`` — the plan's current generation: **the commit point**, replaced
+  by one fsync'd atomic rename;
+- ``_pending/<key>.json`` — written before a publication starts, removed when it is done.
+
+Publishing a plan (under a per-plan lock): mark pending → write the new generation's files →
+switch the manifest → bring the documented files in line with the manifest (hard links,
+renamed into place) → delete other generations → clear the mark.  A crash before the switch
+leaves the old plan everywhere; a crash after it is rolled forward by :func:`repair`, which the
+CLI, the Dagster job and the sensor run before they publish: it finds the pending marks and
+makes the documented files equal to the manifest.  :func:`read_dataset` reads through the
+manifests and is consistent even in the moment between the switch and the last rename.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import json
+import re
+import secrets
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .results import Extracted, Rejected
+from .storage import LocalStorage, PathEscapes, storage_for
 
 DEADLINE = pa.struct([
     ("label", pa.string()),
@@ -152,6 +168,19 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 #: Datasets with one file per plan file.
 PER_PLAN = ("plans", "tasks", "pages", "legal_refs", "tables")
+#: Every dataset a publication of one plan file touches.
+PUBLISHED = (*PER_PLAN, "rejects")
+
+GENERATIONS, MANIFESTS, PENDING = "_generations", "_manifest", "_pending"
+#: A partition key: letters, digits, "_" and "-", bounded; never path syntax.
+KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def check_key(key: str) -> str:
+    """The key itself, or PathEscapes when it could name a path outside a dataset folder."""
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+        raise PathEscapes(f"partition key {key!r} is not a safe file name (letters, digits, '_', '-'; ≤ 128)")
+    return key
 
 
 def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -160,68 +189,208 @@ def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file beside its destination, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """Write one Parquet file durably: beside its destination, fsync'd, renamed into place."""
+    path = Path(path)
+    LocalStorage(path.parent).write_parquet(path.name, table)
+
+
+def _visible(name: str, key: str) -> str:
+    return f"{name}/{check_key(key)}.parquet"
+
+
+def manifest(out_dir, key: str) -> dict[str, Any] | None:
+    """The published state of one plan file (None when nothing is published through the protocol)."""
+    st = storage_for(out_dir)
+    rel = f"{MANIFESTS}/{check_key(key)}.json"
     try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return json.loads(st.read_bytes(rel))
+    except FileNotFoundError:
+        return None
 
 
-def remove(out_dir: Path, name: str, key: str) -> None:
-    (Path(out_dir) / name / f"{key}.parquet").unlink(missing_ok=True)
+def _sync(st, key: str, man: dict[str, Any] | None) -> None:
+    """Make the documented per-dataset files of ``key`` equal to what the manifest names."""
+    files = (man or {}).get("files", {})
+    for name in PUBLISHED:
+        dst = _visible(name, key)
+        src = files.get(name)
+        if src is None:
+            st.remove(dst)
+        elif not st.same(src, dst):
+            st.publish_copy(src, dst)
 
 
-def write_plan(out_dir: Path, key: str, result: Extracted | Rejected) -> None:
-    """Publish one plan file's rows, replacing what an earlier run wrote for the same file.
+def _collect(st, key: str, keep: str | None) -> None:
+    for gen in st.listdir(f"{GENERATIONS}/{key}"):
+        if gen != keep:
+            st.remove_tree(f"{GENERATIONS}/{key}/{gen}")
+
+
+def _publish(st, key: str, tables: dict[str, pa.Table | str], info: dict[str, Any]) -> None:
+    """One publication of ``key`` (the protocol in the module docstring), under its lock.
+
+    ``tables`` maps a dataset to its new rows, or to the relative path of an existing file
+    to carry over unchanged; a dataset not in it has no file for this key afterwards.
+    An empty ``tables`` retires the key.
+    """
+    check_key(key)
+    with st.lock(key):
+        gen = f"{time.time_ns():019d}-{secrets.token_hex(3)}"
+        pending = f"{PENDING}/{key}.json"
+        st.write_bytes(pending, json.dumps({"generation": gen}).encode())
+        files: dict[str, str] = {}
+        for name, table in tables.items():
+            rel = f"{GENERATIONS}/{key}/{gen}/{name}.parquet"
+            if isinstance(table, str):
+                st.publish_copy(table, rel)
+            else:
+                st.write_parquet(rel, table)
+            files[name] = rel
+        man_rel = f"{MANIFESTS}/{key}.json"
+        man = {"key": key, "generation": gen, "files": files, "published_at": datetime.now(UTC).isoformat(), **info}
+        # the commit; a retirement commits a tombstone (no files), removed once it is carried out
+        st.write_bytes(man_rel, json.dumps(man, ensure_ascii=False, sort_keys=True).encode())
+        _finish(st, key, man)
+
+
+def _finish(st, key: str, man: dict[str, Any] | None) -> None:
+    """Carry out a committed manifest: documented files, old generations, tombstone, mark.
+    Without a manifest (a first publication, or a folder written before this protocol,
+    interrupted before its commit) the documented files stay as they are."""
+    if man is not None:
+        _sync(st, key, man)
+    live = man is not None and bool(man["files"])
+    _collect(st, key, man["generation"] if live else None)
+    if man is not None and not live:
+        st.remove(f"{MANIFESTS}/{key}.json")
+    st.remove(f"{PENDING}/{key}.json")
+
+
+def _current_files(st, key: str) -> dict[str, str]:
+    """dataset → relative path of the file now published for ``key`` (manifest, else an
+    older layout's documented file)."""
+    man = manifest(st, key)
+    if man is not None:
+        return dict(man["files"])
+    return {n: _visible(n, key) for n in PUBLISHED if st.exists(_visible(n, key))}
+
+
+def write_plan(out_dir, key: str, result: Extracted | Rejected) -> None:
+    """Publish one plan file's rows in every dataset at once, replacing an earlier run's.
 
     A rejected file keeps the rows of its last good extraction (nothing good is replaced
     by nothing); its rejects row says why the new version could not be read.
     """
-    out_dir = Path(out_dir)
+    st = storage_for(out_dir)
+    check_key(key)
     if isinstance(result, Rejected):
-        write_atomic(to_table("rejects", [result.as_row()]), out_dir / "rejects" / f"{key}.parquet")
-        return
-    tables = {
-        "plans": to_table("plans", [result.plan]),
-        "tasks": to_table("tasks", result.tasks),
-        "pages": to_table("pages", result.pages),
-        "legal_refs": to_table("legal_refs", result.legal_refs),
-        "tables": to_table("tables", result.tables),
-    }
-    for name, table in tables.items():
-        write_atomic(table, out_dir / name / f"{key}.parquet")
-    remove(out_dir, "rejects", key)
+        prev = _current_files(st, key)
+        old = manifest(st, key) or {}
+        tables: dict[str, pa.Table | str] = {n: prev[n] for n in PER_PLAN if n in prev}
+        tables["rejects"] = to_table("rejects", [result.as_row()])
+        info = {k: old.get(k) for k in ("plan_id", "source_sha256", "source_path")}
+        info["rejected_sha256"] = result.source_sha256
+    else:
+        tables = {
+            "plans": to_table("plans", [result.plan]),
+            "tasks": to_table("tasks", result.tasks),
+            "pages": to_table("pages", result.pages),
+            "legal_refs": to_table("legal_refs", result.legal_refs),
+            "tables": to_table("tables", result.tables),
+        }
+        info = {"plan_id": result.plan["plan_id"], "source_sha256": result.plan["source_sha256"],
+                "source_path": result.plan["source_path"], "rejected_sha256": None}
+    _publish(st, key, tables, info)
 
 
-def retire(out_dir: Path, key: str) -> None:
-    """Remove every row of a plan file that no longer exists."""
-    for name in (*PER_PLAN, "rejects"):
-        remove(out_dir, name, key)
+def retire(out_dir, key: str) -> None:
+    """Remove every row of a plan file that no longer exists, in every dataset at once."""
+    _publish(storage_for(out_dir), key, {}, {})
 
 
-def published_keys(out_dir: Path) -> set[str]:
-    keys: set[str] = set()
-    for name in (*PER_PLAN, "rejects"):
-        d = Path(out_dir) / name
-        if d.is_dir():
-            keys.update(p.stem for p in d.glob("*.parquet") if not p.name.startswith("_"))
+def repair(out_dir) -> list[str]:
+    """Finish every interrupted publication (run at start-up and on every sensor tick).
+
+    For each pending mark: make the documented files equal to the manifest (the commit
+    point decides: before it the old plan stays, after it the new one is completed), delete
+    generations the manifest does not name and leftover temporary files.  Returns the keys
+    repaired; cheap (one folder listing) when nothing was interrupted.
+    """
+    st = storage_for(out_dir)
+    keys = set()
+    for name in st.listdir(PENDING):
+        m = re.fullmatch(r"\.?([A-Za-z0-9][A-Za-z0-9_-]*)\.json(?:\.[0-9a-f]+\.tmp)?", name)
+        if m and KEY_RE.fullmatch(m.group(1)):
+            keys.add(m.group(1))
+    if not keys:
+        return []
+    tmp_files = {n: [f for f in st.listdir(n) if f.startswith(".") and f.endswith(".tmp")] for n in
+                 (*PUBLISHED, MANIFESTS, PENDING)}
+    for key in sorted(keys):
+        with st.lock(key):
+            if not st.exists(f"{PENDING}/{key}.json") and not any(
+                    f.startswith(f".{key}.json.") for f in tmp_files[PENDING]):
+                continue  # finished by its own process while this one waited for the lock
+            for folder, names in tmp_files.items():
+                stem = f".{key}.json." if folder in (MANIFESTS, PENDING) else f".{key}.parquet."
+                for f in names:
+                    if f.startswith(stem):
+                        st.remove(f"{folder}/{f}")
+            _finish(st, key, manifest(st, key))
+    return sorted(keys)
+
+
+def published_keys(out_dir) -> set[str]:
+    st = storage_for(out_dir)
+    keys = {n[:-5] for n in st.listdir(MANIFESTS) if n.endswith(".json") and not n.startswith(".")}
+    for name in PUBLISHED:
+        keys.update(n[:-8] for n in st.listdir(name) if n.endswith(".parquet") and not n.startswith(("_", ".")))
     return keys
 
 
-def ensure_dirs(out_dir: Path) -> None:
+def published_sha256(out_dir) -> dict[str, str]:
+    """partition key → SHA-256 of the file version whose plan rows are published."""
+    st = storage_for(out_dir)
+    out: dict[str, str] = {}
+    for key in published_keys(st):
+        man = manifest(st, key)
+        if man is not None:
+            if man.get("source_sha256"):
+                out[key] = man["source_sha256"]
+        elif st.exists(_visible("plans", key)):
+            t = pq.read_table(st.path(_visible("plans", key)), columns=["source_sha256"])
+            if t.num_rows:
+                out[key] = t.column(0)[0].as_py()
+    return out
+
+
+def read_dataset(out_dir, name: str) -> pa.Table:
+    """A whole per-plan dataset read through the manifests: every plan as of one publication,
+    even while another is being published (the documented glob is equal to this once
+    publications are finished)."""
+    st = storage_for(out_dir)
+    parts = [SCHEMAS[name].empty_table()]
+    for key in sorted(published_keys(st)):
+        for _attempt in range(5):  # a concurrent publication may collect the file just named
+            rel = _current_files(st, key).get(name)
+            if rel is None:
+                break
+            try:
+                parts.append(pq.read_table(st.path(rel)).cast(SCHEMAS[name]))
+                break
+            except FileNotFoundError:
+                continue
+    return pa.concat_tables(parts)
+
+
+def ensure_dirs(out_dir) -> None:
     """Create every dataset directory with at least an empty file, so readers never fail
     on a dataset that has no rows yet."""
+    st = storage_for(out_dir)
     for name, schema in SCHEMAS.items():
-        d = Path(out_dir) / name
-        d.mkdir(parents=True, exist_ok=True)
-        empty = d / "_empty.parquet"
-        if not empty.exists():
-            write_atomic(schema.empty_table(), empty)
+        rel = f"{name}/_empty.parquet"
+        if not st.exists(rel):
+            st.write_parquet(rel, schema.empty_table())
 
 
 def schema_drift(out_dir: Path, key: str) -> dict[str, str]:

@@ -7,13 +7,16 @@ stage that failed and why, so a batch goes on and the file is listed in ``reject
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import traceback
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.errors import ExtractionError, UnsupportedFormat
+from extractors.limits import check_file_size, file_deadline
 from extractors.model import Document
 from parsers.plan import parse_document
 
@@ -37,11 +40,42 @@ class Settings:
     cache_dir: Path | None = None
 
 
-def partition_key(path: Path | str) -> str:
-    """A file-name-safe key for a plan file: its name with every dot, slash or odd
-    character turned into "_" ("001_abc.pdf" → "001_abc_pdf")."""
-    name = Path(path).name
-    return re.sub(r"[^0-9A-Za-z_-]+", "_", name).strip("_") or "file"
+#: A file whose path relative to its input root is one plain name like this keeps the name as
+#: its key ("001_abc.pdf" → "001_abc_pdf"); any other path gets a slug and a hash of the path.
+_PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}\.(?:pdf|txt|md|markdown|text|docx|doc)")
+_SLUG_MAX = 60
+
+
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_ = folded.encode("ascii", "ignore").decode()
+    return re.sub(r"[^0-9A-Za-z]+", "_", ascii_).strip("_").lower()[:_SLUG_MAX].strip("_")
+
+
+def partition_key(path: Path | str, root: Path | str | None = None) -> str:
+    """A unique, bounded, file-name-safe key for a plan file, from its path relative to
+    ``root`` (its name alone when no root is given).
+
+    A plain lower-case name keeps its spelling ("001_abc.pdf" → "001_abc_pdf"); every other
+    path — sub-folders, diacritics, spaces, capitals, several dots, long names — becomes a
+    readable ASCII slug plus ``_h`` and 10 hex digits of the SHA-256 of the exact path bytes
+    ("hà nội/Kế hoạch.pdf" → "ha_noi_ke_hoach_pdf_h…"), so two distinct paths never share a
+    key (a plain key ends in its suffix, a hashed one in ``_h`` + hex).  At most 73 characters,
+    only [A-Za-z0-9_-]: never path syntax.
+    """
+    p = Path(path)
+    if root is not None:
+        try:
+            rel = os.path.relpath(os.path.abspath(p), os.path.abspath(root))
+        except ValueError:
+            rel = os.fspath(p)
+    else:
+        rel = p.name
+    rel = rel.replace(os.sep, "/")
+    if _PLAIN_NAME.fullmatch(rel):
+        return rel.replace(".", "_")
+    digest = hashlib.sha256(os.fsencode(rel)).hexdigest()[:10]
+    return f"{_slug(rel) or 'file'}_h{digest}"
 
 
 def sha256_of(path: Path) -> str:
@@ -52,17 +86,26 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def plan_id_of(sha256: str) -> str:
-    """Stable id of a plan: the first 16 hex digits of its file's SHA-256."""
-    return sha256[:16]
+def plan_id_of(sha256: str, key: str) -> str:
+    """Id of a plan: 16 hex digits of the SHA-256 of (file SHA-256, partition key) — stable
+    for the same bytes at the same path, and unique across the dataset even when two files
+    hold the same bytes (they share ``source_sha256``, which flags them as duplicates)."""
+    return hashlib.sha256(f"{sha256}:{key}".encode()).hexdigest()[:16]
 
 
 def read_document(path: Path, settings: Settings, sha256: str) -> Document:
-    """Pick the extractor for a file and read it into the page model."""
+    """Pick the extractor for a file and read it into the page model, within the per-file
+    wall time (``file_seconds`` in extractors/limits.py)."""
+    with file_deadline(Path(path).name):
+        return _read_document(Path(path), settings, sha256)
+
+
+def _read_document(path: Path, settings: Settings, sha256: str) -> Document:
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         from extractors.text import extract_text_file
 
+        check_file_size(path.stat().st_size, path.name)
         doc = extract_text_file(path)
     elif suffix in PDF_SUFFIXES:
         from extractors.pdfdoc import extract_pdf_document
@@ -86,43 +129,79 @@ def _check_usable(doc: Document) -> None:
         raise ExtractionError("no readable text in the file (empty, or image-only without OCR)", stage="extract")
 
 
-def parse_plan(doc: Document, extracted_at: datetime | None = None) -> Extracted:
+def parse_plan(doc: Document, extracted_at: datetime | None = None, key: str | None = None) -> Extracted:
     """Document → every dataset's rows.  Raises ExtractionError when it is not a plan."""
     _check_usable(doc)
-    parsed = parse_document(doc)
+    with file_deadline(Path(doc.source_path).name):
+        parsed = parse_document(doc)
     if not parsed.meta.title and not parsed.tasks:
         raise ExtractionError("not a plan: no 'KẾ HOẠCH' title and no task found", stage="parse")
-    return normalise_plan(doc, parsed, plan_id=plan_id_of(doc.sha256), source_path=doc.source_path,
+    key = key or partition_key(doc.source_path)
+    return normalise_plan(doc, parsed, plan_id=plan_id_of(doc.sha256, key), source_path=doc.source_path,
                           sha256=doc.sha256, extracted_at=extracted_at or datetime.now(UTC), version=__version__)
 
 
-def rejected(path: Path | str, sha: str | None, stage: str, exc: BaseException) -> Rejected:
+def rejected(path: Path | str, sha: str | None, stage: str, exc: BaseException, key: str | None = None) -> Rejected:
     """A rejects row for an exception raised while handling a file."""
     if isinstance(exc, ExtractionError):
         stage, reason = exc.stage, exc.reason
     else:  # a bug or an input no one foresaw: keep the batch going, keep the message
         reason = "unexpected error: " + traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return Rejected(str(path), sha, stage, reason, partition_key(path), datetime.now(UTC))
+    return Rejected(str(path), sha, stage, reason, key or partition_key(path), datetime.now(UTC))
 
 
-def extract_plan(path: Path | str, settings: Settings | None = None) -> Extracted | Rejected:
-    """Read and parse one plan file; never raises for a bad input."""
+def check_inside(path: Path, root: Path | str | None) -> None:
+    """Refuse a file that is, or passes through, a symbolic link leading out of ``root``."""
+    if root is None:
+        return
+    real_root = Path(root).resolve()
+    target = Path(path).resolve()
+    if target != real_root and real_root not in target.parents:
+        raise ExtractionError(f"link outside the input folder: {path} → {target}", stage="open")
+
+
+def extract_plan(path: Path | str, settings: Settings | None = None, key: str | None = None,
+                 root: Path | str | None = None) -> Extracted | Rejected:
+    """Read and parse one plan file; never raises for a bad input.
+
+    ``key`` is its partition key (from the name when not given); ``root`` the input folder it
+    was found in, which it must not leave through a symbolic link.
+    """
     path = Path(path)
+    key = key or partition_key(path, root)
     sha = None
     stage = "open"
     try:
+        check_inside(path, root)
         sha = sha256_of(path)
         stage = "extract"
         doc = read_document(path, settings or Settings(), sha)
         stage = "parse"
-        return parse_plan(doc)
+        return parse_plan(doc, key=key)
     except Exception as exc:
-        return rejected(path, sha, stage, exc)
+        return rejected(path, sha, stage, exc, key)
 
 
 def list_plan_files(root: Path) -> list[Path]:
-    """Plan files under a folder (hidden files and unknown types are skipped)."""
-    return sorted(
-        p for p in Path(root).rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED
-    )
+    """Every file under an input folder, so that each is read or gets a rejects row naming
+    why (an unsupported type, a link leading outside the folder).
+
+    Hidden names (starting with ".") are skipped: by convention they are not documents
+    (editor and download temporaries, ``.DS_Store``).  Folders are not entered through
+    symbolic links (a link to a folder inside the root would list its files twice, one
+    outside it is listed as a file and rejected).
+    """
+    root = Path(root)
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                dirnames.remove(d)
+                try:
+                    check_inside(here / d, root)
+                except ExtractionError:
+                    out.append(here / d)
+        out.extend(here / f for f in filenames if not f.startswith("."))
+    return sorted(out)

@@ -12,6 +12,7 @@ The rules live in the YAML; this module holds only the mechanics.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -341,13 +342,23 @@ def _lookup_exact(cands: list[str]) -> tuple[str, float, str] | None:
     return None
 
 
+@functools.cache
+def _max_unit_tokens() -> int:
+    """Words in the longest registry key, with room for stop words and abbreviations."""
+    reg = _registry()
+    longest = max((len(k.split()) for k in [*reg.exact, *reg.folded]), default=10)
+    return 2 * longest + 4
+
+
 def _lookup_prefix(cands: list[str]) -> tuple[str, float, str] | None:
     """A known unit followed by a role note ("Văn phòng Sở xây dựng Kế hoạch") or by its parent
     office ("Bộ phận CCHC Văn phòng")."""
     reg = _registry()
     for c in cands:
         tokens = re.findall(r"[\w&]+", old_style_tones(c))
-        for i in range(len(tokens) - 1, 0, -1):
+        # a known unit has at most _max_unit_tokens() words: longer heads cannot match, and
+        # trying them made this quadratic in the length of a cell
+        for i in range(min(len(tokens) - 1, _max_unit_tokens()), 0, -1):
             head = _lookup_exact([" ".join(tokens[:i])])
             if not head:
                 continue

@@ -25,7 +25,7 @@ from dagster import (
 from extractors.errors import ExtractionError
 from extractors.model import Document
 from khsyt import datasets
-from khsyt.extract import parse_plan, read_document, rejected, sha256_of
+from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
 from khsyt.units_dataset import build_units
@@ -44,13 +44,15 @@ def plan_documents(context: AssetExecutionContext, store: PlanStore) -> Any:
     decoding or OCR per page), or the reason it could not be read."""
     path = store.path_for(context.partition_key)
     if path is None:
-        return rejected(context.partition_key, None, "open", ExtractionError("file no longer in the raw folder"))
+        return rejected(context.partition_key, None, "open", ExtractionError("file no longer in the raw folder"),
+                        context.partition_key)
     sha = None
     try:
+        check_inside(path, store.raw)
         sha = sha256_of(path)
         doc = read_document(path, store.settings(), sha)
     except Exception as exc:
-        r = rejected(path, sha, "extract", exc)
+        r = rejected(path, sha, "extract", exc, context.partition_key)
         context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")
         return r
     methods = Counter(p.method for p in doc.pages)
@@ -73,9 +75,9 @@ def parsed_plans(context: AssetExecutionContext, plan_documents: Any) -> Any:
         return plan_documents
     doc: Document = plan_documents
     try:
-        result = parse_plan(doc)
+        result = parse_plan(doc, key=context.partition_key)
     except Exception as exc:
-        r = rejected(doc.source_path, doc.sha256, "parse", exc)
+        r = rejected(doc.source_path, doc.sha256, "parse", exc, context.partition_key)
         context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
         return r
     context.add_output_metadata(extraction_report(doc, result))
@@ -156,6 +158,8 @@ CHECKS = [
     AssetCheckSpec("tasks_have_lead_units", asset="tasks",
                    description=f"warning when more than {MISSING_LEAD_WARN:.0%} of a plan's tasks have no lead unit"),
     AssetCheckSpec("unique_task_ids", asset="tasks", description="error on duplicate task ids"),
+    AssetCheckSpec("duplicate_document", asset="plans",
+                   description="warning when another plan file holds the same bytes (same source_sha256)"),
     AssetCheckSpec("ocr_confidence", asset="plans",
                    description="warning when OCR confidence is low or header fields were read with low confidence"),
     AssetCheckSpec("schema_matches_contract", asset="tasks",
@@ -176,6 +180,7 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
     key = context.partition_key
     out = store.curated
     datasets.ensure_dirs(out)
+    datasets.repair(out)
     datasets.write_plan(out, key, parsed_plans)
     if isinstance(parsed_plans, Rejected):
         r = parsed_plans
@@ -228,6 +233,10 @@ def plan_checks(res: Extracted, out, key: str):
     dups = [k for k, n in ids.items() if n > 1]
     yield AssetCheckResult(asset_key="tasks", check_name="unique_task_ids", passed=not dups,
                            severity=AssetCheckSeverity.ERROR, metadata={"duplicates": MetadataValue.json(dups)})
+    sha = res.plan["source_sha256"]
+    twins = sorted(k for k, v in datasets.published_sha256(out).items() if v == sha and k != key)
+    yield AssetCheckResult(asset_key="plans", check_name="duplicate_document", passed=not twins,
+                           severity=AssetCheckSeverity.WARN, metadata={"same_bytes_as": MetadataValue.json(twins)})
     conf = res.plan["ocr_confidence"]
     low_tasks = sum(1 for t in tasks if t["low_confidence"])
     ok = (conf is None or conf >= LOW_CONFIDENCE) and not res.low_confidence and not low_tasks

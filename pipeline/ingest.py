@@ -8,7 +8,10 @@ shows, without a server to start first.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
+from pathlib import Path
 
 from dagster import DagsterInstance, materialize
 
@@ -16,14 +19,53 @@ from khsyt import datasets
 from khsyt.extract import list_plan_files, partition_key
 
 from .assets import curated_datasets, parsed_plans, plan_documents, plan_files, units
+from .recovery import fail_crashed_runs
 from .resources import PlanStore
 
 
+def open_instance() -> DagsterInstance:
+    """The local instance, opened under a file lock: two `make run` started at once on a
+    new instance would otherwise both create its SQLite schema and stamp two migration heads."""
+    import fcntl
+
+    home = Path(os.environ.get("DAGSTER_HOME") or ".")
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".khsyt-instance.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        instance = DagsterInstance.get()
+        instance.get_dynamic_partitions(plan_files.name)  # creates the storage while locked
+        instance.get_run_records(limit=1)
+        return instance
+
+
+def register_partitions(instance: DagsterInstance, keys: list[str]) -> None:
+    """Add the partitions not yet known, idempotently: another run registering the same
+    keys at the same moment makes the insert fail on the unique constraint; then the keys
+    are read again and only those still missing are added (a few tries)."""
+    for attempt in range(5):
+        known = set(instance.get_dynamic_partitions(plan_files.name))
+        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        if not missing:
+            return
+        try:
+            instance.add_dynamic_partitions(plan_files.name, missing)
+            return
+        except Exception:  # IntegrityError of SQLite or Postgres, wrapped differently per storage
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def run(store: PlanStore, instance: DagsterInstance) -> tuple[int, int]:
+    for run_id in fail_crashed_runs(instance):
+        print(f"run {run_id} had crashed: marked failed")
+    datasets.ensure_dirs(store.curated)
+    for k in datasets.repair(store.curated):
+        print(f"repaired an interrupted publication of {k}")
     files = list_plan_files(store.raw)
-    keys = [partition_key(p) for p in files]
+    keys = [partition_key(p, store.raw) for p in files]
+    register_partitions(instance, keys)
     known = set(instance.get_dynamic_partitions(plan_files.name))
-    instance.add_dynamic_partitions(plan_files.name, [k for k in keys if k not in known])
     for gone in sorted(known - set(keys)):
         datasets.retire(store.curated, gone)
         instance.delete_dynamic_partition(plan_files.name, gone)
@@ -45,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dpi", type=int, default=300)
     a = ap.parse_args(argv)
     store = PlanStore(raw_dir=a.raw, curated_dir=a.curated, ocr_dpi=a.dpi)
-    ok, failed = run(store, DagsterInstance.get())
+    ok, failed = run(store, open_instance())
     print(f"{ok} plan files processed, {failed} runs failed; datasets in {a.curated}")
     return 1 if failed else 0
 

@@ -42,6 +42,6 @@ class PlanStore(ConfigurableResource):
         from khsyt.extract import partition_key as key_of
 
         for p in list_plan_files(self.raw):
-            if key_of(p) == partition_key:
+            if key_of(p, self.raw) == partition_key:
                 return p
         return None

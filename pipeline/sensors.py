@@ -29,6 +29,7 @@ from khsyt import datasets
 from khsyt.extract import list_plan_files, partition_key, sha256_of
 
 from .assets import plan_files
+from .recovery import fail_crashed_runs
 from .resources import PlanStore
 
 ingest_plans = define_asset_job(
@@ -45,7 +46,7 @@ def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
     out = {}
     for p in list_plan_files(store.raw):
         st = p.stat()
-        out[partition_key(p)] = (p, f"{st.st_size}:{st.st_mtime_ns}")
+        out[partition_key(p, store.raw)] = (p, f"{st.st_size}:{st.st_mtime_ns}")
     return out
 
 
@@ -53,6 +54,10 @@ def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
         description="Picks up new, changed and deleted files in the raw folder.")
 def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    repaired = datasets.repair(store.curated)  # finish publications a killed run left half done
+    fail_crashed_runs(context.instance)
+    if repaired:
+        context.log.info(f"repaired interrupted publications: {repaired}")
     files = scan(store)
     current = {k: fp for k, (_, fp) in files.items()}
     known = set(context.instance.get_dynamic_partitions(plan_files.name))
@@ -95,11 +100,12 @@ def units_sensor(context: SensorEvaluationContext, store: PlanStore):
 @schedule(job=ingest_plans, cron_schedule="0 6 * * *", default_status=DefaultScheduleStatus.RUNNING,
           description="Daily catch-up: extracts every plan file whose published rows are missing or stale.")
 def daily_ingest(context: ScheduleEvaluationContext, store: PlanStore):
+    datasets.repair(store.curated)
     published = published_hashes(store)
     known = set(context.instance.get_dynamic_partitions(plan_files.name))
     requests = []
     for p in list_plan_files(store.raw):
-        k = partition_key(p)
+        k = partition_key(p, store.raw)
         sha = sha256_of(p)
         if k in known and published.get(k) != sha:
             requests.append(RunRequest(partition_key=k, run_key=f"{k}:{sha}"))
@@ -108,11 +114,4 @@ def daily_ingest(context: ScheduleEvaluationContext, store: PlanStore):
 
 def published_hashes(store: PlanStore) -> dict[str, str]:
     """partition key → SHA-256 of the file version whose rows are published."""
-    import pyarrow.parquet as pq
-
-    out = {}
-    for f in (store.curated / "plans").glob("*.parquet"):
-        t = pq.read_table(f, columns=["source_sha256"])
-        if t.num_rows:
-            out[f.stem] = t.column(0)[0].as_py()
-    return out
+    return datasets.published_sha256(store.curated)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from khsyt.cli import main
-from khsyt.extract import Settings, extract_plan, partition_key
+from khsyt.extract import Settings, extract_plan, partition_key, plan_id_of
 from khsyt.results import Extracted, Rejected
 
 GOOD_TXT = "003_453ccdb535033752.txt"
@@ -243,7 +243,8 @@ def test_a_good_file_turned_corrupt_keeps_its_published_rows(raw_dir, tmp_path, 
 def test_extract_plan_returns_results_for_good_files(raw_dir):
     res = extract_plan(raw_dir / GOOD_TXT, Settings(ocr=False))
     assert isinstance(res, Extracted)
-    assert res.plan["plan_id"] == hashlib.sha256((raw_dir / GOOD_TXT).read_bytes()).hexdigest()[:16]
+    assert res.plan["plan_id"] == plan_id_of(hashlib.sha256((raw_dir / GOOD_TXT).read_bytes()).hexdigest(),
+                                             partition_key(GOOD_TXT))
     assert res.plan["n_tasks"] == len(res.tasks)
 
 

@@ -1,0 +1,196 @@
+"""Where curated files live: a small storage interface the publication protocol runs on.
+
+The protocol in :mod:`khsyt.datasets` needs only these operations, every one on a path
+relative to the storage root (``"tasks/K.parquet"``):
+
+- ``write_bytes`` / ``write_parquet`` — durable replace: written beside the destination,
+  flushed (fsync), renamed into place, the folder fsync'd, so after a crash the path holds
+  the old bytes or the new ones, never a torn file and never a rename lost by the disk cache;
+- ``publish_copy`` — make ``dst`` a copy of the immutable file ``src`` by the same replace
+  (a hard link on a local disk, so it costs no bytes);
+- ``read_bytes``, ``exists``, ``listdir``, ``same``, ``remove``, ``remove_tree``;
+- ``lock(name)`` — an exclusive lock held while one plan is published (released by the
+  kernel when a process is killed).
+
+:class:`LocalStorage` implements them on a local folder.  An object store (``s3://`` through
+fsspec/UPath) implements the same methods: there a PUT is atomic and ``lock`` is given by the
+deployment (one run per partition); the manifest switch stays the one commit point.
+
+Every relative path is checked to stay inside the root (no ``..``, no absolute path, no
+symlink out), so a hostile partition key cannot write or delete anything outside it.
+
+Crash testing: when ``KHSYT_KILL_AT=N`` is set the process kills itself with SIGKILL right
+before its N-th mutating operation; ``KHSYT_COUNT_WRITES=FILE`` appends one line per mutating
+operation to FILE (tests/reliability use both to kill a run between every pair of writes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import secrets
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class PathEscapes(ValueError):
+    """A path derived from a key would leave the storage root."""
+
+
+_ops = 0
+
+
+def _step(op: str, rel: str) -> None:
+    """Count one mutating operation; die here when the crash-test hook says so."""
+    global _ops
+    _ops += 1
+    log = os.environ.get("KHSYT_COUNT_WRITES")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{_ops}\t{op}\t{rel}\n")
+    kill_at = os.environ.get("KHSYT_KILL_AT")
+    if kill_at and int(kill_at) == _ops:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def check_relative(rel: str) -> str:
+    """A clean POSIX relative path, or PathEscapes."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or not p.parts or any(part in ("..", "") for part in p.parts) or "\\" in rel or "\0" in rel:
+        raise PathEscapes(f"path {rel!r} is not a plain path inside the dataset folder")
+    return p.as_posix()
+
+
+class LocalStorage:
+    """The storage interface on a local folder (see the module docstring)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    # -- paths ---------------------------------------------------------------------------
+    def path(self, rel: str) -> Path:
+        """The local path of ``rel``, checked to stay inside the root (symlinks resolved)."""
+        rel = check_relative(rel)
+        p = self.root / rel
+        root = self.root.resolve()
+        parent = p.parent.resolve()
+        if parent != root and root not in parent.parents:
+            raise PathEscapes(f"{rel!r} resolves outside {root}")
+        return p
+
+    # -- reads ---------------------------------------------------------------------------
+    def exists(self, rel: str) -> bool:
+        return self.path(rel).exists()
+
+    def read_bytes(self, rel: str) -> bytes:
+        return self.path(rel).read_bytes()
+
+    def listdir(self, rel: str) -> list[str]:
+        """Names in a folder (empty when it does not exist)."""
+        try:
+            return sorted(os.listdir(self.path(rel)))
+        except FileNotFoundError:
+            return []
+
+    def same(self, a: str, b: str) -> bool:
+        """Whether two paths are the same stored file (a hard link of it)."""
+        try:
+            return os.path.samefile(self.path(a), self.path(b))
+        except OSError:
+            return False
+
+    # -- writes --------------------------------------------------------------------------
+    def _fsync_dir(self, d: Path) -> None:
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _replace(self, rel: str, fill) -> None:
+        dst = self.path(rel)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fill(tmp)
+            _step("rename", rel)
+            os.replace(tmp, dst)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._fsync_dir(dst.parent)
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        def fill(tmp: Path) -> None:
+            _step("write", rel)
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+        self._replace(rel, fill)
+
+    def write_parquet(self, rel: str, table: pa.Table) -> None:
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        self.write_bytes(rel, buf.getvalue())
+
+    def publish_copy(self, src: str, dst: str) -> None:
+        source = self.path(src)
+
+        def fill(tmp: Path) -> None:
+            _step("link", dst)
+            try:
+                os.link(source, tmp)
+            except OSError as exc:  # a file system without hard links: copy, then flush
+                if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    raise
+                shutil.copyfile(source, tmp)
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+
+        self._replace(dst, fill)
+
+    def remove(self, rel: str) -> None:
+        p = self.path(rel)
+        if p.exists() or p.is_symlink():
+            _step("remove", rel)
+            p.unlink(missing_ok=True)
+            self._fsync_dir(p.parent)
+
+    def remove_tree(self, rel: str) -> None:
+        p = self.path(rel)
+        if p.exists():
+            _step("remove_tree", rel)
+            shutil.rmtree(p, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An exclusive advisory lock (flock) on ``_locks/<name>.lock``."""
+        import fcntl
+
+        p = self.path(f"_locks/{name}.lock")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def storage_for(root: Path | str | LocalStorage) -> LocalStorage:
+    """The storage of a curated folder (a path, or a storage object passed through)."""
+    if isinstance(root, LocalStorage) or hasattr(root, "publish_copy"):
+        return root  # type: ignore[return-value]
+    return LocalStorage(root)

@@ -1,0 +1,79 @@
+"""Dagster under faults: a `make run` killed -9 in the middle of a publication, and two
+`make run` at once on the same raw folder (real instance on SQLite, real processes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+from khsyt import datasets
+
+from .harness import REPO, glob_view, plan_states, run
+
+FILES = ("001_174c7ea9301aa0d6.txt", "002_5402a99ec6066c4b.txt")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def site(tmp_path, raw_dir):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for f in FILES:
+        shutil.copy(raw_dir / f, raw / f)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text().replace(
+        "base_dir: .dagster_home", f"base_dir: {home}/.dagster_home"))
+    return raw, tmp_path / "curated", home
+
+
+def _ingest(raw: Path, curated: Path, home: Path, **env):
+    return run(["-m", "pipeline.ingest", "--raw", str(raw), "--curated", str(curated)],
+               env={"DAGSTER_HOME": str(home), **env}, timeout=300)
+
+
+def _joined(curated: Path) -> dict:
+    return plan_states(glob_view(curated, "plans"), glob_view(curated, "tasks"))
+
+
+def test_a_killed_run_is_marked_failed_and_the_next_run_repairs(site):
+    raw, curated, home = site
+    # 12 writes create the empty datasets; the 17th is inside the first plan's publication
+    child = _ingest(raw, curated, home, KHSYT_KILL_AT="17")
+    assert child.returncode == -9, child.output
+    assert list((curated / "_pending").iterdir()), "the kill did not interrupt a publication"
+    with DagsterInstance.from_config(str(home)) as instance:
+        started = instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        assert len(started) == 1, "the killed run should be left STARTED by Dagster itself"
+        from pipeline.recovery import fail_crashed_runs
+
+        assert fail_crashed_runs(instance, grace_seconds=0) == [started[0].dagster_run.run_id]
+        assert instance.get_run_by_id(started[0].dagster_run.run_id).status == DagsterRunStatus.FAILURE
+    again = _ingest(raw, curated, home)
+    assert again.returncode == 0, again.output
+    assert not list((curated / "_pending").iterdir())
+    states = _joined(curated)
+    assert sorted(Path(p).name for p in states) == sorted(FILES)
+    assert _joined(curated) == plan_states(datasets.read_dataset(curated, "plans"),
+                                           datasets.read_dataset(curated, "tasks"))
+
+
+def test_two_runs_at_once(site):
+    import subprocess
+    import sys
+
+    raw, curated, home = site
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(home)}
+    cmd = [sys.executable, "-m", "pipeline.ingest", "--raw", str(raw), "--curated", str(curated)]
+    procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sorted(Path(p).name for p in _joined(curated)) == sorted(FILES)
+    assert not list((curated / "_pending").iterdir())
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert sorted(instance.get_dynamic_partitions("plan_files")) == sorted(
+            f.replace(".", "_") for f in FILES)
