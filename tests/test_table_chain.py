@@ -221,3 +221,15 @@ def test_every_appendix_task_of_a_pdf_points_at_cells_inside_its_pages(samples):
             roles = {c["role"] for c in t.source_cells}
             assert "task" in roles or "activity" in roles or "objective" in roles, (doc_id, t.seq, roles)
     assert n > 100
+
+
+def test_a_header_in_words_nobody_listed_is_found_from_the_rows_under_it():
+    head = ["#", "Việc cần làm", "Ai lo", "Hạn chót"]
+    rows = [["1", "Rà soát các thủ tục hành chính còn chồng chéo trên địa bàn tỉnh", "Sở Tư pháp", "Quý I/2026"],
+            ["2", "Tổ chức tập huấn kỹ năng số cho cán bộ, công chức cấp xã", "Sở Nội vụ", "Năm 2026"]]
+    table = Table(n_rows=3, n_cols=4, cells=[_cell(i, j, x) for i, r in enumerate([head, *rows])
+                                             for j, x in enumerate(r)])
+    tasks, reports = parse_tables(Document("x.pdf", "pdf", pages=[Page(1, [table])]))
+    assert [(t.task, t.lead_units_raw, t.deadline_raw) for t in tasks] == [
+        (rows[0][1], "Sở Tư pháp", "Quý I/2026"), (rows[1][1], "Sở Nội vụ", "Năm 2026")]
+    assert [c.evidence.split(":")[0] for c in reports[0].columns][1:] == ["content", "content", "content"]

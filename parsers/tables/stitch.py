@@ -47,6 +47,9 @@ class StitchSettings:
     max_heading_chars: int = 300
     #: a sub-header cell (under a header cell spanning columns) is at most this many words
     max_sub_header_words: int = 4
+    #: a header in unknown words is recognised from the content of at least this many rows
+    #: (itself and the data under it)
+    min_rows_for_content_header: int = 3
 
 
 DEFAULT_STITCH = StitchSettings()
@@ -93,6 +96,22 @@ def header_depth(rows: list[list[Slot]], table: Table | None = None,
         else:
             break
     return depth
+
+
+def _header_by_content(rows: list[list[Slot]], st: StitchSettings) -> int:
+    """1 when the first row reads as a header in words the vocabulary does not know: its
+    cells are short, and the rows under it hold a task table by their content alone
+    (clauses, and units, deadlines or products).  0 otherwise."""
+    if len(rows) < st.min_rows_for_content_header:
+        return 0
+    head = row_texts(rows[0])
+    filled = [t for t in head if t.strip()]
+    if len(filled) < 2 or any(len(t.split()) > st.bold_header_max_words for t in filled):
+        return 0
+    data = [row_texts(r) for r in rows[1:]]
+    cols = [[r[j] for r in data if j < len(r)] for j in range(len(head))]
+    roles = [c.role for c in assign_roles(head, cols)]
+    return 1 if is_task_header(roles) else 0
 
 
 def _bold_header(table: Table, st: StitchSettings) -> bool:
@@ -202,6 +221,8 @@ def stitch_tables(doc: Document, st: StitchSettings = DEFAULT_STITCH) -> tuple[l
         if not rows:
             continue
         depth = header_depth(rows, table, st)
+        if not depth and (current is None or table.n_cols != len(current.roles)):
+            depth = _header_by_content(rows, st)
         if depth:
             roles = merge_header_roles(rows, depth)
             same = current is not None and _compatible(roles, current.roles, st)
