@@ -339,9 +339,12 @@ def _content_roles(cols: list[ColumnRole], st: RoleSettings) -> None:
 
 def _table_rules(cols: list[ColumnRole], st: RoleSettings) -> None:
     """Constraints that only the table as a whole shows."""
-    # A unit column whose cells name persons ("Cục trưởng Cục …") is a person column.
+    # A unit column whose cells name persons ("Cục trưởng Cục …") beside another column of
+    # the same role is a person column; alone, the persons are the only lead it states.
     for c in cols:
-        if c.role in UNIT_ROLES + ("monitoring",) and c.content.persons >= st.min_content_share:
+        same = [o for o in cols if o is not c and o.role == c.role]
+        if c.role in UNIT_ROLES + ("monitoring",) and same and c.content.persons >= st.min_content_share \
+                and all(o.content.persons < st.min_content_share for o in same):
             c.role, c.evidence = "responsible_head", "table:cells name persons"
     # One task column: among distinct header texts the best-scored one keeps the role.
     tasks = [c for c in cols if c.role == "task"]

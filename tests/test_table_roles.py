@@ -101,6 +101,9 @@ def test_unit_header_over_cells_naming_persons_is_a_person_column():
     roles = assign_roles(headers, cols)
     assert [c.role for c in roles] == ["item", "task", "responsible_head", "lead", "deadline"]
     assert roles[2].evidence.startswith("table:")
+    # alone, a column of heads is the only lead the table states
+    alone = assign_roles([headers[i] for i in (0, 1, 2, 4)], [cols[i] for i in (0, 1, 2, 4)])
+    assert [c.role for c in alone] == ["item", "task", "lead", "deadline"]
 
 
 def test_the_only_text_column_is_the_task():
