@@ -78,6 +78,9 @@ def test_group_rows_at_any_depth():
     assert section_row(_row("I", "Hoàn thiện thể chế", "", ""), ROLES, styles) == ("I", "Hoàn thiện thể chế")
     # a bold sub-group padded into a detail column
     assert section_row(_row("5.1", "", "Thương mại", "", bold=True), ROLES, styles) == ("5.1", "Thương mại")
+    # ... or, not bold, numbered as the parent of the next row
+    assert section_row(_row("5.2", "", "Công nghiệp", ""), ROLES, styles, next_item="5.2.1") == ("5.2", "Công nghiệp")
+    assert section_row(_row("5.2", "", "Sở Công Thương", ""), ROLES, styles, next_item="5.3") is None
     # a title in the STT cell
     assert section_row(_row("II. Cải cách thủ tục hành chính", "", "", ""), ROLES, styles) == (
         "II", "Cải cách thủ tục hành chính")

@@ -194,17 +194,20 @@ def is_continuation(row: Row, prev: Row | None, roles: list[str | None],
 
 
 def section_row(row: Row, roles: list[str | None], styles: set[str],
-                st: SectionSettings = DEFAULT_SECTION) -> tuple[str | None, str] | None:
-    """(code, title) when the row is a group row, else None."""
+                st: SectionSettings = DEFAULT_SECTION, next_item: str | None = None) -> tuple[str | None, str] | None:
+    """(code, title) when the row is a group row, else None.
+
+    ``next_item``: the item code of the next row; a row whose code opens it ("5.1" above
+    "5.1.1") groups the rows under it."""
     slots = row.slots
     filled = [(j, s) for j, s in enumerate(slots) if s.filled]
     if not filled or len(filled) > st.max_cells:
         return None
     if any(roles[j] in DETAIL_ROLES for j, _ in filled):
         # a group title padded into a detail column ("5.1 | | Thương mại | | …"), bold
-        # like a group row, is still a group title
-        if not (len(filled) == 2 and roles[filled[0][0]] == "item" and all(s.bold for _, s in filled)
-                and code_style(filled[0][1].text)):
+        # like a group row or numbered as the parent of the next row, is still a group title
+        if not (len(filled) == 2 and roles[filled[0][0]] == "item" and code_style(filled[0][1].text)
+                and (all(s.bold for _, s in filled) or _opens(filled[0][1].text, next_item))):
             return None
         return normalize_code(filled[0][1].text), filled[1][1].text.strip().rstrip(":").strip()
     if len(filled) == 2:
@@ -229,6 +232,29 @@ def section_row(row: Row, roles: list[str | None], styles: set[str],
     if wide and not starts_mid_sentence(s.text):
         return None, s.text.strip()
     return None
+
+
+def _opens(code: str, next_item: str | None) -> bool:
+    """True when ``code`` is the parent of ``next_item`` in a dotted numbering ("5.1" → "5.1.2")."""
+    c = (code or "").strip().rstrip(".")
+    n = (next_item or "").strip().rstrip(".")
+    return bool(c) and n.startswith(c + ".") and code_style(n) == "dotted"
+
+
+def _next_items(rows: list[Row], roles: list[str | None]) -> list[str | None]:
+    """For each row, the item code of the next row that prints one."""
+    try:
+        j = roles.index("item")
+    except ValueError:
+        return [None] * len(rows)
+    out: list[str | None] = [None] * len(rows)
+    nxt: str | None = None
+    for i in range(len(rows) - 1, -1, -1):
+        out[i] = nxt
+        r = rows[i]
+        if r.kind == "data" and j < len(r.slots) and r.slots[j].filled:
+            nxt = r.slots[j].text
+    return out
 
 
 def _merge_continuation(out: list[Row], k: int, row: Row, roles: list[str | None]) -> None:
@@ -270,7 +296,8 @@ def join_continued_rows(rows: list[Row], roles: list[str | None], styles: set[st
     later continuation may join."""
     out: list[Row] = []
     prev_k: int | None = None
-    for row in rows:
+    following = _next_items(rows, roles)
+    for i, row in enumerate(rows):
         if row.kind == "heading":
             out.append(row)
             prev_k = None
@@ -279,7 +306,7 @@ def join_continued_rows(rows: list[Row], roles: list[str | None], styles: set[st
         if row.at_break and is_continuation(row, prev, roles, cont):
             _merge_continuation(out, prev_k, row, roles)
             continue
-        section = section_row(row, roles, styles, sect)
+        section = section_row(row, roles, styles, sect, following[i])
         if section is not None:
             out.append(replace(row, kind="section", section=section))
             prev_k = None
