@@ -6,7 +6,8 @@ all turned into the same Table grids as a PDF would give (without spans: a merge
 shows as empty cells, which the parsers fill down as they do for any source):
 
 - tab-separated lines;
-- GFM pipe tables (``| a | b |`` with a ``|---|`` separator);
+- GFM pipe tables (``| a | b |`` with a ``|---|`` separator) and pandoc grid tables
+  (``+---+---+`` borders, cells over several lines);
 - HTML ``<table>`` markup (with real row/col spans);
 - *pipe blocks*, as web-page converters write them: every cell its own block between
   bare ``|`` lines, cell text hard-wrapped over several lines, a row closed by an extra
@@ -60,6 +61,8 @@ _TAG = re.compile(r"<[^>]+>")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s+|$)")
 _FOOTNOTE_STAR = re.compile(r"\((\*{1,3})\)")
 _PIPE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+#: the border line of a pandoc grid table: "+-----+:====+"
+_GRID_SEP = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
 #: a line that starts a new paragraph of a hard-wrapped text: a list bullet, "a)", "1.",
 #: "1.2.", "II." or "Điều 3." (the markers Vietnamese plans put at the start of an item)
 _PARA_MARKER = re.compile(
@@ -173,6 +176,38 @@ def _split_pipe_row(line: str) -> list[str]:
     if s.endswith("|"):
         s = s[:-1]
     return s.split("|")
+
+
+# --------------------------------------------------------------------------- grid tables
+
+
+def _read_grid_table(lines: list[str], i: int) -> tuple[list[list[str]], int]:
+    """A pandoc grid table from its first border line ``lines[i]``: columns are cut at the
+    border's "+" positions, a cell's lines are joined, rows end at the next border line.
+    Returns the rows and the index of the first line after the table."""
+    border = lines[i].rstrip()
+    cuts = [k for k, ch in enumerate(border) if ch == "+"]
+    rows: list[list[str]] = []
+    current: list[list[str]] | None = None
+    j = i + 1
+    while j < len(lines):
+        ln = lines[j].rstrip()
+        if _GRID_SEP.match(ln):
+            if current is not None:
+                rows.append(["\n".join(x for x in cell if x) for cell in current])
+            current = None
+            j += 1
+            continue
+        if not ln.lstrip().startswith("|"):
+            break
+        if current is None:
+            current = [[] for _ in cuts[:-1]]
+        for k, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
+            current[k].append(ln[a + 1:b].strip(" |"))
+        j += 1
+    if current is not None:
+        rows.append(["\n".join(x for x in cell if x) for cell in current])
+    return rows, j
 
 
 # --------------------------------------------------------------------------- pipe blocks
@@ -363,6 +398,12 @@ def parse_text(text: str, settings: TextFormatSettings = DEFAULT_TEXT_SETTINGS) 
                     rows.append(_split_pipe_row(lines[i]))
                     i += 1
                 blocks.append(_grid_table(rows))
+                continue
+            if _GRID_SEP.match(line) and i + 1 < len(lines) and lines[i + 1].lstrip().startswith("|"):
+                flush()
+                rows, i = _read_grid_table(lines, i)
+                if rows:
+                    blocks.append(_grid_table(rows))
                 continue
             if _is_bar(line):
                 flush()

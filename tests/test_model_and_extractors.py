@@ -378,3 +378,23 @@ def test_model_items_have_ids_and_round_trip_through_dicts(dev2_dir):
     assert again.tables[0].spans_known is False  # the text source's flag survives
     assert any(c.bold for c in again.tables[-1].cells)
     assert document_from_dict(document_to_dict(doc)) == doc
+
+
+def test_pandoc_grid_table_cells_over_several_lines():
+    text = "\n".join([
+        "Trước bảng",
+        "+-----+----------------------+-------------+",
+        "| TT  | Nội dung             | Chủ trì     |",
+        "+=====+======================+=============+",
+        "| 1   | Rà soát thủ tục hành | Sở Tư pháp  |",
+        "|     | chính **nội bộ**     |             |",
+        "+-----+----------------------+-------------+",
+        "| 2   | Kiểm tra công vụ     | Sở Nội vụ   |",
+        "+-----+----------------------+-------------+",
+        "Sau bảng",
+    ])
+    blocks = parse_text(text)[0].blocks
+    assert [type(b).__name__ for b in blocks] == ["Line", "Table", "Line"]
+    assert blocks[1].text_rows() == [["TT", "Nội dung", "Chủ trì"],
+                                     ["1", "Rà soát thủ tục hành chính nội bộ", "Sở Tư pháp"],
+                                     ["2", "Kiểm tra công vụ", "Sở Nội vụ"]]
