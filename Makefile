@@ -4,17 +4,22 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 export DAGSTER_HOME := $(CURDIR)
 export PYTHONPATH := $(CURDIR)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium poppler-utils
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils
 
-.PHONY: setup system-deps run test ui eval bench lint clean golden
+.PHONY: setup system-deps run test fuzz ui eval bench lint clean golden
 
-# System packages (Tesseract with Vietnamese, Chromium for the UI test); skipped when present.
+# System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
+# Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
+# npm is needed only when the model is missing.
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  if [ $$p = npm ] && command -v npm >/dev/null; then continue; fi; \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@tools/install_ocr_model.sh
 
 .venv/.installed: pyproject.toml
 	python3 -m venv .venv
@@ -31,6 +36,11 @@ run: setup
 test: setup
 	$(PY) -m pytest -q
 
+# The reliability suite at full strength: 2,000 random fuzz examples per parser entry point
+# (make test runs 60, derandomised) and every kill point of every publication scenario.
+fuzz: setup
+	KHSYT_FUZZ_EXAMPLES=2000 KHSYT_FUZZ_PLAN_EXAMPLES=2000 KHSYT_FUZZ_RANDOM=1 KHSYT_KILL_EVERY=1 $(PY) -m pytest -q -s tests/reliability
+
 # The Dagster UI with the sensor and daily schedule on: http://127.0.0.1:3000
 ui: setup
 	.venv/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
@@ -45,8 +55,9 @@ eval: setup
 golden: setup
 	KHSYT_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
 
+# OCR speed/quality next to plain tesseract on the same pages in one run; updates bench/RESULTS.md
 bench: setup
-	$(PY) bench/bench_ocr.py --pages 12
+	OMP_THREAD_LIMIT=1 $(PY) bench/bench_ocr.py --pages 12 --results bench/RESULTS.md
 
 lint: setup
 	.venv/bin/ruff check .

@@ -227,8 +227,37 @@ def run_text_layer(pages: list[tuple[str, int]]) -> dict[str, float]:
     return {"cpu": _cpu() - c0, "wall": time.perf_counter() - t0, "pages": len(pages), "peak_mb": _peak_mb()}
 
 
+def plain_tesseract_page(png: str, dpi: int, lang: str, number: int) -> Page:
+    """What plain ``tesseract PAGE.png out -l LANG --dpi D tsv`` reads (its defaults: psm 3,
+    no preprocessing), as Lines, so that its CER is measured the same way as ours."""
+    from extractors.ocr import _bbox_pt, _group_lines, _join, _line_box
+    from extractors.ocr_engine import Word
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "out")
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        subprocess.run(["tesseract", png, base, "-l", lang, "--dpi", str(dpi), "tsv"], capture_output=True,
+                       check=True, env=env)
+        rows = Path(base + ".tsv").read_text(encoding="utf-8").splitlines()[1:]
+    words = []
+    for row in rows:
+        f = row.split("\t")
+        if len(f) < 12 or not f[11].strip() or float(f[10]) < 0:
+            continue
+        x, y, w, h = (int(v) for v in f[6:10])
+        words.append(Word(f[11].strip(), (x, y, x + w, y + h), float(f[10]), int(f[2]), int(f[3]), int(f[4])))
+    k = 72.0 / dpi
+    lines = [Line(text=_join(ws), bbox=_bbox_pt(*_line_box(ws), k)) for ws in _group_lines(words, float("inf"))]
+    return Page(number=number, blocks=lines, method="ocr")
+
+
 def run_quality(pages: list[tuple[str, str, int]], dpi: int) -> dict[str, float]:
-    """In-process OCR (one core): CPU per page, and CER without/with post-correction."""
+    """In-process OCR (one core): CPU per page, and CER without/with post-correction; and plain
+    ``tesseract`` on the same rendered pages in the same run: its CPU and CER.
+
+    Both sides get the page rendered by the same code; the render's CPU is counted on our side
+    only (``cpu``) and reported on its own (``render_cpu``), so that the ratio can be read
+    either way.  Plain tesseract reads the rendered page from a PNG file."""
     import cv2
 
     from extractors.ocr import OcrOptions, ocr_image
@@ -237,25 +266,37 @@ def run_quality(pages: list[tuple[str, str, int]], dpi: int) -> dict[str, float]
 
     cv2.setNumThreads(1)
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    engine = _MemoEngine(TesseractEngine())
+    base_engine = TesseractEngine()
+    engine = _MemoEngine(base_engine)
     engine.check_available()
-    cpu = 0.0
-    e_raw = e_cor = total = 0
+    cpu = render_cpu = plain_cpu = 0.0
+    e_raw = e_cor = e_plain = total = 0
     conf_sum = 0.0
-    for scan, digital, n in pages:
-        ref = reference_words(digital, n)
-        c0 = _cpu()
-        gray = render_page(scan, n, dpi)
-        page = ocr_image(gray, dpi, engine, n, OcrOptions(correct=True))
-        cpu += _cpu() - c0
-        raw = ocr_image(gray, dpi, engine, n, OcrOptions(correct=False))
-        engine.memo.clear()
-        a, t = page_cer(raw, ref)
-        b, _ = page_cer(page, ref)
-        e_raw, e_cor, total = e_raw + a, e_cor + b, total + t
-        conf_sum += page.confidence or 0.0
-    return {"cpu": cpu, "pages": len(pages), "cer_raw": e_raw / max(1, total), "cer_corrected": e_cor / max(1, total),
-            "ref_chars": total, "mean_conf": conf_sum / max(1, len(pages)), "peak_mb": _peak_mb()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for scan, digital, n in pages:
+            ref = reference_words(digital, n)
+            c0 = _cpu()
+            gray = render_page(scan, n, dpi)
+            c1 = _cpu()
+            page = ocr_image(gray, dpi, engine, n, OcrOptions(correct=True))
+            cpu += _cpu() - c0
+            render_cpu += c1 - c0
+            raw = ocr_image(gray, dpi, engine, n, OcrOptions(correct=False))
+            engine.memo.clear()
+            png = os.path.join(tmp, f"page{n}.png")
+            cv2.imwrite(png, gray)
+            c2 = _cpu()
+            plain = plain_tesseract_page(png, dpi, base_engine.lang, n)
+            plain_cpu += _cpu() - c2
+            a, t = page_cer(raw, ref)
+            b, _ = page_cer(page, ref)
+            c, _ = page_cer(plain, ref)
+            e_raw, e_cor, e_plain, total = e_raw + a, e_cor + b, e_plain + c, total + t
+            conf_sum += page.confidence or 0.0
+    return {"cpu": cpu, "render_cpu": render_cpu, "plain_cpu": plain_cpu, "pages": len(pages),
+            "cer_raw": e_raw / max(1, total), "cer_corrected": e_cor / max(1, total),
+            "cer_plain": e_plain / max(1, total), "ref_chars": total, "lang": base_engine.lang,
+            "mean_conf": conf_sum / max(1, len(pages)), "peak_mb": _peak_mb()}
 
 
 def run_pool(pages: list[tuple[str, int]], dpi: int, workers: int) -> dict[str, float]:
@@ -311,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--no-pool", action="store_true", help="skip the process-pool runs")
     ap.add_argument("--out", type=Path, help="also write the Markdown table to this file")
+    ap.add_argument("--results", type=Path,
+                    help="replace the measured section of this Markdown file (bench/RESULTS.md) with this run")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._child:
@@ -323,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     picked = pick_pages(samples, args.pages)
     rows = []
+    ratios: list[str] = []
     header = ("| configuration | dpi | workers | pages | wall s/page | CPU s/page | peak RSS MB "
               "| CER raw | CER corrected | mean conf |")
     sep = "|---|---|---|---|---|---|---|---|---|---|"
@@ -339,6 +383,15 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(f"| OCR in-process, one core | {dpi} | 1 | {q['pages']} | - | {q['cpu'] / q['pages']:.2f} | "
                     f"{q['peak_mb']:.0f} | {q['cer_raw']:.4f} | {q['cer_corrected']:.4f} | {q['mean_conf']:.1f} |")
         print(rows[-1], flush=True)
+        rows.append(f"| plain `tesseract -l {q['lang']}` (same rendered pages, same run) | {dpi} | 1 | {q['pages']} "
+                    f"| - | {q['plain_cpu'] / q['pages']:.2f} | - | {q['cer_plain']:.4f} | - | - |")
+        print(rows[-1], flush=True)
+        n = q["pages"]
+        ratios.append(f"- {dpi} dpi: CPU ratio to plain tesseract {q['cpu'] / q['plain_cpu']:.2f} "
+                      f"(ours {q['cpu'] / n:.2f} s/page incl. rendering {q['render_cpu'] / n:.2f} s; "
+                      f"plain {q['plain_cpu'] / n:.2f} s/page on the rendered PNG); counting the rendering "
+                      f"on both sides: {q['cpu'] / (q['plain_cpu'] + q['render_cpu']):.2f}")
+        print(ratios[-1], flush=True)
         if args.no_pool:
             continue
         for w in args.workers:
@@ -348,12 +401,44 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"| OCR ocr_pdf_pages ({how}) | {dpi} | {w} | {n} | {r['wall'] / n:.2f} | "
                         f"{r['cpu'] / n:.2f} | {r['peak_mb']:.0f} | - | - | - |")
             print(rows[-1], flush=True)
-    table = "\n".join([header, sep, *rows])
+    table = "\n".join([header, sep, *rows, "", *ratios])
     print()
     print(table)
     if args.out:
         args.out.write_text(table + "\n", encoding="utf-8")
+    if args.results:
+        update_results(args.results, table, args)
     return 0
+
+
+RESULTS_START = "<!-- bench:start (written by `make bench`; do not edit by hand) -->"
+RESULTS_END = "<!-- bench:end -->"
+
+
+def update_results(path: Path, table: str, args: argparse.Namespace) -> None:
+    """Put this run's table between the markers of ``path`` (added at the top when missing),
+    with when and on what it ran; the hand-written notes around it stay."""
+    from extractors.ocr_engine import TesseractEngine
+
+    engine = TesseractEngine()
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    section = "\n".join([
+        RESULTS_START,
+        f"Last run: {stamp}, `{engine.version}`, model file `{engine.model_path() or '?'}`, "
+        f"{os.cpu_count()} CPUs (shared), `--pages {args.pages} --dpi {' '.join(map(str, args.dpi))}`.",
+        "",
+        table,
+        RESULTS_END,
+    ])
+    text = path.read_text(encoding="utf-8") if path.exists() else "# OCR benchmark results\n"
+    if RESULTS_START in text and RESULTS_END in text:
+        head, rest = text.split(RESULTS_START, 1)
+        tail = rest.split(RESULTS_END, 1)[1]
+        text = head + section + tail
+    else:
+        first, _, rest = text.partition("\n")
+        text = f"{first}\n\n{section}\n{rest}"
+    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from extractors.raster import components
+
 # A separator is "present" between two grid positions when the rule covers this share of the
 # edge; broken scan lines cover 70-100 %, text strokes crossing the edge far less.
 SEPARATOR_COVERAGE = 0.55
@@ -85,7 +87,7 @@ def _isolated(mask: np.ndarray, ink: np.ndarray, dpi: int, horizontal: bool) -> 
     A line of bold text, closed along its baseline, also yields a long horizontal stroke; but
     right above it are the letters, while a rule has (mostly) blank paper on both sides.
     """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = components(mask)
     if n <= 1:
         return mask
     band = max(2, int(dpi * 0.012))
@@ -115,7 +117,7 @@ def _bridging(closed: np.ndarray, perpendicular: np.ndarray, short: int, dpi: in
     """Short strokes along one direction whose two ends touch rules of the other direction."""
     kern = cv2.getStructuringElement(cv2.MORPH_RECT, (1, short) if vertical else (short, 1))
     cand = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kern)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+    n, labels, stats, _ = components(cand)
     if n <= 1:
         return np.zeros_like(closed)
     reach = max(3, int(dpi * 0.015))
@@ -146,7 +148,7 @@ class _Segment:
 
 
 def _segments(mask: np.ndarray, horizontal: bool) -> list[_Segment]:
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, cents = components(mask)
     out = []
     for i in range(1, n):
         x, y, w, h = stats[i, :4]
@@ -359,7 +361,7 @@ def _find_tables(hmask: np.ndarray, vmask: np.ndarray, dpi: int) -> list[TableGr
     # join rules that almost touch (a vertical rule stopping 1 mm short of the frame)
     j = max(3, int(dpi * 0.03))
     joined = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (j, j)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    n, _, stats, _ = components(joined)
     min_side = dpi * 0.3
     tables: list[TableGrid] = []
     h_img, w_img = hmask.shape

@@ -39,6 +39,16 @@ class BBox:
     bottom: float
 
 
+@dataclass(frozen=True)
+class LineWord:
+    """One OCR word of a Line, with the engine's own confidence in it: a line's mean confidence
+    is diluted by its printed words, while a handwritten number in it is judged by its own."""
+
+    text: str
+    conf: float  # 0-100
+    bbox: BBox | None = None
+
+
 @dataclass
 class Line:
     """A line (or paragraph, for sources without geometry) of free text outside tables."""
@@ -47,6 +57,8 @@ class Line:
     bbox: BBox | None = None
     confidence: float | None = None  # mean OCR word confidence 0-100; None when not OCR
     bold: bool | None = None  # None when the source cannot tell
+    #: OCR words in reading order (their texts joined by spaces are ``text``); None when not OCR
+    words: list[LineWord] | None = None
     id: str | None = None  # "p<page>-l<k>", set by assign_ids
 
 
@@ -194,7 +206,10 @@ def page_from_dict(d: dict[str, Any]) -> Page:
             cells = [Cell(**{**_known(Cell, c), "bbox": _bbox(c.get("bbox"))}) for c in b.get("cells", [])]
             blocks.append(Table(**{**_known(Table, b), "cells": cells, "bbox": _bbox(b.get("bbox"))}))
         else:
-            blocks.append(Line(**{**_known(Line, b), "bbox": _bbox(b.get("bbox"))}))
+            words = b.get("words")
+            blocks.append(Line(**{**_known(Line, b), "bbox": _bbox(b.get("bbox")),
+                                  "words": None if words is None else [
+                                      LineWord(w["text"], w["conf"], _bbox(w.get("bbox"))) for w in words]}))
     return Page(**{**_known(Page, d), "blocks": blocks})
 
 

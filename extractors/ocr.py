@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,13 +37,26 @@ import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
-from extractors.model import COLUMN_GAP, BBox, Cell, Line, Page, Table, clean_text, page_from_dict, page_to_dict
+from extractors.model import (
+    COLUMN_GAP,
+    BBox,
+    Cell,
+    Line,
+    LineWord,
+    Page,
+    Table,
+    clean_text,
+    page_from_dict,
+    page_to_dict,
+)
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
-from extractors.raster import DEFAULT_DPI, Prepared, count_pages, page_render_dpi, prepare, render_page
+from extractors.raster import DEFAULT_DPI, Prepared, count_pages, load_page, prepare
+
+log = logging.getLogger("khsyt.ocr")
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-8"
+CODE_VERSION = "ocr-12"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -58,13 +73,23 @@ class OcrOptions:
     """Knobs of the page reader (defaults chosen by bench/bench_ocr.py; see bench/RESULTS.md)."""
 
     image: str = "gray"  # "gray": grey levels kept around the ink (sharper glyph edges); "binary"
+    # "page": one engine pass over the whole page, words assigned to cells by their boxes;
+    # "strip": every cell cropped and read in a stacked strip (the former way; see bench/RESULTS.md)
+    cells: str = "page"
+    # cells with ink that the page pass left empty (layout analysis skips lone digits), and
+    # cells read with a mean word confidence below this, are read again on their own (strip);
+    # the more confident reading is kept
+    cell_reread_conf: float = 85.0
     ocr_dpi: int = 300  # images are handed to the engine at most at this resolution
     psm_cells: int = PSM_CELLS
     psm_page: int = PSM_PAGE
-    recheck_conf: float = 91.0  # lines read with less mean confidence are read again; 0 = off
+    # lines read with less mean confidence are read again; 0 = off.  91 before the page pass;
+    # 80 reads the same (CER 0.22 % on five sample scan pages) for 15 % less CPU
+    recheck_conf: float = 80.0
     correct: bool = True  # lexicon post-correction of doubtful words (extractors.ocr_correct)
     correct_max_conf: float = 93.0  # ... only where some word of the term was read below this
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
+    signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -226,7 +251,89 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
     return out
 
 
-def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]:
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0
+
+
+def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, int]],
+                          tables: list[tuple[int, int, int, int]]) -> tuple[dict[int, list[Word]], list[Word]]:
+    """Words of a page pass → words per cell (index into ``cells``) and the free words.
+
+    A word belongs to the cell its box overlaps most.  A word inside a table's box that
+    overlaps no cell (a reading on a removed rule) goes to the nearest cell, so that nothing
+    read in a table is lost or leaks into the free text; words outside every table are free.
+    """
+    per_cell: dict[int, list[Word]] = {}
+    free: list[Word] = []
+    for w in words:
+        best, best_area = -1, 0
+        for i, box in enumerate(cells):
+            area = _overlap(w.bbox, box)
+            if area > best_area:
+                best, best_area = i, area
+        if best < 0 and any(_overlap(w.bbox, t) for t in tables):
+            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+            best = min(range(len(cells)), key=lambda i: max(cells[i][0] - cx, 0, cx - cells[i][2])
+                       + max(cells[i][1] - cy, 0, cy - cells[i][3]), default=-1)
+        if best >= 0:
+            per_cell.setdefault(best, []).append(w)
+        else:
+            free.append(w)
+    return per_cell, free
+
+
+def visual_lines(words: list[Word]) -> list[list[Word]]:
+    """Words of one cell regrouped into visual lines by vertical overlap, top to bottom, each
+    left to right, renumbered as one engine line each.  The page pass's own line ids may cut a
+    cell's line in two (a layout block boundary) or run across cells."""
+    out: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.bbox[1] + w.bbox[3]) / 2):
+        cy = (w.bbox[1] + w.bbox[3]) / 2
+        if out:
+            top = min(x.bbox[1] for x in out[-1])
+            bottom = max(x.bbox[3] for x in out[-1])
+            if top <= cy <= bottom:
+                out[-1].append(w)
+                continue
+        out.append([w])
+    return [[Word(w.text, w.bbox, w.conf, 1, 1, n + 1) for w in sorted(ln, key=lambda w: w.bbox[0])]
+            for n, ln in enumerate(out)]
+
+
+def _doubtful_cell_crops(cell_words: dict[int, list[Word]], crops: list[_Crop], opts: OcrOptions) -> list[_Crop]:
+    """Cells to read again on their own after the page pass: cells with ink that the page pass
+    left empty (its layout analysis skips lone digits and short marks in narrow columns), and
+    cells read with a mean word confidence below ``opts.cell_reread_conf``."""
+    return [cr for cr in crops
+            if cr.index not in cell_words
+            or float(np.mean([w.conf for w in cell_words[cr.index]])) < opts.cell_reread_conf]
+
+
+def _apply_cell_rereads(cell_words: dict[int, list[Word]], again: dict[int, list[Word]]) -> set[int]:
+    """Keep a cell's second reading when the page pass had nothing there or when it is clearly
+    more confident; returns the cells whose words were replaced."""
+    changed = set()
+    for idx, new in again.items():
+        new = [w for w in new if not _is_noise(w)]
+        old = cell_words.get(idx)
+        if not new:
+            continue
+        if old is None or float(np.mean([w.conf for w in new])) >= float(np.mean([w.conf for w in old])) + RECHECK_GAIN:
+            cell_words[idx] = new
+            changed.add(idx)
+    return changed
+
+
+def _attested(lines: list[_TextLine], opts: OcrOptions) -> frozenset[str]:
+    """Words of the page read with confidence (punctuation stripped): evidence that such a word
+    is printed there, which a post-correction of a doubtful reading of it must respect."""
+    return frozenset(w.text.strip(".,;:()[]\"'") for ln in lines for w in ln.words if w.conf >= opts.correct_max_conf)
+
+
+def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool,
+               attested: frozenset[str] = frozenset()) -> list[Word]:
     """Words of one line after lexicon post-correction (same words, possibly new texts)."""
     if not opts.correct or not ws:
         return ws
@@ -237,7 +344,7 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool) -> list[Word]
         for t in w.text.split():
             tokens.append(t)
             owner.append(i)
-    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start)
+    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start, attested)
     texts: list[list[str]] = [[] for _ in ws]
     for i, t in zip(owner, fixed, strict=True):
         texts[i].append(t)
@@ -352,11 +459,10 @@ def _doubtful(line: _TextLine, opts: OcrOptions) -> bool:
     return line.conf < opts.recheck_conf and any(ch.isalnum() for w in line.words for ch in w.text)
 
 
-def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, dpi: int,
-             opts: OcrOptions) -> None:
-    """Second opinion on doubtful lines: re-read each one, on its own, from the other rendering
-    of the page (binary if the first reading used grey levels), all lines in one strip, and keep
-    the clearly more confident reading.
+def _recheck_crops(lines: list[_TextLine], alt_image: np.ndarray, opts: OcrOptions) -> list[_Crop]:
+    """Second opinion on doubtful lines: each one is re-read, on its own, from the other
+    rendering of the page (binary if the first reading used grey levels); the crops' index is
+    the line's index.
 
     Grey levels read best overall, but light strokes (accents of bold capitals: "GLAM ĐOC" for
     "GIÁM ĐỐC") can fall under Tesseract's own threshold; the binary image keeps them.  A line
@@ -376,9 +482,11 @@ def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, d
         cx1, cy1 = min(bx1, x1 + px), min(by1, y1 + py)
         if cx1 - cx0 >= 3 and cy1 - cy0 >= 3:
             crops.append(_Crop(index=i, x0=cx0, y0=cy0, img=alt_image[cy0:cy1, cx0:cx1]))
-    if not crops:
-        return
-    again = _read_strips(crops, engine, dpi, replace(opts, psm_cells=PSM_CELLS))
+    return crops
+
+
+def _apply_rechecks(lines: list[_TextLine], again: dict[int, list[Word]]) -> None:
+    """Keep the clearly more confident second reading of a line."""
     for i, new in again.items():
         new = [w for w in new if not _is_noise(w)]
         if not new:
@@ -397,31 +505,145 @@ def _recheck(lines: list[_TextLine], alt_image: np.ndarray, engine: OcrEngine, d
                                   for w in sorted(new, key=lambda w: w.bbox[0])], old.cell, old.clip)
 
 
+def _second_readings(cell_crops: list[_Crop], line_crops: list[_Crop], engine: OcrEngine, dpi: int,
+                     opts: OcrOptions) -> tuple[dict[int, list[Word]], dict[int, list[Word]]]:
+    """Doubtful cells and doubtful lines read in one strip: one engine call (one process start and
+    model load) instead of two.  Returns words per cell index and per line index."""
+    offset = 1 + max((cr.index for cr in cell_crops), default=0)
+    shifted = [replace(cr, index=cr.index + offset) for cr in line_crops]
+    got = _read_strips([*[replace(cr) for cr in cell_crops], *shifted], engine, dpi, replace(opts, psm_cells=PSM_CELLS))
+    cells = {i: ws for i, ws in got.items() if i < offset}
+    lines = {i - offset: ws for i, ws in got.items() if i >= offset}
+    return cells, lines
+
+
+# --------------------------------------------------------------------------- signer block
+
+#: Titles that head a signer block ("KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC / CHÁNH VĂN PHÒNG" ...),
+#: matched without diacritics: the stamp and the signature damage exactly these lines.
+_SIGNER_TITLE = re.compile(r"^.{0,6}?\b(pho )?(giam doc|chanh van phong|truong phong|chu tich|hieu truong|"
+                           r"vien truong|thu truong|bo truong)\W*$")
+_RECIPIENTS = re.compile(r"^\W*noi nhan\b")
+SIGNER_BLOCK_IN = (2.6, 2.4)  # height below the anchor, width of the block (inches)
+
+
+def _signer_region(lines: list[_TextLine], shape: tuple[int, int], dpi: int) -> tuple[int, int, int, int] | None:
+    """Where the signer block is: around the lowest signer title the page pass read, or, when it
+    read none (a stamp over it), to the right of the recipients list ("Nơi nhận:"), which is
+    printed in plain type beside the block and survives."""
+    from extractors.text_quality import fold
+
+    hh, ww = shape
+    free = [ln for ln in lines if ln.cell is None]
+    titles = [ln for ln in free if _SIGNER_TITLE.search(fold(_join(ln.words)))]
+    if titles:
+        x0, y0, x1, _ = _line_box(max(titles, key=lambda ln: _line_box(ln.words)[1]).words)
+        cx = (x0 + x1) / 2
+        half = SIGNER_BLOCK_IN[1] * dpi / 2
+        return (max(0, int(cx - half)), max(0, int(y0 - 0.3 * dpi)),
+                min(ww, int(cx + half)), min(hh, int(y0 + SIGNER_BLOCK_IN[0] * dpi)))
+    anchors = [ln for ln in free if _RECIPIENTS.match(fold(_join(ln.words)))]
+    if not anchors:
+        return None
+    x0, y0, x1, _ = _line_box(max(anchors, key=lambda ln: _line_box(ln.words)[1]).words)
+    return (max(int(ww * 0.45), x1), max(0, int(y0 - 0.6 * dpi)), ww, min(hh, int(y0 + SIGNER_BLOCK_IN[0] * dpi)))
+
+
+def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
+                         opts: OcrOptions) -> list[_TextLine]:
+    """Second reading of the signer block, as one uniform block (psm 6) from the grey page with
+    nothing removed: the page pass, with its layout analysis and speck removal, loses the
+    printed name under a stamp and a signature ("Hà Văn Phúc" read at 96 this way, missing from
+    the page pass on real scans).  A line of the second reading replaces the page-pass lines
+    it overlaps when it is more confident, and is added where the page pass had nothing."""
+    dpi = prep.dpi
+    region = _signer_region(lines, prep.gray.shape, dpi)
+    if region is None:
+        return lines
+    x0, y0, x1, y1 = region
+    if x1 - x0 < dpi // 2 or y1 - y0 < dpi // 4:
+        return lines
+    words = _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
+    # strokes of the signature and the stamp read as words at single-digit confidence
+    words = [Word(w.text, (w.bbox[0] + x0, w.bbox[1] + y0, w.bbox[2] + x0, w.bbox[3] + y0), w.conf,
+                  w.block, w.par, w.line) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
+    new = [ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+           if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
+    out = list(lines)
+    for ln in new:
+        nb = _line_box(ln.words)
+        over = [old for old in out if old.cell is None and _boxes_share_a_line(nb, _line_box(old.words))]
+        if all(old.conf < ln.conf for old in over):
+            out = [old for old in out if not any(old is o for o in over)]
+            out.append(ln)
+    return out
+
+
+SIGNER_MIN_CONF = 60.0  # a second-pass line below this is a signature or a stamp's ring text
+SIGNER_MIN_WORD_CONF = 20.0
+
+
+def _boxes_share_a_line(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Two line boxes on the same text line (half the smaller height overlaps) that overlap
+    horizontally."""
+    v = min(a[3], b[3]) - max(a[1], b[1])
+    h = min(a[2], b[2]) - max(a[0], b[0])
+    return v > 0.5 * min(a[3] - a[1], b[3] - b[1]) and h > 0
+
+
 def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
     grids, rules = find_tables_and_rules(prep.ink, dpi)
     image = _ocr_input(prep, opts, rules)
     flat, crops = _cell_crops(cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)), dpi, grids, image)
-    cell_words = _read_strips(crops, engine, dpi, opts)
-
-    # free text: the page with the tables blanked out
-    free = image.copy()
-    for g in grids:
-        x0, y0, x1, y1 = g.bbox
-        pad = g.line_thickness + 2
-        free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
-    free_words = _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi)
+    if opts.cells == "page":
+        # one pass: the engine sees each table whole (context keeps dot-below accents and ";"),
+        # and its words are put into the cells their boxes fall in
+        words = _words_scaled(engine, image, opts.psm_page, dpi, opts.ocr_dpi)
+        cell_words, free_words = assign_words_to_cells(
+            words, [(gc.x0, gc.y0, gc.x1, gc.y1) for _, gc in flat], [g.bbox for g in grids])
+        cell_words = {i: [w for ln in visual_lines(ws) for w in ln] for i, ws in cell_words.items()}
+        reread = _doubtful_cell_crops(cell_words, crops, opts)
+    else:
+        reread = []
+        cell_words = _read_strips(crops, engine, dpi, opts)
+        # free text: the page with the tables blanked out
+        free = image.copy()
+        for g in grids:
+            x0, y0, x1, y1 = g.bbox
+            pad = g.line_thickness + 2
+            free[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad] = 255
+        free_words = _words_scaled(engine, free, opts.psm_page, dpi, opts.ocr_dpi)
 
     inner = {cr.index: cr.inner for cr in crops}
+
+    def cell_lines(idx: int, words: list[Word]) -> list[_TextLine]:
+        gc = flat[idx][1]
+        return _lines_of(words, float("inf"), idx, inner.get(idx) or (gc.x0, gc.y0, gc.x1, gc.y1))
+
     lines: list[_TextLine] = []
     for idx, words in cell_words.items():
-        lines.extend(_lines_of(words, float("inf"), idx, inner.get(idx)))
+        lines.extend(cell_lines(idx, words))
     lines.extend(_lines_of(free_words, COLUMN_GAP * dpi / 72.0, None, None))
+    reread_idx = {cr.index for cr in reread}
+    line_crops: list[_Crop] = []
     if opts.recheck_conf > 0:
         alt = _ocr_input(prep, replace(opts, image="binary" if opts.image != "binary" else "gray"), rules)
-        _recheck(lines, alt, engine, dpi, opts)
+        line_crops = [cr for cr in _recheck_crops(lines, alt, opts) if lines[cr.index].cell not in reread_idx]
+    if reread or line_crops:
+        cells_again, lines_again = _second_readings(reread, line_crops, engine, dpi, opts)
+        _apply_rechecks(lines, lines_again)
+        changed = _apply_cell_rereads(cell_words, cells_again)
+        if changed:
+            lines = [ln for ln in lines if ln.cell not in changed]
+            for idx in sorted(changed):
+                lines.extend(cell_lines(idx, cell_words[idx]))
 
+    if opts.signer_pass:
+        lines = _reread_signer_block(lines, prep, engine, opts)
+
+    attested = _attested(lines, opts)
     all_confs: list[float] = []
     blocks: list[tuple[float, float, Line | Table]] = []
     per_cell: dict[int, list[_TextLine]] = {}
@@ -430,7 +652,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
             per_cell.setdefault(line.cell, []).append(line)
     tables_cells: dict[int, list[Cell]] = {}
     for idx, (ti, gc) in enumerate(flat):
-        cell_lines = [_corrected(_verify_roman_ones(ln.words, prep.ink, dpi) if n == 0 else ln.words, opts, n == 0)
+        cell_lines = [_corrected(_verify_roman_ones(ln.words, prep.ink, dpi) if n == 0 else ln.words, opts, n == 0,
+                                 attested)
                       for n, ln in enumerate(per_cell.get(idx, []))]
         confs = [w.conf for ws in cell_lines for w in ws]
         all_confs.extend(confs)
@@ -448,14 +671,16 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     for line in lines:
         if line.cell is not None:
             continue
-        ws = _corrected(_verify_roman_ones(line.words, prep.ink, dpi), opts, True)
+        ws = _corrected(_verify_roman_ones(line.words, prep.ink, dpi), opts, True, attested)
         text = _join(ws)
         if not text:
             continue
         b = _line_box(ws)
         confs = [w.conf for w in ws]
         all_confs.extend(confs)
-        blocks.append((b[1], b[0], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs))))
+        line_words = [LineWord(w.text, round(w.conf, 2), _bbox_pt(*w.bbox, k)) for w in ws if w.text]
+        blocks.append((b[1], b[0], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs),
+                                        words=line_words)))
 
     blocks.sort(key=lambda t: (t[0], t[1]))
     h, w = prep.gray.shape
@@ -477,13 +702,14 @@ def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 
 
     When the result is poor, the page may be upside down (or sideways the other way) in a way
     the orientation test could not tell: read it turned by 180 degrees more and keep the more
-    confident reading.
+    confident reading — unless a confident OSD chose the orientation (a poor reading of a page
+    that OSD read the right way up is a poor scan, not a turned one).
     """
     opts = options or OcrOptions()
     prep = prepare(gray, dpi, engine)
     result = _read_page(prep, engine, page_number, opts)
     conf = result.page.confidence
-    if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE:
+    if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE and not prep.osd_confident:
         alt_prep = prepare(gray, dpi, engine, rotation=(prep.rotation + 180) % 360)
         alt = _read_page(alt_prep, engine, page_number, opts)
         if (alt.page.confidence or 0) > conf + 5:
@@ -557,9 +783,8 @@ def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine, opts: Ocr
     """Worker entry: render and read one page.  Returns the page as a dict (cheap to pickle), or
     the error as a dict: an ExtractionError's ``stage`` would not survive pickling."""
     try:
-        dpi = page_render_dpi(path, page_number, dpi)  # lowered for a page past render_megapixels
-        gray = render_page(path, page_number, dpi)
-        page = ocr_image(gray, dpi, engine, page_number, opts)
+        gray, page_dpi = load_page(path, page_number, dpi)
+        page = ocr_image(gray, page_dpi, engine, page_number, opts)
     except ExtractionError as e:
         return {"error": e.reason, "stage": e.stage, "unavailable": isinstance(e, OcrUnavailable)}
     return {"page": page_to_dict(page)}
@@ -574,8 +799,11 @@ def ocr_pdf_pages(
     engine: OcrEngine | None = None,
     options: OcrOptions | None = None,
     use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Page]:
     """OCR the given 1-based pages (default: all) of a PDF into Pages, in the order asked.
+    An image file (extractors/image.py) works too: its frames are its pages, read at their own
+    resolution (``dpi`` is then only part of the cache key).
 
     Raises OcrUnavailable when the engine cannot run, ExtractionError when the file cannot be
     rendered.  ``workers`` defaults to the number of CPUs (capped by the number of pages);
@@ -583,6 +811,9 @@ def ocr_pdf_pages(
     content, page, dpi, engine version, CODE_VERSION, the options and the lexicon's content.
     More than one worker starts a spawn process pool, so a script calling this at import time
     needs the usual ``if __name__ == "__main__":`` guard.
+
+    Each page read (or served from the cache) is reported as one line to ``progress`` and to
+    the ``khsyt.ocr`` logger: an OCR of a long scan takes minutes and should not look hung.
     """
     opts = options or OcrOptions()
     path = Path(path)
@@ -599,12 +830,15 @@ def ocr_pdf_pages(
     todo: list[int] = []
     engine_version: str | None = None
     okey = _options_key(opts)
-    for p in dict.fromkeys(pages):
+    unique = list(dict.fromkeys(pages))
+    report = _Progress(path.name, len(unique), progress)
+    for p in unique:
         if use_cache:
             engine_version = engine_version or engine.version
             cached = _cache_load(_cache_path(cache_root, sha, p, dpi, engine_version, okey))
             if cached is not None:
                 results[p] = cached
+                report.page(cached, cached=True)
                 continue
         todo.append(p)
 
@@ -614,9 +848,28 @@ def ocr_pdf_pages(
         n_workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         for p, page in _run_pages(str(path), todo, dpi, engine, opts, n_workers):
             results[p] = page
+            report.page(page, cached=False)
             if use_cache:  # as soon as a page is done: an interrupted run keeps what it read
                 _cache_store(_cache_path(cache_root, sha, p, dpi, engine_version, okey), page)
     return [results[p] for p in pages]
+
+
+class _Progress:
+    """One line per page done: file, page, count, rate, confidence."""
+
+    def __init__(self, name: str, total: int, sink: Callable[[str], None] | None) -> None:
+        self.name, self.total, self.sink = name, total, sink
+        self.done = 0
+        self.t0 = time.monotonic()
+
+    def page(self, page: Page, cached: bool) -> None:
+        self.done += 1
+        conf = f"{page.confidence:.0f}" if page.confidence is not None else "-"
+        how = "cached" if cached else f"{(time.monotonic() - self.t0) / self.done:.1f} s/page"
+        msg = f"OCR {self.name}: page {page.number} done ({self.done}/{self.total}, {how}, confidence {conf})"
+        log.info(msg)
+        if self.sink is not None:
+            self.sink(msg)
 
 
 def _run_pages(path: str, pages: list[int], dpi: int, engine: OcrEngine, opts: OcrOptions,

@@ -132,13 +132,15 @@ def correct_tokens(
     lexicon: Lexicon | None = None,
     max_conf: float = 100.0,
     line_start: bool = True,
+    attested: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Tokens (words as read, punctuation attached) with near-misses of lexicon terms replaced,
     longest terms first; one token out per token in.
 
     With ``confs``, a window is only corrected when the engine was unsure of at least one of
     its words (confidence below ``max_conf``): a misprint in the document itself ("nhiệm vụ trong
-    tâm") is read with full confidence and must stay as printed.
+    tâm") is read with full confidence and must stay as printed.  ``attested`` are words read
+    with confidence elsewhere on the page: an abbreviation among them is real and is kept.
     """
     lex = lexicon or load_lexicon()
     out = list(tokens)
@@ -146,8 +148,8 @@ def correct_tokens(
         out[0] = _fix_roman_prefix(out[0], alone=len(out) == 1)
     _apply_rewrites(out, lex)
     for i, tok in enumerate(out):
-        if confs is None or confs[i] < max_conf:
-            out[i] = _fix_abbreviation(tok, lex)
+        if confs is not None and confs[i] < ABBREVIATION_MAX_CONF:
+            out[i] = _fix_abbreviation(tok, lex, attested)
     sizes = sorted((n for n in lex.by_size if n >= 2), reverse=True)
     i = 0
     while i < len(out):
@@ -202,19 +204,34 @@ def _apply_rewrites(out: list[str], lex: Lexicon) -> None:
                 out[i: i + n] = fixed
 
 
-def _fix_abbreviation(token: str, lex: Lexicon) -> str:
-    """An all-capital word one letter away from exactly one known abbreviation, and not itself
-    known, is that abbreviation ("QUHN" -> "QLHN", "TIYT" -> "TTYT")."""
+#: Prior odds that an all-capital word near a listed abbreviation is that abbreviation misread
+#: rather than another, unlisted abbreviation printed as read (TTPC, BXH are real): 4 to 1.
+ABBREVIATION_PRIOR_ODDS = 4.0
+#: The reading is replaced only when it is more likely wrong than right:
+#: P(misread) / P(right) * prior odds > 1 with P(misread) = 1 - conf/100, i.e. conf below 80.
+ABBREVIATION_MAX_CONF = 100.0 * ABBREVIATION_PRIOR_ODDS / (1.0 + ABBREVIATION_PRIOR_ODDS)
+
+
+def _fix_abbreviation(token: str, lex: Lexicon, attested: frozenset[str] = frozenset()) -> str:
+    """An all-capital word that differs by one substituted letter from exactly one listed
+    abbreviation, and is itself neither listed nor read with confidence elsewhere on the page,
+    is that abbreviation ("QUHN" -> "QLHN", "TIYT" -> "TTYT").
+
+    Only when that is more likely than the reading: the caller passes words read below
+    :data:`ABBREVIATION_MAX_CONF`.  Only substitutions: the engine misreads a glyph as another,
+    it rarely invents or loses a whole capital, while a shorter or longer real abbreviation is
+    common ("BXH" is not a misread "BHXH").  A valid abbreviation is never rewritten: a listed
+    one, or one attested on the page."""
     parts = _split_punct([token])
     if parts is None:
         return token
     lead, (core,), trail = parts
-    if not _is_abbreviation(core) or core in lex.abbreviations or len(core) > 10:
+    if not _is_abbreviation(core) or core in lex.abbreviations or core in attested or len(core) > 10:
         return token
     # a Vietnamese word in capitals ("KHẮC", "KHAC" in a heading) is not an abbreviation
     if any(ord(c) > 127 and c != "Đ" for c in core) or is_vietnamese_syllable(core):
         return token
-    close = [a for a in lex.abbreviations if abs(len(a) - len(core)) <= 1 and Levenshtein.distance(a, core) == 1]
+    close = [a for a in lex.abbreviations if len(a) == len(core) and Levenshtein.distance(a, core) == 1]
     if len(close) != 1 or len(close[0]) < 4:
         return token
     return lead + close[0] + trail

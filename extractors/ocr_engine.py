@@ -8,6 +8,7 @@ without touching rendering, grid detection or the page model.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -22,7 +23,38 @@ import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
 
-INSTALL_HINT = "apt-get install tesseract-ocr tesseract-ocr-vie"
+INSTALL_HINT = "make system-deps (apt-get install tesseract-ocr tesseract-ocr-vie; the vie_best_int model)"
+
+
+@dataclass(frozen=True)
+class OcrModel:
+    """A Tesseract recognition model that can be selected by name (settings ``ocr_model``)."""
+
+    name: str
+    lang: str  # Tesseract's ``-l`` value: the traineddata file name without its suffix
+    install: str  # how the set-up installs it
+
+
+#: Measured in bench/RESULTS.md ("Model choice"); the first one is the default.
+MODELS: dict[str, OcrModel] = {
+    m.name: m
+    for m in (
+        # tessdata_best (float LSTM) converted to integer: ~3x the size of Debian's "fast" vie;
+        # shipped by npm @tesseract.js-data/vie (4.0.0_best_int), installed as vie_best_int
+        OcrModel("vie_best_int", "vie_best_int", "make system-deps (tools/install_ocr_model.sh)"),
+        OcrModel("vie", "vie", "apt-get install tesseract-ocr-vie"),  # Debian: tessdata_fast
+        OcrModel("script-viet", "Vietnamese", "apt-get install tesseract-ocr-script-viet"),  # Latin script model
+    )
+}
+DEFAULT_MODEL = next(iter(MODELS))
+
+
+def engine_for(model: str | None = None) -> TesseractEngine:
+    """The Tesseract engine for a model name of :data:`MODELS` (default :data:`DEFAULT_MODEL`)."""
+    name = model or DEFAULT_MODEL
+    if name not in MODELS:
+        raise OcrUnavailable(f"unknown OCR model {name!r}; known: {', '.join(MODELS)}")
+    return TesseractEngine(lang=MODELS[name].lang)
 
 
 @dataclass(frozen=True)
@@ -47,6 +79,7 @@ class Orientation:
 
     rotate: int
     confidence: float
+    source: str = "osd"  # "osd" (the engine) or "geometry" (the ink-profile test in raster.py)
 
 
 @runtime_checkable
@@ -70,6 +103,13 @@ class OcrEngine(Protocol):
     def osd(self, image: np.ndarray, dpi: int) -> Orientation | None:
         """Orientation of the image, or None when the engine cannot tell."""
         ...
+
+
+def _install_hint(lang: str) -> str:
+    for m in MODELS.values():
+        if m.lang == lang:
+            return m.install
+    return INSTALL_HINT
 
 
 @contextmanager
@@ -102,7 +142,7 @@ class TesseractEngine:
     commands do not interfere across processes.
     """
 
-    lang: str = "vie"
+    lang: str = MODELS[DEFAULT_MODEL].lang
     tesseract_cmd: str = "tesseract"
     oem: int = 1
     timeout: int = 120
@@ -112,7 +152,31 @@ class TesseractEngine:
 
     @property
     def version(self) -> str:
-        return f"tesseract:{self._binary_version()}:{self.lang}:oem{self.oem}:{self.extra_config}"
+        """Binary version, model (name and a digest of its file: a re-installed model of the
+        same name invalidates the cache) and the settings every call uses."""
+        path = self.model_path()
+        digest = "missing"
+        if path is not None:
+            st = os.stat(path)
+            digest = hashlib.sha256(f"{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
+        return f"tesseract:{self._binary_version()}:{self.lang}@{digest}:oem{self.oem}:{self.extra_config}"
+
+    def tessdata_dir(self) -> str | None:
+        """Where this Tesseract looks for traineddata (first line of ``--list-langs``)."""
+        try:
+            out = _run([self.tesseract_cmd, "--list-langs"])
+        except (OSError, subprocess.SubprocessError):
+            return None
+        m = re.search(r'"([^"]+)"', (out.stdout + out.stderr).decode("utf-8", "replace"))
+        return m.group(1) if m else None
+
+    def model_path(self) -> str | None:
+        """The traineddata file of ``lang`` (first language of a ``a+b`` list), if installed."""
+        root = self.tessdata_dir()
+        if root is None:
+            return None
+        path = os.path.join(root, self.lang.split("+")[0] + ".traineddata")
+        return path if os.path.isfile(path) else None
 
     def _binary_version(self) -> str:
         try:
@@ -137,7 +201,7 @@ class TesseractEngine:
         if missing:
             raise OcrUnavailable(
                 f"Vietnamese data missing: Tesseract has no {'+'.join(missing)!r} traineddata "
-                f"(apt-get install tesseract-ocr-vie)"
+                f"({_install_hint(missing[0])})"
             )
 
     def _config(self, psm: int, dpi: int) -> str:

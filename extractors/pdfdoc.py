@@ -7,6 +7,7 @@ PDF can mix all three (typed body, legacy-font annex, scanned signed appendix).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ExtractionError, OcrUnavailable
@@ -30,6 +31,8 @@ def extract_pdf_document(
     dpi: int = 300,
     workers: int | None = None,
     cache_dir: Path | None = None,
+    model: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Document:
     from .legacy_pdf import legacy_fix_page
     from .text_quality import text_layer_usable
@@ -40,16 +43,20 @@ def extract_pdf_document(
                 f"pages {numbers} have no usable text layer and OCR is switched off"
             )
         from .ocr import ocr_pdf_pages
+        from .ocr_engine import engine_for
         from .raster import count_pages
 
+        engine = engine_for(model)
         probe, rest = numbers[:PROBE_PAGES], numbers[PROBE_PAGES:]
-        pages = ocr_pdf_pages(p, probe, dpi=dpi, workers=workers, cache_dir=cache_dir)
+        pages = ocr_pdf_pages(p, probe, dpi=dpi, workers=workers, cache_dir=cache_dir, engine=engine,
+                              progress=progress)
         if rest and len(numbers) == count_pages(p) and not _vietnamese(pages):
             # a scan with no text layer at all whose first pages are not Vietnamese is no plan:
             # say so now rather than after OCRing every page
             raise ExtractionError(f"not a plan: the first {len(probe)} pages (OCR) are not Vietnamese text; "
                                   f"the other {len(rest)} pages were not read", stage="parse")
-        pages += ocr_pdf_pages(p, rest, dpi=dpi, workers=workers, cache_dir=cache_dir) if rest else []
+        pages += ocr_pdf_pages(p, rest, dpi=dpi, workers=workers, cache_dir=cache_dir, engine=engine,
+                               progress=progress) if rest else []
         return {pg.number: pg for pg in pages}
 
     doc = extract_pdf(path, ocr_fallback=fallback, text_usable=text_layer_usable, page_transform=legacy_fix_page)

@@ -7,8 +7,10 @@ layer that is garbage when read as Unicode ("KÕ ho¹ch", "Së Y tÕ" for TCVN3,
 VNI); fonts without a ToUnicode map come out as "(cid:123)".  None of these should be trusted.
 
 The test is cheap and purely textual, so it can run on every page: enough characters, no broken
-glyph markers, few characters that no Vietnamese word contains, a share of Vietnamese letters
-with diacritics, and words that are Vietnamese syllables.
+glyph markers, few characters that no Vietnamese word contains, few words that are Vietnamese
+only with marks they lack ("QUYET", "viec", "Kién": a layer from an OCR that lost or misplaced
+diacritics, which may still carry enough marks elsewhere to pass the next test), a share of
+Vietnamese letters with diacritics, and words that are Vietnamese syllables.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ MAX_BROKEN_RATIO = 0.03
 MAX_LEGACY_RATIO = 0.02
 MIN_DIACRITIC_RATIO = 0.08  # Vietnamese prose: ~0.3-0.45 of letters carry a diacritic
 MIN_SYLLABLE_RATIO = 0.6
+# Words that are Vietnamese only with marks they lack ("viec", "QUYET", "Kién"): a layer made by
+# an OCR that lost diacritics.  Real text layers of the samples: 0-1 %; broken layers 20-60 %.
+MAX_LOST_MARK_RATIO = 0.08
+MIN_WORDS_FOR_LOST_MARKS = 20
 
 _TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]
 _BASE_VOWELS = "aăâeêioôơuưy"
@@ -57,6 +63,20 @@ _COMMON = frozenset(
     "của và các thực hiện năm được với về những người có là tại này đến "
     "công tác kế hoạch sở tế đơn vị phòng nhiệm vụ quản lý ngày tháng số".split()
 )
+
+def fold(text: str) -> str:
+    """Lower case without any diacritic (tone or vowel quality) and with d for đ."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# The syllable pattern with every mark folded away: a word that matches it but is no syllable as
+# written is a Vietnamese word whose marks were lost or misplaced.
+_FOLDED_SYLLABLE = re.compile(
+    r"^(ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnprstvx])?"
+    r"(" + "|".join(sorted({fold(n) for n in _NUCLEI}, key=len, reverse=True)) + r")"
+    r"(ch|ng|nh|[cmnpt])?$"
+)
 _BROKEN = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff]")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -66,6 +86,11 @@ def _strip_tone(syllable: str) -> str:
     decomposed = unicodedata.normalize("NFD", syllable)
     kept = "".join(ch for ch in decomposed if ch not in _TONES[1:])
     return unicodedata.normalize("NFC", kept)
+
+
+def lost_marks(word: str) -> bool:
+    """True for a word that is a Vietnamese syllable only with marks it does not carry."""
+    return not is_vietnamese_syllable(word) and bool(_FOLDED_SYLLABLE.match(fold(word)))
 
 
 def is_vietnamese_syllable(word: str) -> bool:
@@ -89,7 +114,8 @@ class TextQuality:
     syllable_ratio: float  # words with vowels that are valid Vietnamese syllables
     common_ratio: float  # words that are frequent administrative Vietnamese words
     usable: bool
-    reason: str  # "ok", "empty", "broken_glyphs", "legacy_encoding", "not_vietnamese"
+    reason: str  # "ok", "empty", "broken_glyphs", "legacy_encoding", "lost_diacritics", "not_vietnamese"
+    lost_mark_ratio: float = 0.0  # words that are Vietnamese only with marks they lack
 
     @property
     def score(self) -> float:
@@ -124,6 +150,10 @@ def text_layer_quality(text: str) -> TextQuality:
     judged = [w for w in vowel_words if not (w.isupper() and len(w) > 1 and not is_vietnamese_syllable(w))]
     syllables = sum(1 for w in judged if is_vietnamese_syllable(w))
     common = sum(1 for w in words if w.lower() in _COMMON)
+    # every word with a vowel counts here, capitals too: a title that lost its marks ("QUYET
+    # DINH", "KE HOACH") is not an acronym
+    lost = sum(1 for w in vowel_words if len(w) > 1 and lost_marks(w))
+    lost_ratio = lost / len(vowel_words) if vowel_words else 0.0
 
     broken_ratio = broken / max(1, chars)
     legacy_ratio = legacy / max(1, n_letters)
@@ -137,6 +167,8 @@ def text_layer_quality(text: str) -> TextQuality:
         usable, reason = False, "broken_glyphs"
     elif legacy_ratio > MAX_LEGACY_RATIO:
         usable, reason = False, "legacy_encoding"
+    elif len(vowel_words) >= MIN_WORDS_FOR_LOST_MARKS and lost_ratio > MAX_LOST_MARK_RATIO:
+        usable, reason = False, "lost_diacritics"
     elif n_letters >= MIN_LETTERS_FOR_LANGUAGE and not (
         (diacritic_ratio >= MIN_DIACRITIC_RATIO and syllable_ratio >= MIN_SYLLABLE_RATIO)
         or common_ratio >= 0.05
@@ -154,6 +186,7 @@ def text_layer_quality(text: str) -> TextQuality:
         common_ratio=round(common_ratio, 4),
         usable=usable,
         reason=reason,
+        lost_mark_ratio=round(lost_ratio, 4),
     )
 
 

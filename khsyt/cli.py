@@ -60,7 +60,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     for k in repair(out):
         print(f"repaired an interrupted publication of {k}")
     settings = Settings(ocr=not args.no_ocr, ocr_dpi=args.dpi, ocr_workers=args.workers,
-                        cache_dir=Path(args.cache_dir) if args.cache_dir else None)
+                        cache_dir=Path(args.cache_dir) if args.cache_dir else None, ocr_model=args.ocr_model,
+                        progress=lambda msg: print(msg, file=sys.stderr, flush=True))
     keys = assign_keys(files)
     n_ok = n_bad = 0
     for key, (f, root) in keys.items():
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--dpi", type=int, default=300, help="OCR rendering resolution (default 300)")
     ex.add_argument("--workers", type=int, default=None, help="OCR worker processes (default: all cores)")
     ex.add_argument("--cache-dir", default=None, help="OCR cache folder (default .cache/ocr)")
+    ex.add_argument("--ocr-model", default=None, help="OCR model: vie_best_int (default), vie, script-viet")
     args = ap.parse_args(argv)
     if args.cmd == "extract":
         return cmd_extract(args)

@@ -71,6 +71,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("province", pa.string()),
         ("province_current", pa.string()),
         ("issuer", pa.string()),
+        ("issuer_level", pa.string()),
+        ("doc_type", pa.string()),
         ("doc_number", pa.string()),
         ("issue_date", pa.date32()),
         ("issue_date_precision", pa.string()),

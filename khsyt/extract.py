@@ -11,14 +11,18 @@ import os
 import re
 import traceback
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from extractors.errors import ExtractionError, UnsupportedFormat
+from extractors.image import IMAGE_SUFFIXES
 from extractors.limits import check_file_size, file_deadline
 from extractors.model import Document
-from parsers.plan import parse_document
+from parsers.metadata import doc_type_info
+from parsers.plan import lists_tasks, parse_document
+from parsers.records import ParsedPlan
 
 from . import __version__
 from .results import Extracted, Rejected
@@ -27,7 +31,7 @@ from .rows import normalise_plan
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx", ".doc"}
-SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+SUPPORTED = TEXT_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | IMAGE_SUFFIXES
 
 
 @dataclass
@@ -38,12 +42,18 @@ class Settings:
     ocr_dpi: int = 300
     ocr_workers: int | None = None
     cache_dir: Path | None = None
+    ocr_model: str | None = None  # extractors.ocr_engine.MODELS; None = the default model
+    #: called with one line per OCR'd page ("OCR file.pdf: page 3/19 ..."); the CLI prints it,
+    #: the Dagster asset sends it to the run's log
+    progress: Callable[[str], None] | None = None
 
 
 #: A file whose path relative to its input root is one plain name like this keeps the name as
 #: its key ("001_abc.pdf" → "001_abc_pdf"); any other path gets a slug and a hash of the path.
 _PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}\.(?:pdf|txt|md|markdown|text|docx|doc)")
 _SLUG_MAX = 60
+#: Longest key: the slug, "_h" and 10 hex digits.
+KEY_MAX = _SLUG_MAX + 12
 
 
 def _slug(text: str) -> str:
@@ -111,7 +121,13 @@ def _read_document(path: Path, settings: Settings, sha256: str) -> Document:
         from extractors.pdfdoc import extract_pdf_document
 
         doc = extract_pdf_document(path, ocr=settings.ocr, dpi=settings.ocr_dpi, workers=settings.ocr_workers,
-                                   cache_dir=settings.cache_dir)
+                                   cache_dir=settings.cache_dir, model=settings.ocr_model,
+                                   progress=settings.progress)
+    elif suffix in IMAGE_SUFFIXES:
+        from extractors.image import extract_image
+
+        doc = extract_image(path, ocr=settings.ocr, workers=settings.ocr_workers, cache_dir=settings.cache_dir,
+                            model=settings.ocr_model, progress=settings.progress)
     elif suffix in DOCX_SUFFIXES:
         from extractors.docx import extract_docx
 
@@ -134,11 +150,36 @@ def parse_plan(doc: Document, extracted_at: datetime | None = None, key: str | N
     _check_usable(doc)
     with file_deadline(Path(doc.source_path).name):
         parsed = parse_document(doc)
-    if not parsed.meta.title and not parsed.tasks:
-        raise ExtractionError("not a plan: no 'KẾ HOẠCH' title and no task found", stage="parse")
+    not_a_plan = plan_or_not(parsed)
+    if not_a_plan:
+        raise ExtractionError(not_a_plan, stage="parse")
     key = key or partition_key(doc.source_path)
     return normalise_plan(doc, parsed, plan_id=plan_id_of(doc.sha256, key), source_path=doc.source_path,
                           sha256=doc.sha256, extracted_at=extracted_at or datetime.now(UTC), version=__version__)
+
+
+def plan_or_not(parsed: ParsedPlan) -> str | None:
+    """Why a parsed document is not a plan, or None when it is one.
+
+    The document type decides (parsers/data/doc_types.yaml): a Kế hoạch is a plan when it has a
+    title or a task; a Quyết định or Công văn only when it carries one (a KẾ HOẠCH block, or a
+    task appendix, or a PHỤ LỤC whose title lists tasks, even when its table was not read); a
+    Báo cáo, Thông báo … never, and the reason names the type.
+    """
+    meta = parsed.meta
+    info = doc_type_info(meta.doc_type)
+    label = f"a {info.name} ({info.code})" if info else None
+    if info is not None and info.role == "other":
+        return f"not a plan: the document is {label}"
+    if info is not None and info.role == "carrier":
+        appendix_tasks = any(t.source == "appendix" for t in parsed.tasks)
+        if meta.plan_heading or appendix_tasks or (parsed.has_appendix and lists_tasks(meta.title)):
+            return None
+        return f"not a plan: the document is {label} that carries no KẾ HOẠCH and no task appendix"
+    if not meta.title and not parsed.tasks:
+        return "not a plan: no 'KẾ HOẠCH' title and no task found"
+    return None
+
 
 
 def rejected(path: Path | str, sha: str | None, stage: str, exc: BaseException, key: str | None = None) -> Rejected:

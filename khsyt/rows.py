@@ -26,8 +26,8 @@ from .results import Extracted
 LOW_CONFIDENCE = 60.0
 
 
-def _units(raw: str | None, province: str | None) -> tuple[list[str], list[str]]:
-    matches = normalize_units(raw, province=province)
+def _units(raw: str | None, province: str | None, issuer_level: str | None = None) -> tuple[list[str], list[str]]:
+    matches = normalize_units(raw, province=province, issuer_level=issuer_level)
     return [m.name for m in matches], [m.name for m in matches if not m.known]
 
 
@@ -39,10 +39,10 @@ def _deadlines(raw: str | None, period: tuple[int, int] | None, year: int | None
 
 
 def task_row(plan_id: str, t: TaskRow, province: str | None, period: tuple[int, int] | None,
-             year: int | None) -> dict[str, Any]:
-    lead, lead_unknown = _units(t.lead_units_raw, province)
-    coord, coord_unknown = _units(t.coordinating_units_raw, province)
-    mon, mon_unknown = _units(t.monitoring_units_raw, province)
+             year: int | None, issuer_level: str | None = None) -> dict[str, Any]:
+    lead, lead_unknown = _units(t.lead_units_raw, province, issuer_level)
+    coord, coord_unknown = _units(t.coordinating_units_raw, province, issuer_level)
+    mon, mon_unknown = _units(t.monitoring_units_raw, province, issuer_level)
     return {
         "plan_id": plan_id,
         "task_id": f"{plan_id}-{t.seq:04d}",
@@ -134,6 +134,8 @@ def normalise_plan(doc: Document, parsed: ParsedPlan, *, plan_id: str, source_pa
         "province": m.province,
         "province_current": current_province(m.province),
         "issuer": m.issuer,
+        "issuer_level": m.issuer_level,
+        "doc_type": m.doc_type,
         "doc_number": m.doc_number,
         "issue_date": m.issue_date,
         "issue_date_precision": m.issue_date_precision,
@@ -151,7 +153,7 @@ def normalise_plan(doc: Document, parsed: ParsedPlan, *, plan_id: str, source_pa
         "extracted_at": extracted_at,
         "pipeline_version": version,
     }
-    tasks = [task_row(plan_id, t, m.province, period, m.plan_year) for t in parsed.tasks]
+    tasks = [task_row(plan_id, t, m.province, period, m.plan_year, m.issuer_level) for t in parsed.tasks]
     return Extracted(plan=plan, tasks=tasks, pages=page_rows(plan_id, doc), legal_refs=legal_ref_rows(plan_id, doc),
                      tables=table_rows(plan_id, parsed), warnings=parsed.warnings,
                      low_confidence=dict(m.low_confidence))

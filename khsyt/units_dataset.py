@@ -25,11 +25,16 @@ def _read(curated: Path, name: str, columns: list[str]) -> list[dict]:
     d = Path(curated) / name
     if not d.is_dir():
         return []
-    return pads.dataset(str(d), format="parquet").to_table(columns=columns).to_pylist()
+    dataset = pads.dataset(str(d), format="parquet")
+    # a column added in a later release (plans.issuer_level) is read as null from older files
+    present = [c for c in columns if c in dataset.schema.names]
+    return [{c: r.get(c) for c in columns} for r in dataset.to_table(columns=present).to_pylist()]
 
 
 def build_units(curated: Path) -> pa.Table:
-    plans = {p["plan_id"]: p["province"] for p in _read(curated, "plans", ["plan_id", "province"])}
+    plan_rows = _read(curated, "plans", ["plan_id", "province", "issuer_level"])
+    plans = {p["plan_id"]: p["province"] for p in plan_rows}
+    levels = {p["plan_id"]: p.get("issuer_level") for p in plan_rows}
     tasks = _read(curated, "tasks", ["plan_id", "lead_units_raw", "coordinating_units_raw", "monitoring_units_raw"])
     acc: dict[tuple[str | None, str], dict] = {}
     for t in tasks:
@@ -37,7 +42,7 @@ def build_units(curated: Path) -> pa.Table:
         for field, counter in (("lead_units_raw", "tasks_led"), ("coordinating_units_raw", "tasks_coordinated"),
                                ("monitoring_units_raw", None)):
             seen: set[str] = set()
-            for m in normalize_units(t[field], province=province):
+            for m in normalize_units(t[field], province=province, issuer_level=levels.get(t["plan_id"])):
                 row = acc.setdefault((province, m.name), {
                     "province": province, "unit": m.name, "kind": m.kind, "known": m.known,
                     "raw_spellings": set(), "tasks_led": 0, "tasks_coordinated": 0, "plans": set()})

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from extractors.model import Document, Line
 
 from ._text import load_yaml
 from .records import TaskRow
-from .textutil import code_style, fold, split_code
+from .textutil import code_style, ends_sentence, fold, split_code
 
 BULLET = re.compile(r"^\s*(?:[-–•*+]\s*)+")
 FOOTNOTE = re.compile(r"^\s*(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[¹²³⁴⁵⁶⁷⁸⁹]+\s)")
@@ -48,6 +49,10 @@ class _Anchor:
     item: str | None
     fields: dict[str, str] = field(default_factory=dict)
     last_field: str | None = None
+    #: a field whose value continues in the bullets below it ("a) Nhiệm vụ:" + "- …")
+    open_field: str | None = None
+    #: plain paragraphs printed under the heading before any field
+    body: list[str] = field(default_factory=list)
 
 
 def _field_labels() -> list[tuple[re.Pattern, tuple[str, ...]]]:
@@ -59,8 +64,12 @@ def _field_labels() -> list[tuple[re.Pattern, tuple[str, ...]]]:
     return out
 
 
+LETTER_CODE = re.compile(r"^\s*[a-zđ]\s*[).]\s+")
+
+
 def match_field(text: str) -> tuple[tuple[str, ...], str] | None:
-    t = BULLET.sub("", text)
+    """(roles, value) of a labelled field line ("- Đơn vị chủ trì: …", "b) Cơ quan thực hiện:")."""
+    t = LETTER_CODE.sub("", BULLET.sub("", text))
     for pattern, roles in _field_labels():
         m = pattern.match(t)
         if m:
@@ -75,6 +84,13 @@ def _starts_new(prev: Line, cur: Line, margin: float | None) -> bool:
     code, _ = split_code(t)
     if code is not None and code_style(code):
         return True
+    if cur.bbox is None and prev.bbox is None:
+        if prev.bold is True and cur.bold is not True:
+            return True  # a bold heading of converted text is its own paragraph
+        pcode, ptitle = split_code(prev.text.strip())
+        if (pcode is not None and len(prev.text.strip()) < 60 and ptitle[-1:] not in ".;:,"
+                and t[:1].isupper() and not ptitle[-1:].isdigit()):
+            return True  # "3. Về nguồn lực" above "Các cơ quan bố trí …": a heading line of its own
     p = prev.text.rstrip()
     ended = bool(p) and p[-1] in ".:;!?"
     if cur.bbox is not None and prev.bbox is not None and margin is not None:
@@ -153,11 +169,29 @@ def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
             if current is None:
                 continue
             roles, value = f
+            if _starts_block(current, roles):
+                # a second field block under the same heading is a second task
+                current = _Anchor(para=current.para, section=current.section, item=current.item)
+                anchors.append(current)
             for role in roles:
-                current.fields[role] = value
+                if value or role not in current.fields:
+                    current.fields[role] = value
             current.last_field = roles[-1]
+            current.open_field = roles[-1] if (not value or roles == ("task",)) else None
             continue
         text = _strip_bullet(p.text) if p.bullet else p.text
+        if current is not None and current.open_field and (p.bullet or _heading(text) is None):
+            role = current.open_field
+            joiner = " " if role == "task" else "; "
+            current.fields[role] = joiner.join(x for x in (current.fields.get(role), text) if x)
+            continue
+        inline = _inline_roles(text) if current is not None and not p.bullet and _heading(text) is None else None
+        if inline is not None and current is not None:
+            lead, coord = inline
+            current.fields.setdefault("lead", lead)
+            if coord:
+                current.fields.setdefault("coordinating", coord)
+            continue
         if current is not None and current.last_field and p.bullet and p.text.lstrip().startswith(("+", "-")):
             # "+ …" sub-bullets that detail the last field ("Thời gian thực hiện: …, cụ thể:")
             if current.last_field == "deadline" or p.text.lstrip().lstrip("-– ").startswith("+"):
@@ -170,6 +204,8 @@ def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
         if head is None:
             if current is not None:
                 current.last_field = None
+                if not current.fields:
+                    current.body.append(text)
                 # A run-in heading ("1. Tiếp cận dịch vụ:") takes the paragraph it introduces.
                 if (not p.bullet and not current.fields and current.para.text.endswith(":")
                         and len(current.para.text.split()) <= 12 and not current.para.text.endswith("...:")
@@ -195,21 +231,33 @@ def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
                           section=section,
                           item=item)
         anchors.append(current)
+    with_fields = {a.section for a in anchors if a.fields}
     tasks = []
-    for a in anchors:
+    for i, a in enumerate(anchors):
+        nxt = anchors[i + 1] if i + 1 < len(anchors) else None
+        leaf = nxt is None or not (nxt.item or "").startswith(f"{a.item}.")
         if not a.fields:
-            continue
+            # an item without fields among items with fields is a task of its own (its text, or
+            # the heading when nothing else states the work); a parent of sub-items is not
+            if not (leaf and a.section in with_fields and a.body):
+                continue
+            a.fields = {"task": " ".join(a.body)}
+        task = a.fields.get("task") or a.para.text
+        lead = coord = None
+        if not (a.fields.get("lead") or a.fields.get("coordinating") or a.fields.get("monitoring")):
+            task, lead, coord = inline_assignment(task)
         tasks.append(
             TaskRow(
                 source="body",
                 section_code=a.section[0],
                 section_title=a.section[1],
                 item=a.item,
-                task=a.para.text,
-                lead_units_raw=a.fields.get("lead"),
-                coordinating_units_raw=a.fields.get("coordinating"),
+                task=task,
+                lead_units_raw=a.fields.get("lead") or lead,
+                coordinating_units_raw=a.fields.get("coordinating") or coord,
                 monitoring_units_raw=a.fields.get("monitoring"),
                 deadline_raw=a.fields.get("deadline"),
+                product=a.fields.get("product"),
                 page_start=a.para.page,
                 page_end=a.para.page,
                 confidence=a.para.confidence,
@@ -218,14 +266,108 @@ def labelled_tasks(paras: list[Paragraph]) -> list[TaskRow]:
     return tasks
 
 
+def _starts_block(current: _Anchor, roles: tuple[str, ...]) -> bool:
+    """Does a field open a new block under the same heading?  A second statement of the work,
+    or a role already filled once the block has its deadline."""
+    filled = {r for r, v in current.fields.items() if v}
+    if "task" in roles:
+        return bool(filled)
+    return bool(set(roles) & filled) and "deadline" in filled
+
+
+@dataclass(frozen=True)
+class _Inline:
+    clause: re.Pattern[str]
+    lead: re.Pattern[str]
+    partner: re.Pattern[str]
+    closing: re.Pattern[str]
+    line: re.Pattern[str]
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(r"\s+".join(re.escape(x) for x in w.split()) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _inline() -> _Inline:
+    d = load_yaml("body_fields.yaml")["inline_assignment"]
+    opener, lead, partner, closing = (_alt(d[k]) for k in ("openers", "lead", "partner", "closing_verbs"))
+    return _Inline(
+        # capital "Giao" opens an assignment; "(giao cơ quan, đơn vị mình …)" in a sentence does not
+        clause=re.compile(rf"\s*\(\s*(?:{opener})\s+(?P<body>[^()]+?)\s*\)"),
+        lead=re.compile(rf"\s+(?:{lead})(?:\s*,\s*|\s+|$)"),
+        partner=re.compile(rf"(?:^|\s)(?:{partner})\s+"),
+        closing=re.compile(rf"\s+(?:{closing})\s*\.?$"),
+        line=re.compile(rf"^(?:(?:{opener})\s+)?(?P<lead>[^;,]+?)\s+(?:{lead})\s*[;,]\s*(?P<coord>.+?)\s+"
+                        rf"(?:{partner})?(?:{closing})?\s*\.?$"),
+    )
+
+
+def _roles_of(body: str) -> tuple[str | None, str | None]:
+    """"Công an tỉnh chủ trì, phối hợp với Văn phòng UBND tỉnh; Sở Tư pháp … tham mưu" →
+    (lead, coordinating)."""
+    rx = _inline()
+    body = body.strip()
+    while True:
+        cut = rx.closing.sub("", body)
+        if cut == body:
+            break
+        body = cut
+    m = rx.lead.search(body)
+    if m:
+        lead, rest = body[: m.start()], body[m.end():]
+        pm = rx.partner.match(rest) or rx.partner.match(" " + rest)
+        coord = rest[pm.end() - (0 if rx.partner.match(rest) else 1):] if pm else None
+        return lead.strip() or None, (coord or "").strip(" .,") or None
+    pm = rx.partner.search(body)
+    if pm:
+        return body[: pm.start()].strip() or None, body[pm.end():].strip(" .,") or None
+    return body.strip(" .,") or None, None
+
+
+def inline_assignment(text: str) -> tuple[str, str | None, str | None]:
+    """Take a "(Giao X chủ trì, phối hợp với Y …)" clause out of a task's text:
+    (task without it, lead, coordinating).  Without such a clause the text is unchanged."""
+    m = _inline().clause.search(text or "")
+    if not m:
+        return text, None, None
+    lead, coord = _roles_of(m.group("body"))
+    task = (text[: m.start()] + text[m.end():]).strip()
+    task = re.sub(r"\s+([.;,])", r"\1", task)
+    return task, lead, coord
+
+
+def _inline_roles(text: str) -> tuple[str, str | None] | None:
+    """A line that only assigns the task above it: "Sở Y tế chủ trì; các sở, ngành phối hợp."."""
+    if len(text) > 300:
+        return None
+    m = _inline().line.match(text)
+    if m and m.group("coord") and re.search(r"phối\s+hợp", text[m.start("coord"):]):
+        return m.group("lead").strip(), m.group("coord").strip()
+    return None
+
+
 def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
-    """Bullets under the numbered areas of the plan's tasks section."""
+    """Bullets under the numbered areas of the plan's tasks section; a numbered item that is
+    itself a statement of work (a sentence, no bullets under it) is a task too, under the
+    section heading.  A "(Giao X chủ trì, phối hợp với Y)" clause gives its units."""
     task_words, other_words = _task_section_words()
     in_tasks = False
     seen_top = False
+    section: tuple[str | None, str | None] = (None, None)
     area: tuple[str | None, str | None] = (None, None)
+    area_para: Paragraph | None = None
+    area_has_tasks = False
     tasks: list[TaskRow] = []
     last_bullet = False
+
+    def close_area() -> None:
+        # an item printed as one sentence with nothing under it states the work itself
+        if area_para is not None and not area_has_tasks and in_tasks and ends_sentence(area[1] or ""):
+            tasks.append(TaskRow(source="body", section_code=section[0], section_title=section[1], item=area[0],
+                                 task=area[1], page_start=area_para.page, page_end=area_para.page,
+                                 confidence=area_para.confidence))
+
     for p in paras:
         if not p.bullet:
             head = _heading(p.text)
@@ -243,20 +385,25 @@ def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
             if style == "letter" and in_tasks and area[0] is not None:
                 # "a) …" items under an area are its tasks, like bullets
                 last_bullet = True
+                area_has_tasks = True
                 tasks.append(TaskRow(source="body", section_code=area[0], section_title=area[1], item=code,
                                      task=split_code(p.text)[1], page_start=p.page, page_end=p.page,
                                      confidence=p.confidence))
                 continue
             if style == "roman" or (p.text.isupper() and len(p.text) < 120):
+                close_area()
                 seen_top = True
                 in_tasks = any(w in ftitle for w in task_words) and not any(w in ftitle for w in other_words)
-                area = (None, None)
+                section = (code if style == "roman" else None, title)
+                area, area_para, area_has_tasks = (None, None), None, False
             elif in_tasks or not seen_top:
-                area = (code, title)
+                close_area()
+                area, area_para, area_has_tasks = (code, split_code(p.text)[1]), p, False
             continue
         if not in_tasks or area[0] is None:
             continue
         last_bullet = True
+        area_has_tasks = True
         tasks.append(
             TaskRow(
                 source="body",
@@ -268,4 +415,9 @@ def bulleted_tasks(paras: list[Paragraph]) -> list[TaskRow]:
                 confidence=p.confidence,
             )
         )
+    close_area()
+    for t in tasks:
+        t.task, lead, coord = inline_assignment(t.task or "")
+        t.lead_units_raw = t.lead_units_raw or lead
+        t.coordinating_units_raw = t.coordinating_units_raw or coord
     return tasks

@@ -70,6 +70,7 @@ def _alt(phrases) -> str:
 class _Vocab:
     roman: dict[str, int]
     ongoing: re.Pattern[str]
+    open_ended: re.Pattern[str]
     recurring: list[tuple[str, re.Pattern[str]]]
     cond_start: re.Pattern[str]
     cond_any: re.Pattern[str]
@@ -124,6 +125,7 @@ def _vocab() -> _Vocab:
     return _Vocab(
         roman={k.lower(): v for k, v in w["roman"].items()},
         ongoing=re.compile(rf"(?<!\w){_alt(w['ongoing'])}(?!\w)"),
+        open_ended=re.compile(rf"(?<!\w){_alt(w['open_ended'])}(?!\w)"),
         recurring=[(rec, re.compile(rf"(?<!\w){_alt(ph)}(?!\w)")) for rec, ph in w["recurring"].items()],
         cond_start=re.compile(rf"^{_alt(w['conditional_start'])}(?!\w)"),
         cond_any=re.compile(rf"(?<!\w){_alt(w['conditional_anywhere'])}(?!\w)"),
@@ -438,6 +440,10 @@ def _parse_piece(label: str | None, body: str, ctx: _Ctx, raw: str) -> list[Mile
             else:
                 end = dated.end
             return [Milestone(label, "before_date", None, end, None, raw=raw)]
+        if dated.kind == "year" and v.open_ended.search(f[dated.pos[1]:]) and dated.end is not None:
+            # "Năm 2025 và các năm tiếp theo": from that year to the plan's last year
+            end = max(dated.end, ctx.span[1]) if ctx.span else dated.end
+            return [Milestone(label, "year_range", dated.start, end, None, raw=raw)]
         return [Milestone(label, dated.kind, dated.start, dated.end, None, raw=raw)]
     if v.cond_any.search(f):
         return [Milestone(label or _clean_label(body[lead:], leading=True), "conditional", None, None, None,

@@ -1,56 +1,195 @@
-"""Plan metadata from the header block, the title and the signature block.
+"""Plan metadata from the header block, the title and the signature block — for any issuer.
 
-The header is laid out in two columns ("UBND TỈNH X" / "SỞ Y TẾ" / "Số: …/KH-SYT" on the
-left, the national motto and "X, ngày … tháng … năm …" on the right); extractors give them
-as separate Lines or one joined line, so every pattern here searches within a line.
-Blank parts (``Số: /KH-SYT``, ``ngày   tháng 12 năm 2023``) are normal, not errors: they
-become nulls and a coarser date precision.
+The header is laid out in two columns (issuer and its parent, "Số: …" on the left; the
+national motto and "X, ngày … tháng … năm …" on the right); extractors give them as separate
+Lines, one joined line, or the cells of a table, so the document is first read into one
+stream of text units (lines and table cells in reading order) and every pattern searches
+within a unit or the joined header.  Blank parts (``Số: /KH-SYT``, ``ngày   tháng 12 năm
+2023``) are normal, not errors: they become nulls and a coarser date precision.
+
+What the document is comes from the type code of its number ("254/QĐ-UBND" is a Quyết
+định, "6225/BVHTTDL-VP" without a code a Công văn), else from the type heading above the
+title.  A Quyết định or Công văn that issues or carries a plan keeps its own number, date and
+signer, and takes the title of the KẾ HOẠCH it carries (or of its task appendix).  Where the
+document's own header is missing, the metadata block of a legal-document web site and the
+appendix caption "(Kèm theo Công văn số … ngày … của …)" stand in for it.
+
+Plan year and period come from the period the plan states (title, then the sentence that
+issues it): "năm 2025", "giai đoạn 2026 - 2030"; "đến năm 2030" is a horizon that ends the
+period but does not start it, and years inside citations ("Nghị quyết số 214/NQ-CP ngày
+23/7/2025") are not periods.  When nothing is stated, the issue year is used and
+:func:`complete_period` extends the period to the last year the tasks' deadlines name.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from extractors.model import Document, Line
+from extractors.model import BBox, Document, Line, Table
 
+from ._text import clean, load_yaml, strip_diacritics
+from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
+from .signers import is_mark, is_person_name, parse_signature, starts_signature
 
+__all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_period", "doc_type_info"]
+
+#: A document symbol: "KH-SYT", "QĐ-TTg", "KH-SYT-CĐN", "BVHTTDL-VP", "2024/QĐ-UBND".
+SYMBOL = r"(?:\d{4}/)?[A-ZĐ][A-ZĐa-zđ0-9&]*(?:\s?-\s?[A-ZĐ0-9&][A-ZĐa-zđ0-9&]*)*"
+#: "Số: 254/QĐ-UBND"; a number OCR could not read ("Số:JU_ /GM-SYT", handwriting) is kept as
+#: ``num`` and judged by :func:`_number`.
 DOC_NUMBER = re.compile(
-    r"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9][0-9.\s]*)?\s*/\s*(?P<suffix>KH-[A-ZĐ]+(?:-[A-ZĐ]+)*)"
+    rf"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[^\s/]{{1,10}}(?:\s+[0-9.]+)?)?\s*/\s*(?P<suffix>{SYMBOL})"
 )
+BARE_NUMBER = re.compile(rf"^\s*(?P<num>[0-9][0-9.]*)?\s*/\s*(?P<suffix>{SYMBOL})\s*$")
+#: "Hà Nội, ngày 17 tháng 11 năm 2025"; a blank or OCR-damaged day or month ("ngày} ? tháng")
+#: is allowed a few stray marks (the ``jd``/``jm`` groups), which make the date low-confidence.
 PLACE_DATE = re.compile(
-    r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})",
+    r"(?P<place>[A-ZĐÀ-Ỹ][^\d,;:]{1,40}?)\s*,\s*ngày\s*(?P<d>\d{1,2})?(?P<jd>[^\w]{0,5}?)\s*tháng\s*"
+    r"(?P<m>\d{1,2})?(?P<jm>[^\w]{0,5}?)\s*năm\s*(?P<y>\d{4})",
     re.I,
 )
 DATE_ONLY = re.compile(r"ngày\s*(?P<d>\d{1,2})?\s*tháng\s*(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})", re.I)
-PROVINCE_HEADER = re.compile(r"(?:UBND|ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN)\s+(?:TỈNH|THÀNH PHỐ|TP\.?)\s+(?P<p>[^\n]+)",
-                             re.I)
+NUMERIC_DATE = re.compile(r"(?<!\d)(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>(?:19|20)\d{2})(?!\d)")
+#: The summary line of a Công văn ("V/v báo cáo số liệu …"): a letter, even when its number is lost.
+VV = re.compile(r"^\s*V/v\b", re.I)
 TITLE_START = re.compile(r"^\s*KẾ\s*HOẠCH\b\s*(?P<rest>.*)$")
+APPENDIX_START = re.compile(r"^\s*PHỤ\s*LỤC\b")
+CAPTION_START = re.compile(r"\(\s*(?:Ban\s+hành\s+)?[Kk]èm\s+theo\b", re.I)
 BODY_START = re.compile(
-    r"^\s*(Căn cứ|Thực hiện|Trên cơ sở|Nhằm|Để|Theo|Triển khai|Sở Y tế|Thi hành|[IVX]+\.\s|[A-Z]\.\s|\d+\.\s|-\s)",
+    r"^\s*(Căn cứ|Thực hiện|Trên cơ sở|Nhằm|Để|Theo|Triển khai|Sở Y tế|Thi hành|Kính gửi"
+    r"|[IVX]+\.\s|[A-Z]\.\s|\d+\.\s|-\s)",
 )
-YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
-PERIOD = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|–|đến|tới)\s*(?:năm\s*)?(?P<b>(?:19|20)\d{2})")
-SIGNER_TITLE = re.compile(
-    r"^(?P<t>(?:(?:KT|TL|TM|Q|Q\.|PHÓ)\.?\s*)?(?:PHÓ\s+)?(?:GIÁM ĐỐC|CHÁNH VĂN PHÒNG|TRƯỞNG PHÒNG|CHÁNH THANH TRA))\s*$"
+CAPTION = re.compile(
+    rf"[Kk]èm\s+theo\s+(?P<type>[A-ZĐÀ-Ỹa-zà-ỹđ]+(?:\s+[a-zà-ỹđ]+)?)\s+số\s*:?\s*(?P<num>[0-9][0-9.]*)?\s*/\s*"
+    rf"(?P<suffix>{SYMBOL})\s+(?P<date>ngày[^()]*?)\s+của\s+(?P<issuer>[^()]+?)\s*\)"
 )
-NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ](?:[a-zà-ỹđ]+|[A-ZĐÀ-Ỹ]+)$")
-NOT_NAME = re.compile(r"\b(SỞ|UBND|GIÁM|ĐỐC|PHÓ|KÝ|TỈNH|NƠI|NHẬN|PHỤ|LỤC|KẾ|HOẠCH)\b")
+#: The sentence that issues the plan ("UBND tỉnh ban hành Kế hoạch … giai đoạn 2026-2030 như sau:");
+#: a cited plan ("Căn cứ …", "Kế hoạch số …") is not this one.
+PLAN_SENTENCE = re.compile(r"(?:ban\s+hành|xây\s+dựng)\s+(?:Kế\s+hoạch|kế\s+hoạch)(?!\s+số)\s+"
+                           r"(?P<what>[^.;:]{0,240})")
+ISSUES_PLAN = re.compile(r"^(?:về\s+việc\s+)?(?:ban\s+hành|phê\s+duyệt)\s+kế\s+hoạch\s+(?P<title>.+)$", re.I)
+
+
+# --------------------------------------------------------------------------- text units
+
+
+@dataclass
+class Unit:
+    """One piece of text in reading order: a line, or one line of a table cell."""
+
+    text: str
+    page: int
+    bold: bool | None = None
+    confidence: float | None = None
+    bbox: BBox | None = None
+    in_table: bool = False
+    page_width: float | None = None
+
+
+_MARKUP = re.compile(r"\*+|^#+\s*")
+_DECORATION = re.compile(r"^[\s|#_\-–—=*.]*$")
+
+
+def _unit_text(text: str) -> str:
+    return clean(_MARKUP.sub(" ", text or ""))
+
+
+def text_units(doc: Document) -> list[Unit]:
+    """Lines and table cells of the document in reading order, markup and rules dropped."""
+    out: list[Unit] = []
+    widths = {p.number: p.width for p in doc.pages}
+    for page, block in doc.blocks():
+        if isinstance(block, Line):
+            t = _unit_text(block.text)
+            if t and not _DECORATION.match(t):
+                out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page)))
+        elif isinstance(block, Table):
+            for row in block.grid():
+                for cell in row:
+                    if cell is None:
+                        continue
+                    for part in (cell.text or "").split("\n"):
+                        t = _unit_text(part)
+                        if t and not _DECORATION.match(t):
+                            out.append(Unit(t, page, None, cell.confidence, cell.bbox, in_table=True))
+    return out
+
+
+# --------------------------------------------------------------------------- vocabularies
+
+
+@dataclass(frozen=True)
+class DocType:
+    code: str
+    name: str
+    role: str
+
+
+@cache
+def _doc_types() -> tuple[dict[str, DocType], list[tuple[re.Pattern[str], str]], str, dict[str, str]]:
+    data = load_yaml("doc_types.yaml")
+    by_code = {}
+    headings = []
+    for t in data["types"]:
+        by_code[_code_key(t["code"])] = DocType(t["code"], t["name"], t["role"])
+        for h in t.get("heading") or []:
+            # matched without diacritics: OCR prints "THÔNG BẢO", "GIÁY MỜI"
+            folded = strip_diacritics(h)
+            headings.append((re.compile(r"^\s*" + r"\s*".join(re.escape(w) for w in folded.split()) + r"(?:\s|:|$)"),
+                             t["code"]))
+    return by_code, headings, data["default_code"], dict(data.get("site_labels") or {})
+
+
+def _code_key(code: str) -> str:
+    return code.upper().replace("Đ", "D")
+
+
+def doc_type_info(code: str | None) -> DocType | None:
+    """Name and role of a type code ("QĐ" → Quyết định, carrier); None when unknown."""
+    if not code:
+        return None
+    return _doc_types()[0].get(_code_key(code))
+
+
+def _type_of_symbol(symbol: str) -> str | None:
+    """The type code printed in a number's symbol ("QĐ-UBND" → QĐ), or None when it has none
+    ("BVHTTDL-VP": a Công văn, unless a type heading says otherwise)."""
+    first = re.sub(r"^\d{4}/", "", symbol).split("-")[0].strip()
+    info = doc_type_info(first)
+    return info.code if info else None
+
+
+def _type_of_heading(text: str) -> str | None:
+    folded = strip_diacritics(text)
+    for pat, code in _doc_types()[1]:
+        if pat.match(folded):
+            return code
+    return None
+
+
+def _type_of_name(name: str) -> str | None:
+    low = clean(name).lower()
+    for dt in _doc_types()[0].values():
+        if low == dt.name.lower() or low.startswith(dt.name.lower() + " "):
+            return dt.code
+    return None
+
+
+# --------------------------------------------------------------------------- small parsers
 
 
 def _province_name(raw: str) -> str | None:
     raw = re.split(r"\s{2,}|CỘNG HÒA|CỘNG HOÀ|Độc lập", raw)[0]
     words = [w for w in re.split(r"\s+", raw.strip()) if w]
-    if not words or len(words) > 4:
+    if not words or len(words) > 5:
         return None
     name = " ".join(w.capitalize() for w in words)
-    return canonical_province(name) or name
-
-
-def _lines(doc: Document) -> list[tuple[int, Line]]:
-    return [(p, b) for p, b in doc.blocks() if isinstance(b, Line)]
+    return canonical_province(name) or (name if len(words) <= 4 else None)
 
 
 def _to_date(y: str, m: str | None, d: str | None) -> tuple[date | None, str | None]:
@@ -65,134 +204,408 @@ def _to_date(y: str, m: str | None, d: str | None) -> tuple[date | None, str | N
         return None, None
 
 
-def _title(lines: list[Line], start: int) -> tuple[str | None, int]:
-    """Title lines after "KẾ HOẠCH": until the body starts or the weight changes."""
-    first = TITLE_START.match(lines[start].text)
+def _any_date(text: str) -> tuple[date | None, str | None]:
+    m = DATE_ONLY.search(text)
+    if m:
+        return _to_date(m.group("y"), m.group("m"), m.group("d"))
+    m = NUMERIC_DATE.search(text)
+    if m:
+        return _to_date(m.group("y"), m.group("m"), m.group("d"))
+    return None, None
+
+
+def _number(num: str | None, suffix: str) -> str | None:
+    """"254" + "QĐ-UBND" → "254/QĐ-UBND"; a blank or unreadable number gives None."""
+    num = (num or "").replace(" ", "").strip(".")
+    suffix = re.sub(r"\s*-\s*", "-", suffix.strip())
+    return f"{num}/{suffix}" if re.fullmatch(r"[0-9][0-9.]*", num) else None
+
+
+def _unreadable(num: str | None) -> bool:
+    """Something is printed (or written) in the number's place but it is not a number."""
+    n = (num or "").replace(" ", "").strip("._")
+    return bool(n) and not re.fullmatch(r"[0-9][0-9.]*", n)
+
+
+# --------------------------------------------------------------------------- plan year / period
+
+_CITATION = re.compile(
+    r"(?:ngày\s*\d{1,2}\s*tháng\s*\d{1,2}\s*năm\s*\d{4}|ngày\s*\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{4}|số\s*[0-9][^\s,;]*|\S*/\d{4}/\S*|\b\d+[-/][A-ZĐ]{2,}\S*)",
+    re.I,
+)
+_RANGE = re.compile(r"(?P<a>(?:19|20)\d{2})\s*(?:-|–|—|đến|tới)\s*(?:năm\s*)?(?P<b>(?:19|20)\d{2})(?!\d)", re.I)
+_HORIZON = re.compile(r"(?<!tầm nhìn )(?<!định hướng )(?:đến|tới)\s+năm\s+(?P<y>(?:19|20)\d{2})", re.I)
+_VISION = re.compile(r"(?:tầm\s+nhìn|định\s+hướng)\s+(?:đến\s+|tới\s+)?(?:năm\s+)?(?:19|20)\d{2}", re.I)
+_YEAR = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)")
+
+
+def stated_period(text: str | None) -> tuple[int, int, int] | None:
+    """(plan year, period start, period end) stated in a title or sentence, or None.
+
+    "năm 2021 và giai đoạn 2021 - 2025" → (2021, 2021, 2025); "giai đoạn 2026 - 2030" →
+    (2026, 2026, 2030).  A horizon alone ("… đến năm 2030") states no start: None here, and the
+    caller ends the period with :func:`horizon_of`.  Years of dates and document numbers and a
+    vision ("tầm nhìn đến năm 2045") are ignored.
+    """
+    if not text:
+        return None
+    t = _VISION.sub(" ", _CITATION.sub(" ", clean(text)))
+    ranges = [(int(m.group("a")), int(m.group("b"))) for m in _RANGE.finditer(t)]
+    rest = _RANGE.sub(" ", t)
+    rest = _HORIZON.sub(" ", rest)
+    years = [int(m.group("y")) for m in _YEAR.finditer(rest)]
+    if ranges:
+        a = min(r[0] for r in ranges)
+        b = max(r[1] for r in ranges)
+        start = min([a, *years])
+        return start, start, max([b, *years])
+    if years:
+        return years[0], min(years), max(years)
+    return None
+
+
+def horizon_of(text: str | None) -> int | None:
+    """The target year of "đến năm 2030" (not "tầm nhìn đến năm 2045"), or None."""
+    if not text:
+        return None
+    t = _VISION.sub(" ", _CITATION.sub(" ", clean(text)))
+    ys = [int(m.group("y")) for m in _HORIZON.finditer(t)]
+    return max(ys) if ys else None
+
+
+def _plan_years(sources: list[str | None], issue: date | None) -> tuple[int | None, int | None, int | None, bool]:
+    """Year and period from the first source that states one; else the issue year."""
+    horizon = None
+    for s in sources:
+        got = stated_period(s)
+        h = horizon_of(s)
+        if got:
+            year, start, end = got
+            if h and h > end:
+                end = h
+            return year, start, end, True
+        horizon = horizon or h
+    if issue:
+        y = issue.year
+        if horizon and horizon >= y:
+            return y, y, horizon, True
+        return y, y, y, False
+    return None, None, None, False
+
+
+def complete_period(meta: PlanMeta, deadline_texts: list[str | None]) -> None:
+    """A plan that states no period runs from its issue year to the last year its tasks'
+    deadlines name ("Năm 2026 và các năm tiếp theo" → 2026), within fifteen years."""
+    if meta.period_stated or meta.plan_period_start is None:
+        return
+    years = [int(m.group("y")) for t in deadline_texts if t for m in _YEAR.finditer(_CITATION.sub(" ", t))]
+    years = [y for y in years if meta.plan_period_start <= y <= meta.plan_period_start + 15]
+    if years and max(years) > (meta.plan_period_end or 0):
+        meta.plan_period_end = max(years)
+
+
+# --------------------------------------------------------------------------- title
+
+
+def _upper(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+
+
+def _cut_caption(text: str) -> tuple[str, bool]:
+    m = CAPTION_START.search(text)
+    return (text[: m.start()].strip(), True) if m else (text, False)
+
+
+def _title(units: list[Unit], start: int, first_rest: str | None = None) -> str | None:
+    """Title lines after "KẾ HOẠCH" (or "PHỤ LỤC"): until the body starts, a caption "(Kèm
+    theo …)", a change of weight, or — for a title in capitals — the first line that is not."""
     parts: list[str] = []
-    rest = first.group("rest").strip() if first else ""
+    rest = (first_rest or "").strip()
     if rest:
-        parts.append(rest)
+        rest, cut = _cut_caption(rest)
+        if rest:
+            parts.append(rest)
+        if cut:
+            return " ".join(parts) or None
     bold_title = None
+    caps = None
     i = start + 1
-    while i < len(lines) and len(parts) < 8:
-        ln = lines[i]
-        t = ln.text.strip()
-        if not t or set(t) <= set("_-–—=*. "):
-            i += 1
-            continue
+    while i < len(units) and len(parts) < 8:
+        u = units[i]
+        t = u.text
+        if u.in_table or starts_signature(t) and parts:
+            break
         if BODY_START.match(t) and parts:
             break
+        if t.startswith("(") and parts:
+            break
+        has_letters = any(c.isalpha() for c in t)
+        if caps is None and has_letters:
+            caps = _upper(t)
+        elif caps and has_letters and not _upper(t):
+            head, cut = _cut_caption(t)
+            if cut and head and _upper(head):
+                parts.append(head)
+            break
         if bold_title is None:
-            bold_title = ln.bold
-        elif bold_title and ln.bold is False:
+            bold_title = u.bold
+        elif bold_title and u.bold is False:
             break
-        if parts and ln.bold is None and len(t) > 120:
+        if parts and u.bold is None and len(t) > 160 and not caps:
             break
-        parts.append(t)
-        if len(" ".join(parts)) > 600:
+        t, cut = _cut_caption(t)
+        if t:
+            parts.append(t)
+        if cut or len(" ".join(parts)) > 600:
             break
         i += 1
-    title = " ".join(parts).strip() or None
-    return title, i
+    return " ".join(parts).strip() or None
 
 
-def _plan_years(title: str | None, issue: date | None) -> tuple[int | None, int | None, int | None]:
-    if title:
-        per = PERIOD.search(title)
-        years = [int(m.group(0)) for m in YEAR.finditer(title)]
-        if per:
-            a, b = int(per.group("a")), int(per.group("b"))
-            first = min(years) if years else a
-            return first, min(a, first), max(b, a)
-        if years:
-            return years[0], years[0], years[-1] if len(years) > 1 else years[0]
-    if issue:
-        return issue.year, issue.year, issue.year
-    return None, None, None
+# --------------------------------------------------------------------------- signature
 
 
-def _is_title(text: str) -> bool:
-    return bool(SIGNER_TITLE.match(text.strip().strip("*").strip()))
+def _same_column(anchor: Unit, u: Unit) -> bool:
+    a, b = anchor.bbox, u.bbox
+    if a is None or b is None:
+        return True
+    return not (b.x1 < a.x0 - 20 or b.top < a.top)
 
 
-def _is_name(text: str) -> bool:
-    """A person's name: 2-5 capitalised words (some plans print it in capitals)."""
-    t = text.strip().strip("*").strip()
-    words = t.split()
-    return 2 <= len(words) <= 5 and all(NAME_WORD.match(w) for w in words) and not NOT_NAME.search(t.upper())
-
-
-def _signer(lines: list[Line]) -> tuple[str | None, str | None, float | None]:
-    """Signer title and name: the last title block of the plan's body, and the person's name
-    printed under it (in the right-hand column when geometry is known; the recipients list
-    "Nơi nhận" often sits beside it on the left)."""
-    idx = [i for i, ln in enumerate(lines) if _is_title(ln.text)]
-    if not idx:
-        return None, None, None
-    best = idx[-1]
-    anchor = lines[best]
-    group = [best]
-    for i in reversed(idx[:-1]):
-        if best - i > 4:
-            break
-        a, b = lines[i].bbox, anchor.bbox
-        if a is None or b is None or 0 <= b.top - a.top <= 40:
-            group.insert(0, i)
-    titles = [lines[i].text.strip().strip("*").strip() for i in group]
-    name = conf = None
-    for ln in lines[best + 1 : best + 25]:
-        if ln.bbox is not None and anchor.bbox is not None:
-            if ln.bbox.x1 < anchor.bbox.x0 - 20 or ln.bbox.top < anchor.bbox.top:
+def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
+    """Every signature block (title, name, OCR confidence of the name) in order."""
+    out = []
+    i = 0
+    while i < len(units):
+        u = units[i]
+        if not (starts_signature(u.text) and len(u.text.split()) <= 16):
+            i += 1
+            continue
+        block = [u.text]
+        sig = parse_signature(u.text)
+        name, conf = (sig.name, u.confidence) if sig and sig.name else (None, None)
+        j = i + 1
+        while name is None and j < len(units) and j <= i + 10:
+            v = units[j]
+            if not _same_column(u, v) or is_mark(v.text):
+                j += 1
                 continue
-        if _is_name(ln.text):
-            name = ln.text.strip().strip("*").strip()
-            conf = ln.confidence
+            if is_person_name(v.text):
+                name, conf = v.text, v.confidence
+                break
+            if _upper(v.text) and len(v.text.split()) <= 8:
+                block.append(v.text)
+                j += 1
+                continue
             break
-    return name, " / ".join(titles), conf
+        sig = parse_signature(" ".join(block))
+        if sig is not None and (sig.name or name):
+            out.append((sig.title, sig.name or name, conf))
+        i = max(j, i + 1)
+    return out
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def _site_fields(units: list[Unit]) -> dict[str, str]:
+    """The "Số hiệu: … / Loại văn bản: …" block of a legal-document web site, label → value."""
+    labels = _doc_types()[3]
+    out: dict[str, str] = {}
+    for i, u in enumerate(units[:80]):
+        for label, fname in labels.items():
+            m = re.match(rf"^{re.escape(label)}\s*:\s*(?P<v>.*)$", u.text, re.I)
+            if not m or fname in out:
+                continue
+            value = m.group("v").strip() or (units[i + 1].text if i + 1 < len(units) else "")
+            if value:
+                out[fname] = value
+    return out
+
+
+def _first_heading(units: list[Unit], limit: int = 80) -> tuple[int, str] | None:
+    for i, u in enumerate(units[:limit]):
+        if u.in_table:
+            continue
+        code = _type_of_heading(u.text)
+        if code and _upper(u.text.split(":")[0][:40]):
+            return i, code
+    return None
+
+
+def _agency_text(head: list[Unit]) -> str:
+    """The header's agency lines: the capitals at the top, above "Số:" (the motto and the
+    date beside them removed).  The block ends at the number or at the first line that is not
+    in capitals, so a title or signature in capitals further down is never taken for it."""
+    parts = []
+    for u in head:
+        if DOC_NUMBER.search(u.text):
+            left = strip_motto(u.text[: DOC_NUMBER.search(u.text).start()])
+            if left and _upper(left):
+                parts.append(left)
+            break
+        t = strip_motto(PLACE_DATE.sub(" ", u.text))
+        if not t:
+            continue  # the motto or the date alone
+        if not _upper(t) or TITLE_START.match(t) or _type_of_heading(t):
+            break
+        parts.append(t)
+    return " ".join(parts)
 
 
 def parse_metadata(doc: Document) -> PlanMeta:
     meta = PlanMeta()
-    plines = _lines(doc)
-    lines = [ln for _, ln in plines]
-    # The header block sits on the first page; stop before the appendix.
-    head = [ln for p, ln in plines if p <= 2][:60]
-    number_seen = False  # the first "Số: …" line is the plan's own, even when left blank
-    for ln in head:
-        t = ln.text
-        if meta.province is None:
-            m = PROVINCE_HEADER.search(t)
-            if m:
-                meta.province = _province_name(m.group("p"))
-        if not number_seen:
-            m = DOC_NUMBER.search(t)
-            if m:
-                number_seen = True
-                num = (m.group("num") or "").replace(" ", "").strip(".")
-                meta.doc_number = f"{num}/{m.group('suffix').upper()}" if num else None
-                if ln.confidence is not None and ln.confidence < 60:
-                    meta.low_confidence["doc_number"] = ln.confidence
-        if meta.issue_date is None:
-            m = PLACE_DATE.search(t)
-            if m:
-                meta.issue_date, meta.issue_date_precision = _to_date(m.group("y"), m.group("m"), m.group("d"))
-                place = _province_name(m.group("place"))
-                if meta.province is None and place:
-                    meta.province = place
-                if ln.confidence is not None and ln.confidence < 60:
-                    meta.low_confidence["issue_date"] = ln.confidence
-    for i, ln in enumerate(lines[:80]):
-        if TITLE_START.match(ln.text) and ln.text.strip().upper().startswith("KẾ HOẠCH"):
-            meta.title, _ = _title(lines, i)
+    units = text_units(doc)
+    full_text = "\n".join(u.text for u in units)
+    heading = _first_heading(units)
+    head_end = heading[0] if heading else 40
+    head = [u for u in units[:head_end] if u.page <= 2][:60]
+
+    # ---- number and type: the type code of the number, else the type heading, else the
+    # web site's or the caption's type word; a symbol without a type code is a Công văn
+    symbol = None
+    for u in head:
+        m = DOC_NUMBER.search(u.text)
+        if m:
+            meta.doc_number = _number(m.group("num"), m.group("suffix"))
+            symbol = m.group("suffix")
+            if u.confidence is not None and u.confidence < 60 or _unreadable(m.group("num")):
+                meta.low_confidence["doc_number"] = u.confidence if u.confidence is not None else 0.0
             break
-    meta.plan_year, meta.plan_period_start, meta.plan_period_end = _plan_years(meta.title, meta.issue_date)
-    if meta.province:
-        meta.issuer = f"Sở Y tế {meta.province}"
-    body_end = next((i for i, ln in enumerate(lines) if re.match(r"^\s*PHỤ\s*LỤC\b", ln.text)), len(lines))
-    name, title, conf = _signer(lines[:body_end])
-    if name is None and body_end < len(lines):
-        name, title, conf = _signer(lines)
-    meta.signer_name, meta.signer_title = name, title
-    if conf is not None and conf < 60:
-        meta.low_confidence["signer_name"] = conf
+    site = _site_fields(units)
+    caption = CAPTION.search(full_text)
+    if symbol is None:
+        from_caption = f"{caption.group('num') or ''}/{caption.group('suffix')}" if caption else None
+        for raw in (site.get("doc_number"), from_caption):
+            m = BARE_NUMBER.match(raw or "")
+            if m:
+                meta.doc_number = _number(m.group("num"), m.group("suffix"))
+                symbol = m.group("suffix")
+                if meta.doc_number:
+                    break
+    meta.doc_type = (_type_of_symbol(symbol) if symbol else None) or (heading[1] if heading else None) \
+        or _type_of_name(site.get("doc_type") or "") or (_type_of_name(caption.group("type")) if caption else None) \
+        or (_doc_types()[2] if symbol or any(VV.match(u.text) for u in head) else None)
+
+    # ---- date and place: "Bắc Ninh, ngày 24" may wrap before "tháng 11 năm 2025"
+    m = None
+    for i, u in enumerate(head):
+        cand = u.text
+        if "ngày" in cand and not re.search(r"năm\s*\d{4}", cand):
+            cand = " ".join([cand] + [v.text for v in head[i + 1:i + 3]])
+        m = PLACE_DATE.search(cand)
+        if m:
+            break
+    place = None
+    if m:
+        meta.issue_date, meta.issue_date_precision = _to_date(m.group("y"), m.group("m"), m.group("d"))
+        place = _province_name(m.group("place"))
+        conf = next((u.confidence for u in head if "ngày" in u.text and u.confidence is not None), None)
+        if conf is not None and conf < 60 or (m.group("jd") or "").strip() or (m.group("jm") or "").strip():
+            meta.low_confidence["issue_date"] = conf if conf is not None else 0.0
+    else:
+        for raw in (site.get("issue_date"), caption.group("date") if caption else None):
+            if raw:
+                meta.issue_date, meta.issue_date_precision = _any_date(raw)
+                if meta.issue_date:
+                    break
+
+    # ---- issuer, level, province
+    issuer: Issuer | None = parse_issuer(_agency_text(head), full_text)
+    province_hint = place
+    if issuer is None:
+        for name in (caption.group("issuer") if caption else None, site.get("issuer"), _issuer_of_symbol(meta)):
+            if name:
+                issuer = issuer_from_name(name, province_hint, full_text)
+                if issuer:
+                    break
+    if issuer is not None:
+        meta.issuer, meta.issuer_level = issuer.name, issuer.level
+        meta.province = issuer.province if issuer.level == "central" else (issuer.province or place)
+        if issuer.level != "central" and issuer.province is None and place and issuer.level == "department":
+            meta.issuer = f"{issuer.name} {place}"
+    else:
+        meta.province = place
+
+    # ---- title
+    plan_at = next((i for i, u in enumerate(units) if not u.in_table and TITLE_START.match(u.text)), None)
+    meta.plan_heading = plan_at is not None
+    if plan_at is not None:
+        meta.title = _title(units, plan_at, TITLE_START.match(units[plan_at].text).group("rest"))
+    if meta.title is None and heading is not None:
+        trich = _title(units, heading[0], _type_of_heading_rest(units[heading[0]].text))
+        mm = ISSUES_PLAN.match(trich or "")
+        info = doc_type_info(heading[1])
+        if mm:
+            meta.title = mm.group("title").strip()
+            meta.plan_heading = True
+        elif info is not None and info.role == "plan":  # "CHƯƠNG TRÌNH" + its title
+            meta.title = trich
+    appendix_at = next((i for i, u in enumerate(units) if not u.in_table and APPENDIX_START.match(u.text)
+                        and _upper(u.text[:8])), None)
+    if meta.title is None and appendix_at is not None:
+        rest = APPENDIX_START.sub("", units[appendix_at].text).strip(" .:-–")
+        rest = "" if re.fullmatch(r"[0-9IVXLC]*", rest) else rest
+        meta.title = _title(units, appendix_at, rest)
+
+    # ---- plan year and period
+    intro = [mm.group("what") for u in units[: (appendix_at or len(units))][:200]
+             for mm in [PLAN_SENTENCE.search(u.text)]
+             if mm and not u.in_table and not re.match(r"^\s*(?:Căn cứ|Thực hiện)\b", u.text)]
+    meta.plan_year, meta.plan_period_start, meta.plan_period_end, meta.period_stated = _plan_years(
+        [meta.title, *intro[:2]], meta.issue_date)
+
+    # ---- signer: the last signature of the body (a Quyết định's when the plan it issues is unsigned)
+    body = units[:appendix_at] if appendix_at is not None else units
+    sigs = _signatures(body) or _signatures(units)
+    if sigs:
+        meta.signer_title, meta.signer_name, conf = sigs[-1]
+        if conf is not None and conf < 60:
+            meta.low_confidence["signer_name"] = conf
+    elif site.get("signer_name") and is_person_name(site["signer_name"]):
+        meta.signer_name = clean(site["signer_name"])
+    else:
+        name = _stamped_signer(body)
+        if name is not None:
+            # a stamp or signature covers the title: the name alone, flagged for a human
+            meta.signer_name = name.text
+            meta.low_confidence["signer_title"] = name.confidence if name.confidence is not None else 0.0
     return meta
+
+
+def _stamped_signer(body: list[Unit]) -> Unit | None:
+    """The signer's name printed alone in the right half of the page after "Nơi nhận" (scans
+    whose red stamp hides the title).  Only where geometry is known."""
+    recipients = next((i for i in range(len(body) - 1, -1, -1) if body[i].text.startswith("Nơi nhận")), None)
+    if recipients is None:
+        return None
+    for u in body[recipients + 1: recipients + 25]:
+        if u.bbox is None or not u.page_width:
+            return None
+        if u.bbox.x0 > u.page_width / 2 and is_person_name(u.text):
+            return u
+    return None
+
+
+def _type_of_heading_rest(text: str) -> str:
+    for pat, _code in _doc_types()[1]:
+        m = pat.match(strip_diacritics(text))
+        if m:
+            return text[m.end():].strip()
+    return ""
+
+
+def _issuer_of_symbol(meta: PlanMeta) -> str | None:
+    """The body an issuer code of the number names ("…/KH-SYT" → "Sở Y tế"), from
+    legal_doc_types.yaml, for documents printed without their agency lines."""
+    if not meta.doc_number:
+        return None
+    codes = re.sub(r"^[^/]*/(?:\d{4}/)?", "", meta.doc_number).split("-")
+    names = load_yaml("legal_doc_types.yaml").get("issuers") or {}
+    for code in codes[1:] if doc_type_info(codes[0]) else codes:
+        name = names.get(code)
+        if name and "/" not in name:
+            return name
+    return None

@@ -11,6 +11,8 @@ from datetime import date
 class PlanMeta:
     province: str | None = None
     issuer: str | None = None
+    issuer_level: str | None = None  # central | province | department | other
+    doc_type: str | None = None  # type code of the document: KH, QĐ, CV, BC, TB …
     doc_number: str | None = None
     issue_date: date | None = None
     issue_date_precision: str | None = None  # "day" | "month" | "year"
@@ -20,6 +22,10 @@ class PlanMeta:
     title: str | None = None
     signer_name: str | None = None
     signer_title: str | None = None
+    #: a KẾ HOẠCH block was found (a Quyết định or Công văn that carries a plan)
+    plan_heading: bool = False
+    #: the plan states its year/period (title or issuing sentence); else it is the issue year's
+    period_stated: bool = False
     #: field name -> OCR confidence (0-100) of the line it was read from, when below trust.
     low_confidence: dict[str, float] = field(default_factory=dict)
 

@@ -21,7 +21,8 @@ from rapidfuzz import fuzz, process
 
 from parsers._text import capitalize_first, clean, load_yaml, match_key, old_style_tones
 
-__all__ = ["UnitMatch", "split_units", "resolve_unit", "normalize_units", "unit_names", "split_assignment"]
+__all__ = ["UnitMatch", "split_units", "resolve_unit", "normalize_units", "unit_names", "split_assignment",
+           "split_printed", "resolve_printed", "uses_families"]
 
 _DATA = "units.yaml"
 
@@ -65,6 +66,9 @@ class _Registry:
     split_re: re.Pattern[str]
     joiner_re: re.Pattern[str]
     coll: dict
+    printed: dict
+    printed_re: dict
+    acronyms: dict[str, str]
 
 
 def _expand_with(reg_abbr: dict[str, str], abbr_re: re.Pattern[str] | None,
@@ -131,6 +135,28 @@ def _registry() -> _Registry:
     joiner_alt = "|".join(_flex(j) for j in sorted(data.get("joiners") or [], key=len, reverse=True))
     joiner_re = re.compile(rf"\s+(?:chủ\s+trì,?\s+)?(?:{joiner_alt})\s+", re.IGNORECASE)
 
+    printed = dict(data.get("printed") or {})
+    printed["actor_heads_sorted"] = sorted(printed.get("actor_heads") or [], key=len, reverse=True)
+    role_alt = "|".join(_flex(v) for v in sorted(printed.get("role_note_verbs") or [], key=len, reverse=True))
+    dist_alt = "|".join(_flex(h) for h in sorted(printed.get("distribute_heads") or [], key=len, reverse=True))
+    split_head_alt = "|".join(_flex(h) for h in sorted(set(data.get("split_heads") or []) | set(abbr),
+                                                         key=len, reverse=True))
+    printed_re = {
+        "role": re.compile(rf"\s(?:{role_alt})(?=\s|,|\.|$)") if role_alt else re.compile(r"(?!)"),
+        "distribute": re.compile(rf"(?:[Cc]ác|[Nn]hững)\s+(?P<head>{dist_alt})\s*:\s*(?P<list>[^.]+?)(?=\.\s|\.?$)")
+        if dist_alt else re.compile(r"(?!)"),
+        "head": re.compile(rf"(?:{split_head_alt})(?![\w&])", re.IGNORECASE),
+        "scope": [re.compile(p, re.IGNORECASE) for p in printed.get("scope_notes") or []],
+    }
+    acronyms: dict[str, str] = {}
+    for name in kinds:
+        for src in printed.get("acronym_sources") or []:
+            if name.startswith(src):
+                specific = name[len(src):]
+                letters = "".join(w[0] for w in re.findall(r"[^\W\d_]+", specific) if w != "và").upper()
+                if len(letters) >= int(printed.get("min_acronym", 4)):
+                    acronyms.setdefault(letters, specific)
+
     return _Registry(
         kinds=kinds,
         exact=exact,
@@ -149,6 +175,9 @@ def _registry() -> _Registry:
         split_re=split_re,
         joiner_re=joiner_re,
         coll=coll,
+        printed=printed,
+        printed_re=printed_re,
+        acronyms=acronyms,
     )
 
 
@@ -427,6 +456,8 @@ def resolve_unit(name: str, province: str | None = None) -> UnitMatch:
                 if pat.match(c):
                     return UnitMatch(capitalize_first(old_style_tones(c)), kind, True, 100.0, raw, "family")
         hit = _lookup_prefix(cands) or _lookup_fuzzy(cands)
+    if hit is not None and _central(hit[0]) != _central(s):
+        hit = None  # a ministry's office is never a Sở's ("Văn phòng Bộ" is not "Văn phòng Sở")
     if hit is not None:
         canonical, score, method = hit
         return UnitMatch(canonical, reg.kinds.get(canonical), True, score, raw, method)
@@ -434,16 +465,29 @@ def resolve_unit(name: str, province: str | None = None) -> UnitMatch:
     return UnitMatch(final, _guess_kind(final), False, 0.0, raw, "unknown")
 
 
-def normalize_units(raw: str | None, province: str | None = None) -> list[UnitMatch]:
+def uses_families(issuer_level: str | None) -> bool:
+    """Do plans of this issuer level use the registry's collective families?  A Sở's plan
+    does ("các phòng" are its offices); a People's Committee's or a ministry's keeps every
+    collective as printed.  Unknown level: the families (the registry's home ground)."""
+    return issuer_level is None or issuer_level in _registry().printed["family_levels"]
+
+
+def normalize_units(raw: str | None, province: str | None = None,
+                    issuer_level: str | None = None) -> list[UnitMatch]:
     """Split a unit cell and resolve every mention; each distinct unit once, in order of first
     mention.  A collective list such as "Các phòng, đơn vị trực thuộc" yields both
-    "Các phòng thuộc Sở" and "Các đơn vị trực thuộc Sở"."""
-    mentions = split_units(raw)
-    generics = _resolve_generics(mentions)
+    "Các phòng thuộc Sở" and "Các đơn vị trực thuộc Sở" in a Sở's plan; in the plan of any
+    other issuer (``issuer_level``) collectives stay as printed (:func:`split_printed`)."""
+    if uses_families(issuer_level):
+        mentions = split_units(raw)
+        generics = _resolve_generics(mentions)
+        matches = [gen if gen is not None else resolve_unit(mention, province)
+                   for mention, gen in zip(mentions, generics, strict=True)]
+    else:
+        matches = [resolve_printed(mention) for mention in split_printed(raw)]
     out: list[UnitMatch] = []
     seen: set[str] = set()
-    for mention, gen in zip(mentions, generics, strict=True):
-        m = gen if gen is not None else resolve_unit(mention, province)
+    for m in matches:
         k = m.name.casefold()
         if m.name and k not in seen:
             seen.add(k)
@@ -451,6 +495,203 @@ def normalize_units(raw: str | None, province: str | None = None) -> list[UnitMa
     return out
 
 
-def unit_names(raw: str | None, province: str | None = None) -> list[str]:
+def unit_names(raw: str | None, province: str | None = None, issuer_level: str | None = None) -> list[str]:
     """Canonical names only: what the ``*_units`` list columns hold."""
-    return [m.name for m in normalize_units(raw, province)]
+    return [m.name for m in normalize_units(raw, province, issuer_level)]
+
+
+# ---------------------------------------------------------------------------- printed mode
+
+
+def _cut_role_note(text: str) -> str:
+    """"Sở Nội vụ chủ trì tham mưu …" → "Sở Nội vụ": a lower-case role verb after a unit starts a
+    note that runs to the end of the part; not after "được" (a defining clause)."""
+    m = _registry().printed_re["role"].search(text)
+    if m is None or m.start() == 0:
+        return text
+    before = text[: m.start()]
+    if re.search(r"(?<!\w)được(?!\w)", before) or not before.strip():
+        return text
+    return before
+
+
+def _distribute(text: str) -> str:
+    """"Các Cục: A; B, C. Vụ X" → "Cục A; Cục B; Cục C. Vụ X": a plural head with a colon lists
+    distinct bodies of that head (members cut at ";" when printed, else at ",")."""
+    rx = _registry().printed_re["distribute"]
+
+    def sub(m: re.Match[str]) -> str:
+        head, body = m.group("head"), m.group("list")
+        members = re.split(r"\s*;\s*", body) if ";" in body else re.split(r"\s*,\s*", body)
+        return "; ".join(f"{head} {x.strip()}" for x in members if x.strip())
+
+    return rx.sub(sub, text)
+
+
+def _expand_acronyms(text: str) -> str:
+    """Expand an acronym of a registry body's specific name printed after a head word."""
+    acr = _registry().acronyms
+    if not acr:
+        return text
+
+    def sub(m: re.Match[str]) -> str:
+        return acr.get(m.group(0), m.group(0))
+
+    head, _, rest = text.partition(" ")
+    return head + (" " + re.sub(r"(?<![\w&])[A-ZĐ&]{4,}(?![\w&])", sub, rest) if rest else "")
+
+
+def _is_generic_piece(piece: str) -> tuple[bool, str]:
+    """(starts with an actor head, what follows the head) for a lower-case piece."""
+    printed = old_style_tones(clean(piece))
+    low = printed.lower()
+    plural = False
+    for pm in sorted(_registry().coll["plural_markers"], key=len, reverse=True):
+        if low.startswith(pm + " "):
+            low, printed, plural = low[len(pm) + 1:], printed[len(pm) + 1:], True
+            break
+    for h in _registry().printed["actor_heads_sorted"]:
+        if low == h or low.startswith(h + " "):
+            return True, low[len(h):].strip()
+    heads = [h["head"] for h in _registry().coll["heads"]]
+    for h in sorted(heads, key=len, reverse=True):
+        if low == h or low.startswith(h + " "):
+            return True, low[len(h):].strip()
+    if plural and printed[:1].islower():  # "các bộ", "những hộ gia đình": a generic noun under a determiner
+        first, _, rest = low.partition(" ")
+        return True, rest.strip()
+    return False, low
+
+
+def _shared(qualifier: str) -> bool:
+    return not qualifier or any(qualifier == q or qualifier.startswith(q + " ")
+                                for q in _registry().printed["shared_qualifiers"])
+
+
+def _coordination(text: str) -> list[str]:
+    """Cut a run of units at "," / " và " only where a new unit starts: a plural determiner, a
+    capitalised head of a body, or an actor with its own qualifier after a named body; never
+    inside a collective of generic nouns ("Các sở, ban, ngành Thành phố") or an elliptic
+    coordination of one body ("UBND xã, phường, đặc khu")."""
+    reg = _registry()
+    parts = re.split(r"(\s*,\s*|\s+và\s+|\s+&\s+)", text)
+    pieces = [p for p in parts[0::2]]
+    seps = parts[1::2]
+    out: list[str] = []
+    cur = pieces[0]
+    cur_generic, cur_qual = _is_generic_piece(cur)
+    cur_bare = cur_generic and not cur_qual and not cur[:1].isupper() or (cur_generic and _shared(cur_qual)
+                                                                         and _starts_plural(cur))
+    for sep, p in zip(seps, pieces[1:], strict=True):
+        ps = p.strip()
+        new = False
+        if not ps:
+            new = False
+        elif _starts_plural(ps):
+            new = True
+        elif ps[:1].isupper() and reg.printed_re["head"].match(ps):
+            new = True
+        elif ps[:1].islower():
+            gen, qual = _is_generic_piece(ps)
+            if gen and not _shared(qual):
+                new = True  # "…, cơ quan thông tấn báo chí", "Doanh nghiệp, nhà cung cấp dịch vụ IoT"
+            elif gen and not (cur_bare or _is_generic_piece(cur)[0]):
+                new = True  # "Đài …, cơ quan" : an actor after a named body
+        if new:
+            out.append(cur)
+            cur = p
+            cur_generic, cur_qual = _is_generic_piece(cur)
+            cur_bare = cur_generic and _shared(cur_qual)
+        else:
+            cur = f"{cur}{sep}{p}"
+            if cur_bare:
+                g, q = _is_generic_piece(ps)
+                cur_bare = g and _shared(q)
+    out.append(cur)
+    return out
+
+
+def _starts_plural(text: str) -> bool:
+    low = text.lower()
+    return any(low.startswith(pm + " ") for pm in _registry().coll["plural_markers"])
+
+
+def split_printed(raw: str | None) -> list[str]:
+    """Split a unit cell of a plan whose collectives stay as printed (see :func:`uses_families`).
+
+    Cuts on ";", line breaks, bullets, sentence ends and "phối hợp" joins always; on "," and
+    " và " only where :func:`_coordination` sees a new unit.  Role notes ("… chủ trì tham mưu
+    …"), scope notes ("trong phạm vi … của mình"), parentheses, counts and trailing dots go;
+    "Các Cục: A, B" is distributed into "Cục A", "Cục B"."""
+    if not raw or not raw.strip():
+        return []
+    reg = _registry()
+    text = _strip_parentheticals(raw.replace("\r", "\n"))
+    for rx in reg.printed_re["scope"]:
+        text = rx.sub(" ", text)
+    text = _distribute(clean(text))
+    text = _protect(text)
+    out: list[str] = []
+    for piece in re.split(r"[;\n]+|(?<=[^\W\d_]{2})\.\s+(?=[A-ZĐÀ-Ỹ])", text):
+        for bullet in re.split(r"(?:^|(?<=[.:]))\s*[-+•–]\s+", piece):
+            for joined in reg.joiner_re.split(" " + bullet + " "):
+                joined = _cut_role_note(clean(joined))
+                for part in (x for c in _coordination(joined) for x in _run_on_bodies(c)):
+                    m = _clean_mention(_unprotect(part))
+                    m = re.sub(r"^(\w+)\s+\1(?=\s)", r"\1", m)  # "Sở Sở Công thương": a doubled head
+                    if m:
+                        out.append(m)
+    return out
+
+
+def _run_on_bodies(text: str) -> list[str]:
+    """"Sở Khoa học và Công nghệ Sở Công Thương" (a separator lost): cut before a second "Sở"/"Bộ"
+    when what precedes it is a whole registry body of that same head."""
+    reg = _registry()
+    for m in re.finditer(r"\s(?=(Sở|Bộ)\s+[A-ZĐÀ-Ỹ])", text):
+        before = _unprotect(text[: m.start()])
+        hit = reg.exact.get(_key(before))
+        if hit and hit.startswith(m.group(1) + " "):
+            return [text[: m.start()], *_run_on_bodies(text[m.end():])]
+    return [text]
+
+
+def _printed_expand(text: str) -> str:
+    """Abbreviations that name a unit ("Sở KH&CN", "TTYT", "BHXH") and acronyms of a ministry's
+    name are expanded; lower-case ones ("TTHC" → thủ tục hành chính) stay as printed."""
+    reg = _registry()
+    if reg.abbr_re is not None:
+        text = reg.abbr_re.sub(lambda m: reg.abbr[m.group(0)] if reg.abbr[m.group(0)][:1].isupper()
+                               else m.group(0), text)
+    return clean(_expand_acronyms(text))
+
+
+def resolve_printed(mention: str) -> UnitMatch:
+    """One mention of a plan whose collectives stay as printed: the printed name, spelling
+    normalised; a registry alias with other words (an abbreviation) gives the canonical name."""
+    raw = mention
+    s = _clean_mention(mention)
+    if not s:
+        return UnitMatch("", None, False, 0.0, raw, "empty")
+    reg = _registry()
+    expanded = _printed_expand(s)
+    hit = reg.exact.get(_key(_expand(expanded)))
+    if hit and (_central(hit) != _central(expanded) or reg.kinds.get(hit) == "collective"):
+        hit = None  # a family collective is the registry's word for a Sở's plan, not this one's
+    same_words = hit is not None and _key(hit, accents=False) == _key(s, accents=False)
+    if hit and not same_words:
+        return UnitMatch(hit, reg.kinds.get(hit), True, 100.0, raw, "alias")
+    name = capitalize_first(old_style_tones(expanded))
+    if hit:
+        return UnitMatch(name, reg.kinds.get(hit), True, 100.0, raw, "printed")
+    if _parse_generic(s) is not None:
+        return UnitMatch(name, "collective", True, 100.0, raw, "collective-printed")
+    return UnitMatch(name, _guess_kind(name), False, 0.0, raw, "unknown")
+
+
+_CENTRAL = re.compile(r"(?<!\w)(?:Bộ(?!\s+phận)|Chính\s+phủ|Thủ\s+tướng|Trung\s+ương|Quốc\s+hội|Quốc\s+gia)(?!\w)")
+
+
+def _central(name: str) -> bool:
+    """Does a name belong to the national level ("Bộ Tài chính", "Văn phòng Chính phủ")?"""
+    return bool(_CENTRAL.search(name or ""))

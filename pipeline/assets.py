@@ -6,6 +6,7 @@ and the cross-plan ``units`` dataset.
 """
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from dagster import (
@@ -50,7 +51,7 @@ def plan_documents(context: AssetExecutionContext, store: PlanStore) -> Any:
     try:
         check_inside(path, store.raw)
         sha = sha256_of(path)
-        doc = read_document(path, store.settings(), sha)
+        doc = read_document(path, replace(store.settings(), progress=context.log.info), sha)
     except Exception as exc:
         r = rejected(path, sha, "extract", exc, context.partition_key)
         context.log.warning(f"{path}: rejected at {r.stage}: {r.reason}")

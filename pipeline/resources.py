@@ -23,6 +23,8 @@ class PlanStore(ConfigurableResource):
     ocr_dpi: int = Field(default=300, description="rendering resolution for OCR")
     ocr_workers: int | None = Field(default=None, description="OCR processes (default: all cores)")
     cache_dir: str | None = Field(default=None, description="OCR cache folder (default .cache/ocr)")
+    ocr_model: str | None = Field(default=None, description="OCR model (vie_best_int, vie, script-viet); "
+                                  "default vie_best_int")
 
     @property
     def raw(self) -> Path:
@@ -34,7 +36,7 @@ class PlanStore(ConfigurableResource):
 
     def settings(self) -> Settings:
         return Settings(ocr=self.ocr, ocr_dpi=self.ocr_dpi, ocr_workers=self.ocr_workers,
-                        cache_dir=Path(self.cache_dir) if self.cache_dir else None)
+                        cache_dir=Path(self.cache_dir) if self.cache_dir else None, ocr_model=self.ocr_model)
 
     def path_for(self, partition_key: str) -> Path | None:
         """The raw file a partition key stands for (None when it has gone)."""

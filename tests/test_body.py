@@ -267,3 +267,73 @@ def test_lettered_items_under_an_area_are_tasks_like_bullets():
         ("1", "b", "Tổ chức thi hành pháp luật."),
         ("2", None, "Công bố thủ tục hành chính kịp thời."),
     ]
+
+
+# --------------------------------------------------------------------------- field blocks of any issuer
+
+
+def _tasks_of(lines: list[str]):
+    doc = Document(source_path="x.txt", source_format="txt", pages=parse_text("\n".join(lines)))
+    return parse_document(doc).tasks
+
+
+def test_a_task_field_with_bullets_and_a_group_label_of_units():
+    tasks = _tasks_of([
+        "KẾ HOẠCH", "CHUYỂN ĐỔI SỐ NĂM 2026", "I. MỤC ĐÍCH, YÊU CẦU", "1. Mục đích", "- Nâng cao hiệu quả.",
+        "II. NHIỆM VỤ", "1. Về hạ tầng số",
+        "a) Nhiệm vụ:", "- Nâng cấp mạng truyền số liệu chuyên dùng.", "- Mở rộng điểm truy cập công cộng.",
+        "b) Cơ quan thực hiện:", "- Đơn vị chủ trì: Sở Khoa học và Công nghệ.", "- Đơn vị phối hợp: UBND cấp xã.",
+        "c) Thời gian thực hiện: Quý IV/2026.",
+        "2. Về dữ liệu",
+        "- Nội dung thực hiện: Xây dựng kho dữ liệu dùng chung.", "- Cơ quan chủ trì: Văn phòng UBND tỉnh.",
+        "- Thời gian thực hiện: Năm 2026.",
+        "- Nội dung thực hiện: Công bố dữ liệu mở.", "- Cơ quan chủ trì: Sở Tài chính.",
+        "- Thời gian thực hiện: Năm 2027.",
+        "3. Về nguồn lực", "Các cơ quan bố trí cán bộ chuyên trách chuyển đổi số.",
+        "III. TỔ CHỨC THỰC HIỆN", "1. Sở Khoa học và Công nghệ", "- Theo dõi, đôn đốc thực hiện Kế hoạch.",
+    ])
+    assert [(t.task, t.lead_units_raw, t.coordinating_units_raw, t.deadline_raw) for t in tasks] == [
+        ("Nâng cấp mạng truyền số liệu chuyên dùng. Mở rộng điểm truy cập công cộng.",
+         "Sở Khoa học và Công nghệ.", "UBND cấp xã.", "Quý IV/2026."),
+        # two field blocks under one heading are two tasks
+        ("Xây dựng kho dữ liệu dùng chung.", "Văn phòng UBND tỉnh.", None, "Năm 2026."),
+        ("Công bố dữ liệu mở.", "Sở Tài chính.", None, "Năm 2027."),
+        # an item without fields among labelled ones is a task with its own text and no units
+        ("Các cơ quan bố trí cán bộ chuyên trách chuyển đổi số.", None, None, None),
+    ]  # and the duties per unit of "TỔ CHỨC THỰC HIỆN" are not tasks
+
+
+def test_numbered_statements_with_an_inline_assignment():
+    tasks = _tasks_of([
+        "KẾ HOẠCH", "PHÒNG CHỐNG DỊCH BỆNH NĂM 2026", "I. MỤC ĐÍCH", "1. Chủ động phòng bệnh.",
+        "II. NỘI DUNG", "1. Tuyên truyền về phòng bệnh trên các phương tiện thông tin đại chúng.",
+        "2. Xây dựng phương án đáp ứng khi có dịch (Giao Sở Y tế chủ trì, phối hợp với Công an tỉnh; "
+        "các cơ quan có liên quan thực hiện).",
+        "3. Kiểm tra công tác phòng bệnh tại cơ sở (Giao Sở Y tế tham mưu).",
+        "III. PHÂN CÔNG NHIỆM VỤ", "1. Sở Y tế", "- Hướng dẫn chuyên môn.",
+    ])
+    assert [(t.item, t.task, t.lead_units_raw, t.coordinating_units_raw) for t in tasks] == [
+        ("1", "Tuyên truyền về phòng bệnh trên các phương tiện thông tin đại chúng.", None, None),
+        ("2", "Xây dựng phương án đáp ứng khi có dịch.", "Sở Y tế", "Công an tỉnh; các cơ quan có liên quan"),
+        ("3", "Kiểm tra công tác phòng bệnh tại cơ sở.", "Sở Y tế", None),
+    ]
+    assert {t.section_code for t in tasks} == {"II"}
+
+
+def test_a_line_that_only_assigns_the_task_above():
+    tasks = _tasks_of([
+        "KẾ HOẠCH", "CẢI CÁCH HÀNH CHÍNH NĂM 2026", "II. NHIỆM VỤ",
+        "1. Rà soát thủ tục hành chính.", "Sở Tư pháp chủ trì; các sở, ngành phối hợp.",
+        "- Thời gian thực hiện: Quý II/2026.",
+    ])
+    assert [(t.task, t.lead_units_raw, t.coordinating_units_raw) for t in tasks] == [
+        ("Rà soát thủ tục hành chính.", "Sở Tư pháp", "các sở, ngành")]
+
+
+def test_a_lower_case_giao_in_a_sentence_is_no_assignment():
+    tasks = _tasks_of([
+        "KẾ HOẠCH", "CẢI CÁCH HÀNH CHÍNH NĂM 2026", "II. NHIỆM VỤ",
+        "1. Thực hiện các nhiệm vụ (giao cơ quan, đơn vị mình chủ trì) đúng tiến độ.",
+        "- Đơn vị chủ trì: Các phòng.", "- Thời gian thực hiện: Năm 2026.",
+    ])
+    assert tasks[0].task == "Thực hiện các nhiệm vụ (giao cơ quan, đơn vị mình chủ trì) đúng tiến độ."

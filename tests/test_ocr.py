@@ -251,11 +251,30 @@ def test_post_correction_fixes_only_doubtful_diacritics() -> None:
 
 
 def test_post_correction_of_abbreviations_and_fixed_rewrites() -> None:
-    lex = Lexicon.from_terms(["QLHN", "TTYT", "TCHC", "TTHC", "chỉ cục => chi cục"])
+    lex = Lexicon.from_terms(["QLHN", "TTYT", "TCHC", "TTHC", "BHXH", "chỉ cục => chi cục"])
     assert correct_tokens(["Phòng", "QUHN;"], [96, 70], lex, max_conf=93) == ["Phòng", "QLHN;"]
     assert correct_tokens(["Phòng", "QUHN"], [96, 96], lex, max_conf=93) == ["Phòng", "QUHN"]  # sure
-    assert correct_tokens(["THC"], [50], lex) == ["THC"]  # TTHC or TCHC: ambiguous, left alone
+    assert correct_tokens(["TXHC"], [50], lex) == ["TXHC"]  # TTHC or TCHC: ambiguous, left alone
     assert correct_tokens(["các", "phòng,", "chỉ", "cục,"], [96] * 4, lex) == ["các", "phòng,", "chi", "cục,"]
+
+
+def test_post_correction_never_rewrites_a_valid_abbreviation() -> None:
+    """Issue 11: TTPC became TTHC and BXH became BHXH.  A token changes only when the correction
+    is more likely than the reading."""
+    lex = Lexicon.from_terms(["TTHC", "BHXH", "QLHN"])
+    # read with middling confidence: more likely right than a misread of the listed TTHC
+    assert correct_tokens(["Phòng", "TTPC;"], [96, 88], lex, max_conf=93) == ["Phòng", "TTPC;"]
+    # a shorter abbreviation is not a misread longer one, however unsure the reading
+    assert correct_tokens(["BXH"], [40], lex, max_conf=93) == ["BXH"]
+    # the same word read with confidence elsewhere on the page is real
+    assert correct_tokens(["TTPC"], [40], lex, max_conf=93, attested=frozenset({"TTPC"})) == ["TTPC"]
+    # a listed abbreviation is never rewritten into a neighbour
+    both = Lexicon.from_terms(["TTHC", "TTPC"])
+    assert correct_tokens(["TTPC"], [30], both, max_conf=93) == ["TTPC"]
+    # without confidences (text known to be OCR, nothing else known) abbreviations are left alone
+    assert correct_tokens(["QUHN"], None, lex) == ["QUHN"]
+    # the doubtful misread is still fixed
+    assert correct_tokens(["TTHQ"], [45], lex, max_conf=93) == ["TTHC"]
 
 
 def test_options_change_the_cache_key(ocr_cache: Path) -> None:

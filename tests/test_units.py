@@ -213,3 +213,62 @@ SPLIT_ASSIGNMENT_CASES = [
 @pytest.mark.parametrize("raw,expected", SPLIT_ASSIGNMENT_CASES)
 def test_split_assignment(raw, expected):
     assert split_assignment(raw) == expected
+
+
+# ---------------------------------------------------------------------------- plans of other issuers
+# A People's Committee's or a ministry's plan keeps its collectives as printed (the registry's
+# collective families are a Sở's own), splits enumerations only between units, and never maps
+# a central body onto a provincial one.
+
+PRINTED_CASES = [
+    # collectives stay whole and as printed
+    ("Các bộ, ngành liên quan", ["Các bộ, ngành liên quan"]),
+    ("Các sở, ngành", ["Các sở, ngành"]),
+    ("các cơ quan, tổ chức, cá nhân có liên quan", ["Các cơ quan, tổ chức, cá nhân có liên quan"]),
+    ("Cơ quan, đơn vị liên quan", ["Cơ quan, đơn vị liên quan"]),
+    # a repeated determiner, a named body or an actor with its own qualifier starts a new unit
+    ("Sở Y tế và các sở, ban, ngành tỉnh", ["Sở Y tế", "Các sở, ban, ngành tỉnh"]),
+    ("Các sở, ban, ngành, UBND các huyện", ["Các sở, ban, ngành", "UBND các huyện"]),
+    ("Đài Phát thanh và Truyền hình tỉnh, cơ quan báo chí địa phương",
+     ["Đài Phát thanh và Truyền hình tỉnh", "Cơ quan báo chí địa phương"]),
+    ("Hợp tác xã, nhà phân phối nông sản, nhà bán lẻ", ["Hợp tác xã", "Nhà phân phối nông sản", "Nhà bán lẻ"]),
+    # an elliptic coordination of one body is not distributed
+    ("UBND xã, phường, thị trấn", ["UBND xã, phường, thị trấn"]),
+    # "Các Vụ: A, B" lists distinct bodies of that head; a lower-case head lists kinds of one collective
+    ("Các Vụ: Pháp chế, Tổ chức cán bộ", ["Vụ Pháp chế", "Vụ Tổ chức cán bộ"]),
+    ("Các Cục: Quản lý dược; Khoa học công nghệ và Đào tạo. Văn phòng Bộ",
+     ["Cục Quản lý dược", "Cục Khoa học công nghệ và Đào tạo", "Văn phòng Bộ"]),
+    ("Các trường: Đại học, Cao đẳng trên địa bàn", ["Các trường: Đại học, Cao đẳng trên địa bàn"]),
+    # role and scope notes are dropped
+    ("Sở Tài chính chủ trì tổng hợp, báo cáo", ["Sở Tài chính"]),
+    ("UBND cấp huyện thực hiện rà soát hằng năm", ["UBND cấp huyện"]),
+    ("Sở Công Thương, các sở, ngành trong phạm vi chức năng, nhiệm vụ của mình",
+     ["Sở Công Thương", "Các sở, ngành"]),
+    # … but a collective defined by what it was given keeps its words
+    ("Các đơn vị được giao thực hiện dự án", ["Các đơn vị được giao thực hiện dự án"]),
+    # abbreviations of units and acronyms of a ministry's name are expanded
+    ("Sở KH&CN; Sở GDĐT", ["Sở Khoa học và Công nghệ", "Sở Giáo dục và Đào tạo"]),
+    ("Viện Chiến lược GDĐT", ["Viện Chiến lược Giáo dục và Đào tạo"]),
+    # central bodies stay central
+    ("Văn phòng Bộ, Bộ Tài chính", ["Văn phòng Bộ", "Bộ Tài chính"]),
+    # a lost separator between two whole registry bodies
+    ("Sở Tư pháp Sở Nội vụ", ["Sở Tư pháp", "Sở Nội vụ"]),
+]
+
+
+@pytest.mark.parametrize("raw,expected", PRINTED_CASES)
+@pytest.mark.parametrize("level", ["province", "central"])
+def test_units_of_other_issuers_stay_as_printed(raw, expected, level):
+    assert unit_names(raw, issuer_level=level) == expected
+
+
+def test_a_sos_plan_still_uses_the_registry_families():
+    assert unit_names("Các sở, ngành", issuer_level="department") == ["Các sở, ban, ngành tỉnh"]
+    assert unit_names("Các sở, ngành", issuer_level="province") == ["Các sở, ngành"]
+
+
+@pytest.mark.parametrize("raw", ["Bộ Tài chính", "Văn phòng Bộ", "Thanh tra Bộ"])
+def test_central_bodies_are_never_mapped_to_provincial_ones(raw):
+    for level in (None, "department", "province"):
+        names = unit_names(raw, issuer_level=level)
+        assert names and not any("Sở" in n or "tỉnh" in n for n in names), (raw, level, names)

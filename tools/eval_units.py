@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from parsers.issuers import issuer_from_name  # noqa: E402
 from parsers.units import unit_names  # noqa: E402
 
 FIELDS = ["lead_units", "coordinating_units", "monitoring_units"]
@@ -58,12 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     for path in sorted(a.gold.glob("*.json")):
         gold = json.loads(path.read_text(encoding="utf-8"))
         province = gold["plan"].get("province")
+        issuer = issuer_from_name(gold["plan"].get("issuer") or "", province)
+        level = issuer.level if issuer else None
         for t in gold["tasks"]:
             for f in FIELDS:
                 if f not in t and f + "_raw" not in t:
                     continue
                 raw = t.get(f + "_raw")
-                pred = unit_names(raw, province)
+                pred = unit_names(raw, province, level)
                 s = set_f1(pred, t.get(f))
                 totals[f].append(s)
                 if raw:

@@ -61,19 +61,27 @@ def test_a_killed_run_is_marked_failed_and_the_next_run_repairs(site):
                                            datasets.read_dataset(curated, "tasks"))
 
 
-def test_two_runs_at_once(site):
+def test_two_runs_at_once(site, raw_dir):
+    """Two `make run` at once, on a raw folder where two province sub-folders hold files of
+    the same name: both succeed, four plans, each published once, partitions registered once."""
     import subprocess
     import sys
 
+    from khsyt.extract import partition_key
+
     raw, curated, home = site
+    for sub in ("thanh-hoa", "nghe-an"):
+        (raw / sub).mkdir()
+        shutil.copy(raw_dir / FILES[0], raw / sub / "kehoach.txt")
     env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(home)}
     cmd = [sys.executable, "-m", "pipeline.ingest", "--raw", str(raw), "--curated", str(curated)]
     procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]
     outs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    assert sorted(Path(p).name for p in _joined(curated)) == sorted(FILES)
+    files = [*FILES, "thanh-hoa/kehoach.txt", "nghe-an/kehoach.txt"]
+    assert sorted(Path(p).relative_to(raw).as_posix() for p in _joined(curated)) == sorted(files)
     assert not list((curated / "_pending").iterdir())
     with DagsterInstance.from_config(str(home)) as instance:
         assert sorted(instance.get_dynamic_partitions("plan_files")) == sorted(
-            f.replace(".", "_") for f in FILES)
+            partition_key(raw / f, raw) for f in files)

@@ -68,6 +68,27 @@ def versions(tmp_path_factory, raw_dir):
     return base, key, results
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A forking publisher (publish_child.py --serve): call it with (kill_at, out, key, what)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), "KHSYT_FSYNC": "0"}
+    env.pop("KHSYT_KILL_AT", None)
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("publish_child.py")), "--serve"],
+                            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def call(kill_at: int, out: Path, key: str, what) -> int:
+        proc.stdin.write(f"{kill_at}\t{out}\t{key}\t{what}\n")
+        proc.stdin.flush()
+        return int(proc.stdout.readline())
+
+    yield call
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
 def _publish_in_process(out: Path, key: str, what) -> None:
     if what == "retire":
         datasets.retire(out, key)
@@ -86,7 +107,8 @@ def _count_ops(base: Path, tmp: Path, key: str, what) -> int:
 
 
 @pytest.mark.parametrize("scenario", ["replace", "reject", "retire"])
-def test_kill_between_every_pair_of_writes(versions, tmp_path, scenario):
+def test_kill_between_every_pair_of_writes(versions, tmp_path, scenario, server, monkeypatch):
+    monkeypatch.setenv("KHSYT_FSYNC", "0")  # kills, not power cuts: the renames are what matter
     base, key, results = versions
     what = results[scenario]
     before = _state(base, datasets.read_dataset)
@@ -98,9 +120,8 @@ def test_kill_between_every_pair_of_writes(versions, tmp_path, scenario):
     for i in range(1, n + 1):
         out = tmp_path / f"k{i}"
         shutil.copytree(base, out)
-        child = run(["tests/reliability/publish_child.py", str(out), key, str(what)],
-                    env={"KHSYT_KILL_AT": str(i)})
-        assert child.returncode == -9, f"kill point {i}: {child.returncode} {child.output}"
+        code = server(i, out, key, what)
+        assert code == -9, f"kill point {i}: exit {code}"
         # Through the manifests, right after the kill: the old state or the new one, whole.
         seen = _state(out, datasets.read_dataset)
         try:  # the documented glob can lag the manifest only between the switch and the repair
@@ -119,11 +140,11 @@ def test_kill_between_every_pair_of_writes(versions, tmp_path, scenario):
             outcomes["new"] += 1
             after = after or seen
             assert seen == after
-        # and publishing again completes it
-        _publish_in_process(out, key, what)
-        final = _state(out, glob_view)
-        assert final == _state(out, datasets.read_dataset)
-        assert _leftovers(out) == []
+        if i in (1, n // 2, n):  # and publishing again completes it
+            _publish_in_process(out, key, what)
+            final = _state(out, glob_view)
+            assert final == _state(out, datasets.read_dataset) != before
+            assert _leftovers(out) == []
         shutil.rmtree(out)
     print(f"\n{scenario}: {n} kill points: {outcomes['old']} old, {outcomes['new']} new, 0 mixed through the "
           f"manifests; the glob lagged at {glob_mixed} before the repair")
@@ -149,3 +170,60 @@ def test_no_process_ever_writes_outside(tmp_path):
     with pytest.raises(PathEscapes):
         LocalStorage(out).write_bytes("plans/link/x.parquet", b"x")
     assert list((tmp_path / "outside").iterdir()) == []
+
+
+def _cli(args: list[str], **env):
+    return run(["-m", "khsyt.cli", "extract", *args, "--no-ocr"], env=env, timeout=120)
+
+
+def test_the_cli_killed_during_a_replacement_is_repaired_by_its_next_run(tmp_path, raw_dir):
+    """The real CLI, killed at write points of the replacement of one plan among two (all of
+    them with KHSYT_KILL_EVERY=1 — make fuzz — else the first write, the manifest switch and
+    the write after it)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for f in (TXT, OTHER):
+        shutil.copy(raw_dir / f, src / f)
+    base = tmp_path / "base"
+    assert _cli([str(src), "--out", str(base)]).returncode == 0
+    before = _state(base, glob_view)
+    (src / TXT).write_text((src / TXT).read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    log = tmp_path / "ops.log"
+    count = tmp_path / "count"
+    shutil.copytree(base, count)
+    assert _cli([str(src), "--out", str(count)], KHSYT_COUNT_WRITES=str(log)).returncode == 0
+    ops = [ln.split("\t") for ln in log.read_text().splitlines()]
+    after = _state(count, glob_view)
+    assert after != before
+    key = partition_key(TXT)
+    mine = [int(n) for n, _op, rel in ops if key in rel]
+    commit = next(int(n) for n, op, rel in ops if op == "rename" and rel == f"_manifest/{key}.json")
+    points = mine if os.environ.get("KHSYT_KILL_EVERY") else [mine[0], commit, commit + 1]
+    for i in points:
+        out = tmp_path / f"k{i}"
+        shutil.copytree(base, out)
+        assert _cli([str(src), "--out", str(out)], KHSYT_KILL_AT=str(i)).returncode == -9
+        seen = _state(out, datasets.read_dataset)
+        assert seen in (before, after) or {**before, **seen} == {**after, **seen}, f"kill point {i}: a mix"
+        assert _cli([str(src), "--out", str(out)]).returncode == 0
+        assert _state(out, glob_view) == after and _leftovers(out) == []
+        shutil.rmtree(out)
+    print(f"\nCLI: {len(points)} of {len(mine)} kill points of the replaced plan checked")
+
+
+def test_two_cli_runs_at_once_into_one_folder(tmp_path, raw_dir):
+    import subprocess
+    import sys
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for f in (TXT, OTHER):
+        shutil.copy(raw_dir / f, src / f)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    cmd = [sys.executable, "-m", "khsyt.cli", "extract", str(src), "--out", str(out), "--no-ocr"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert len(_state(out, glob_view)) == 3 and _leftovers(out) == []
+    assert _state(out, glob_view) == _state(out, datasets.read_dataset)

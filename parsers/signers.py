@@ -1,0 +1,153 @@
+"""Signature blocks: the signer's title and name.
+
+A block reads "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / (Đã ký) / Mai Sơn": an
+optional "TM. <body>" the signer acts for, one or more titles with their prefixes (KT., Q.,
+TL., TUQ., PHÓ …), signature or stamp marks, then the person's name.  Converters give the
+block as separate lines or as one table cell ("CHỦ TỊCH Hoàng Quốc Khánh"), so the block is
+parsed as one string: titles are read off the front with the office vocabulary of
+``parsers/data/signer_titles.yaml``, and what follows is the name.
+
+The title keeps its prefixes and joins its parts with " / "; the "TM." body is left out
+(it names the body, not the signer's office).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from ._text import clean, load_yaml
+
+__all__ = ["Signature", "parse_signature", "is_mark", "is_person_name", "starts_signature"]
+
+NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ](?:[a-zà-ỹđ]+|[A-ZĐÀ-Ỹ]+)$")
+
+
+@dataclass
+class Signature:
+    title: str
+    name: str | None
+    acting_for: str | None = None
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    prefix_re: re.Pattern[str]
+    acting_for: frozenset[str]
+    office_re: re.Pattern[str]
+    marks_re: re.Pattern[str]
+    not_name: re.Pattern[str]
+
+
+@cache
+def _vocab() -> _Vocab:
+    data = load_yaml("signer_titles.yaml")
+    prefixes = sorted({p.rstrip(".") for p in data["prefixes"]}, key=len, reverse=True)
+    offices = sorted(data["offices"], key=len, reverse=True)
+    office_alt = "|".join(r"\s+".join(re.escape(w) for w in o.split()) for o in offices)
+    deputy = re.escape(data["deputy"])
+    words = set(offices) | set(data["not_name_words"])
+    return _Vocab(
+        prefix_re=re.compile(rf"({'|'.join(re.escape(p) for p in prefixes)})\s*\.\s*"),
+        acting_for=frozenset(p.rstrip(".") for p in data["acting_for"]),
+        office_re=re.compile(rf"(?:{deputy}\s+)?(?:{office_alt})(?![A-ZĐÀ-Ỹa-zà-ỹđ])"),
+        marks_re=re.compile(r"^(?:" + "|".join(data["marks"]) + r")$", re.I),
+        not_name=re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(x) for x in w.split())
+                                                     for w in sorted(words, key=len, reverse=True)) + r")(?!\w)"),
+    )
+
+
+def _strip(text: str) -> str:
+    return clean(re.sub(r"\*+", " ", text or "")).strip(" :")
+
+
+def is_mark(text: str) -> bool:
+    """A signature or stamp mark ("(Đã ký)", "[daky]", "Ký bởi: …") that is no part of the block."""
+    t = _strip(text)
+    return not t or bool(_vocab().marks_re.match(t))
+
+
+def is_person_name(text: str) -> bool:
+    """2-5 capitalised words (some documents print the name in capitals) that are no office."""
+    t = _strip(text)
+    words = t.split()
+    if not (2 <= len(words) <= 5 and all(NAME_WORD.match(w) for w in words)):
+        return False
+    if len({w.isupper() for w in words}) > 1:  # "PHÁP CHẾ Trần Văn Bình": a unit's tail and a name
+        return False
+    return not _vocab().not_name.search(t.upper())
+
+
+def starts_signature(text: str) -> bool:
+    """Does this line open a signature block (a prefix or an office in capitals at its start)?"""
+    t = _strip(text)
+    v = _vocab()
+    return bool(v.prefix_re.match(t) or v.office_re.match(t))
+
+
+def parse_signature(text: str) -> Signature | None:
+    """Parse a signature block given as one string; None when it opens with no title.
+
+    >>> parse_signature("TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH Mai Sơn")
+    Signature(title='KT. CHỦ TỊCH / PHÓ CHỦ TỊCH', name='Mai Sơn', acting_for='ỦY BAN NHÂN DÂN')
+    """
+    v = _vocab()
+    s = _strip(text)
+    pos = 0
+    parts: list[str] = []
+    acting = None
+    while pos < len(s):
+        prefix = v.prefix_re.match(s, pos)
+        p_code = prefix.group(1) if prefix else None
+        at = prefix.end() if prefix else pos
+        office = v.office_re.match(s, at)
+        if office:
+            tail = _unit_words(s, office.end())
+            title = clean(s[office.start():tail])
+            parts.append(f"{p_code}. {title}" if p_code else title)
+            pos = tail
+            while pos < len(s) and s[pos] in " /":
+                pos += 1
+            continue
+        if p_code in v.acting_for:
+            nxt = _next_title(s, at)
+            acting = clean(s[at:nxt]) or None
+            pos = nxt
+            continue
+        break
+    if not parts:
+        return None
+    rest = s[pos:].strip(" /")
+    name = rest if rest and is_person_name(rest) else None
+    return Signature(title=" / ".join(parts), name=name, acting_for=acting)
+
+
+def _next_title(s: str, start: int) -> int:
+    """Where the next prefix or office begins after ``start`` (or the end)."""
+    v = _vocab()
+    best = len(s)
+    for rx in (v.prefix_re, v.office_re):
+        for m in rx.finditer(s, start):
+            if m.start() > start and (m.start() == 0 or not s[m.start() - 1].isalpha()):
+                best = min(best, m.start())
+                break
+    return best
+
+
+def _unit_words(s: str, start: int) -> int:
+    """End of the unit an office heads ("VỤ TRƯỞNG VỤ PHÁP CHẾ"): words in capitals up to the
+    next prefix, office or the person's name."""
+    v = _vocab()
+    pos = start
+    for m in re.finditer(r"\S+", s[start:]):
+        w = m.group(0)
+        abs_start = start + m.start()
+        if v.prefix_re.match(s, abs_start) or v.office_re.match(s, abs_start):
+            break
+        if not (w.isupper() and any(c.isalpha() for c in w)):
+            break
+        if is_person_name(s[abs_start:]):
+            break  # a name in capitals
+        pos = start + m.end()
+    return pos

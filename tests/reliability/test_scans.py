@@ -1,0 +1,68 @@
+"""Scans: a clearly non-plan scan is rejected from its first pages, and a poster-sized page
+is rendered at a lower dpi instead of allocating a giant bitmap (real Tesseract, real pdfium)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .bad_inputs import pdf
+from .harness import run
+
+ENGLISH = [
+    "The quarterly report of the sales department",
+    "Revenue grew by twelve percent in the third quarter",
+    "while operating costs stayed within the budget.",
+    "Customer satisfaction surveys were sent in October",
+    "and the results will be presented next month.",
+]
+
+
+def _tesseract_ok() -> bool:
+    from extractors.errors import OcrUnavailable
+    from extractors.ocr_engine import TesseractEngine
+
+    try:
+        TesseractEngine().check_available()
+    except OcrUnavailable:
+        return False
+    return True
+
+
+@pytest.mark.ocr
+@pytest.mark.skipif(not _tesseract_ok(), reason="Tesseract with Vietnamese data not installed")
+def test_an_english_scan_is_rejected_after_its_first_pages(tmp_path):
+    import cv2
+    from PIL import Image
+
+    dpi = 150
+    pages = []
+    for k in range(8):
+        img = np.full((int(11.69 * dpi), int(8.27 * dpi)), 255, np.uint8)
+        for i, line in enumerate(ENGLISH):
+            cv2.putText(img, f"{line} ({k + 1})", (60, 150 + 60 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+        pages.append(Image.fromarray(img))
+    src = tmp_path / "in"
+    src.mkdir()
+    scan = src / "report.pdf"
+    pages[0].save(scan, save_all=True, append_images=pages[1:], resolution=dpi)
+    cache = tmp_path / "cache"
+    child = run(["-m", "khsyt.cli", "extract", str(scan), "--out", str(tmp_path / "out"), "--dpi", str(dpi),
+                 "--workers", "1", "--cache-dir", str(cache)], timeout=180)
+    print(f"\nEnglish 8-page scan: {child.seconds:.1f} s, peak RSS {child.peak_rss_mb:.0f} MB")
+    assert child.returncode == 0, child.output
+    assert "not a plan: the first 3 pages (OCR) are not Vietnamese text" in child.output, child.output
+    assert len(list(cache.rglob("*.json"))) == 3, "more pages than the probe were OCRed"
+
+
+def test_a_poster_page_is_rendered_at_a_lower_dpi(tmp_path):
+    from extractors.limits import current
+    from extractors.raster import page_render_dpi, render_page
+
+    poster = pdf([{"size": (60 * 72, 60 * 72), "text": ["x"]}], tmp_path / "poster.pdf")
+    dpi = page_render_dpi(poster, 1, 300)
+    assert dpi < 300
+    img = render_page(poster, 1, 300)
+    assert img.shape[0] * img.shape[1] <= current().render_megapixels * 1e6 * 1.01
+    a4 = pdf([{"size": (595, 842), "text": ["x"]}], tmp_path / "a4.pdf")
+    assert page_render_dpi(a4, 1, 300) == 300
