@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -53,6 +54,8 @@ class TextFormatSettings:
     #: a text run between two ``|`` lines longer than this is prose after the table, not
     #: one more cell (a pipe block has no other end mark when the file has no blank lines)
     max_cell_lines: int = 40
+    #: a pipe block's first row is compared with the widths of at least this many rows
+    min_rows_to_split_first_row: int = 3
 
 
 DEFAULT_TEXT_SETTINGS = TextFormatSettings()
@@ -285,6 +288,28 @@ def _read_pipe_block(lines: list[str], i: int, st: TextFormatSettings) -> tuple[
     return pipe_block_rows(_slots_between_bars(lines, i, end)), end
 
 
+def split_run_on_first_row(rows: list[list[str]],
+                           st: TextFormatSettings = DEFAULT_TEXT_SETTINGS) -> list[list[list[str]] | str]:
+    """Undo a pipe block that ran over a short table and the prose after it into the next
+    table (a file without blank lines gives no other end mark): its first row is then wider
+    than the rows under it, and ends in the next table's bold header.  The cells before
+    that header are a one-row table and, in its last cell, the prose between the two.
+
+    Returns the parts in reading order: row lists (tables) and strings (prose)."""
+    if len(rows) < st.min_rows_to_split_first_row:
+        return [rows]
+    widths = Counter(len(r) for r in rows[1:])
+    width = widths.most_common(1)[0][0]
+    first = rows[0]
+    extra = len(first) - width
+    if extra < 2:
+        return [rows]
+    head, lead, prose = first[extra:], first[:extra - 1], first[extra - 1]
+    if not all(is_bold_markup(c) for c in head if c.strip()) or is_bold_markup(prose):
+        return [rows]
+    return [[lead], prose, [head, *rows[1:]]]
+
+
 def _slots_between_bars(lines: list[str], start: int, end: int) -> list[str | None]:
     """The slots between successive bare ``|`` lines of ``lines[start:end]``."""
     bars = [k for k in range(start, end) if _is_bar(lines[k])]
@@ -408,8 +433,14 @@ def parse_text(text: str, settings: TextFormatSettings = DEFAULT_TEXT_SETTINGS) 
             if _is_bar(line):
                 flush()
                 rows, i = _read_pipe_block(lines, i, settings)
-                if rows:
-                    blocks.append(_grid_table(rows))
+                for part in split_run_on_first_row(rows, settings):
+                    if isinstance(part, str):  # prose the block swallowed between two tables
+                        for para in (join_wrapped(part.split("\n")) if wrapped else part.split("\n")):
+                            b = _line_block(para)
+                            if b:
+                                blocks.append(b)
+                    elif part:
+                        blocks.append(_grid_table(part))
                 continue
             if not line.strip():
                 flush()

@@ -398,3 +398,23 @@ def test_pandoc_grid_table_cells_over_several_lines():
     assert blocks[1].text_rows() == [["TT", "Nội dung", "Chủ trì"],
                                      ["1", "Rà soát thủ tục hành chính nội bộ", "Sở Tư pháp"],
                                      ["2", "Kiểm tra công vụ", "Sở Nội vụ"]]
+
+
+def test_pipe_block_over_a_signature_and_prose_is_split_before_the_next_table():
+    """Without blank lines a signature table, the appendix heading and the appendix table
+    read as one block; its first row is wider than the rows under it and ends in the
+    appendix's bold header, which is where it is cut."""
+    text = "\n".join([
+        "|", "Nơi nhận:", "- Như trên;", "|", "**TM. ỦY BAN NHÂN DÂN**", "|",
+        "**PHỤ LỤC**", "NHIỆM VỤ CHỦ YẾU", "|",
+        "**TT**", "|", "**Nội dung**", "|", "**Chủ trì**", "|", "|",
+        "1", "|", "Việc một", "|", "Sở A", "|", "|",
+        "2", "|", "Việc hai", "|", "Sở B", "|", "|",
+        "3", "|", "Việc ba", "|", "Sở C", "|",
+    ])
+    blocks = parse_text(text)[0].blocks
+    kinds = [type(b).__name__ for b in blocks]
+    assert kinds == ["Table", "Line", "Line", "Table"], kinds
+    assert blocks[0].text_rows() == [["Nơi nhận: - Như trên;", "TM. ỦY BAN NHÂN DÂN"]]
+    assert [blocks[1].text, blocks[2].text] == ["PHỤ LỤC", "NHIỆM VỤ CHỦ YẾU"]
+    assert blocks[3].text_rows()[0] == ["TT", "Nội dung", "Chủ trì"] and len(blocks[3].text_rows()) == 4
