@@ -68,7 +68,7 @@ def run_chain(lt: LogicalTable, seq_start: int = 1, table_index: int = 0) -> tup
     report = TableReport(
         table_id=lt.table_id, pages=sorted({s.page for s in lt.segments}), is_task_table=True,
         rows=sum(1 for r in rows if r.kind == "data"), tasks=len(tasks), columns=_columns(lt),
-        rows_joined=sum(1 for r in rows if r.kind == "data") - sum(1 for r in joined if r.kind in ("data", "section")),
+        rows_joined=sum(r.joined for r in joined),
         cells_filled_down=sum(r.filled_down for r in data), header_rows_dropped=dropped,
         group_rows=sum(1 for r in joined if r.kind == "section"),
     )

@@ -96,6 +96,7 @@ class Row:
     values: list[str] = field(default_factory=list)
     sources: list[list[SourceCell]] = field(default_factory=list)
     filled_down: int = 0  # how many of its values were copied from a row above
+    joined: int = 0  # rows continued over a page break that were joined to this one
 
     def texts(self) -> list[str]:
         return [s.text if s.starts else "" for s in self.slots]

@@ -284,7 +284,8 @@ def _merge_continuation(out: list[Row], k: int, row: Row, roles: list[str | None
         own = role in stated or role == "section"
         text = join_text(cell.text if cell.starts else "", s.text) if own else s.text.strip()
         out[target] = out[target].with_slot(j, replace(cell, text=text or "", starts=True))
-    out[k] = replace(out[k], page_end=row.page, extra_sources=[*out[k].extra_sources, *joined])
+    out[k] = replace(out[k], page_end=row.page, extra_sources=[*out[k].extra_sources, *joined],
+                     joined=out[k].joined + bool(joined))
 
 
 def join_continued_rows(rows: list[Row], roles: list[str | None], styles: set[str],
