@@ -77,8 +77,8 @@ def test_bad_input_is_a_bounded_reject(tmp_path, raw_dir, case):
     out = tmp_path / "out"
     child = run(["-m", "khsyt.cli", "extract", str(src), "--out", str(out), "--no-ocr"],
                 env={"KHSYT_LIMITS": limits} if limits else {}, timeout=120)
-    print(f"\n{case}: {bad.stat().st_size} bytes on disk, peak RSS {child.peak_rss_mb:.0f} MB, "
-          f"{child.seconds:.1f} s")
+    print(f"\n{case}: {bad.stat().st_size} bytes on disk, peak RSS {child.peak_rss_mb:.0f} MB "
+          f"(wait4 {child.rss_bound_mb:.0f} MB), {child.seconds:.1f} s")
     assert child.returncode == 0, child.output
     rejects = pd.read_parquet(out / "rejects")
     row = rejects[rejects["source_path"] == str(bad)]
@@ -87,7 +87,7 @@ def test_bad_input_is_a_bounded_reject(tmp_path, raw_dir, case):
     plans = pd.read_parquet(out / "plans")
     if limit != "file_seconds":  # that limit applies to every file of the run
         assert list(plans["source_path"]) == [str(src / GOOD)]
-    assert child.peak_rss_mb < MAX_RSS_MB
+    assert 0 < child.peak_rss_mb < MAX_RSS_MB and child.rss_bound_mb < MAX_RSS_MB
 
 
 def test_names_links_types_and_duplicates_in_one_batch(tmp_path, raw_dir):
