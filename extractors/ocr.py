@@ -251,12 +251,6 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
     return out
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0
-
-
 def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, int]],
                           tables: list[tuple[int, int, int, int]]) -> tuple[dict[int, list[Word]], list[Word]]:
     """Words of a page pass → words per cell (index into ``cells``) and the free words.
@@ -267,16 +261,27 @@ def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, in
     """
     per_cell: dict[int, list[Word]] = {}
     free: list[Word] = []
-    for w in words:
-        best, best_area = -1, 0
-        for i, box in enumerate(cells):
-            area = _overlap(w.bbox, box)
-            if area > best_area:
-                best, best_area = i, area
-        if best < 0 and any(_overlap(w.bbox, t) for t in tables):
-            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-            best = min(range(len(cells)), key=lambda i: max(cells[i][0] - cx, 0, cx - cells[i][2])
-                       + max(cells[i][1] - cy, 0, cy - cells[i][3]), default=-1)
+    if not words:
+        return per_cell, free
+    wb = np.array([w.bbox for w in words], dtype=np.int64).reshape(-1, 4)
+    cb = np.array(cells, dtype=np.int64).reshape(-1, 4)
+    tb = np.array(tables, dtype=np.int64).reshape(-1, 4)
+
+    def overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # areas, len(a) x len(b)
+        w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+        h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+        return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+    areas = overlap(wb, cb) if len(cb) else np.zeros((len(wb), 0), np.int64)
+    in_table = overlap(wb, tb).max(axis=1) > 0 if len(tb) else np.zeros(len(wb), bool)
+    cx, cy = (wb[:, 0] + wb[:, 2]) / 2, (wb[:, 1] + wb[:, 3]) / 2
+    for i, w in enumerate(words):
+        best = int(areas[i].argmax()) if areas.shape[1] and areas[i].max() > 0 else -1
+        if best < 0 and in_table[i] and len(cb):
+            # distance from the word's centre to each cell's box
+            dx = np.maximum.reduce([cb[:, 0] - cx[i], np.zeros(len(cb)), cx[i] - cb[:, 2]])
+            dy = np.maximum.reduce([cb[:, 1] - cy[i], np.zeros(len(cb)), cy[i] - cb[:, 3]])
+            best = int((dx + dy).argmin())
         if best >= 0:
             per_cell.setdefault(best, []).append(w)
         else:

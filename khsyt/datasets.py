@@ -34,6 +34,10 @@ import pyarrow as pa
 from .results import Extracted, Rejected
 from .storage import LocalStorage, PathEscapes, storage_for
 
+#: Version of the datasets' contract (docs/datasets.md), in every file's Parquet metadata
+#: (``schema_version``).  Raise it when a column is added, removed or changes type.
+SCHEMA_VERSION = "2"
+
 DEADLINE = pa.struct([
     ("label", pa.string()),
     ("kind", pa.string()),
@@ -45,6 +49,7 @@ DEADLINE = pa.struct([
 SCHEMAS: dict[str, pa.Schema] = {
     "plans": pa.schema([
         ("plan_id", pa.string()),
+        ("document_key", pa.string()),
         ("source_path", pa.string()),
         ("source_sha256", pa.string()),
         ("source_format", pa.string()),
@@ -68,6 +73,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("ocr_pages", pa.int32()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence_fields", pa.list_(pa.string())),
+        ("corrected_fields", pa.list_(pa.string())),
         ("extracted_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
         ("extraction_fingerprint", pa.string()),
@@ -101,6 +107,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("area", pa.string()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence", pa.bool_()),
+        ("corrected_fields", pa.list_(pa.string())),
     ]),
     "pages": pa.schema([
         ("plan_id", pa.string()),
@@ -133,6 +140,46 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 
+#: Cross-plan datasets rebuilt from the per-plan ones after each run (one file each).
+CROSS_PLAN: dict[str, pa.Schema] = {
+    "plan_versions": pa.schema([
+        ("document_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("partition_key", pa.string()),
+        ("source_path", pa.string()),
+        ("source_format", pa.string()),
+        ("ocr_pages", pa.int32()),
+        ("n_tasks", pa.int32()),
+        ("copies", pa.int32()),
+        ("rank", pa.int32()),
+        ("preferred", pa.bool_()),
+    ]),
+    "review_queue": pa.schema([
+        ("item_id", pa.string()),
+        ("kind", pa.string()),
+        ("partition_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("document_key", pa.string()),
+        ("task_id", pa.string()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("detail", pa.string()),
+        ("page", pa.int32()),
+    ]),
+}
+
+
+def versioned(schema_or_table):
+    """The schema (or table) with ``schema_version`` in its Parquet key-value metadata."""
+    return schema_or_table.replace_schema_metadata(
+        {**(schema_or_table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION}
+    ) if isinstance(schema_or_table, pa.Table) else schema_or_table.with_metadata(
+        {**(schema_or_table.metadata or {}), b"schema_version": SCHEMA_VERSION})
+
+
+SCHEMAS = {name: versioned(schema) for name, schema in SCHEMAS.items()}
+CROSS_PLAN = {name: versioned(schema) for name, schema in CROSS_PLAN.items()}
+
 #: Datasets with one file per plan file.
 PER_PLAN = ("plans", "tasks", "pages", "legal_refs")
 #: Every dataset a publication of one plan file touches.
@@ -158,7 +205,7 @@ def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write one Parquet file durably: beside its destination, fsync'd, renamed into place."""
     path = Path(path)
-    LocalStorage(path.parent).write_parquet(path.name, table)
+    LocalStorage(path.parent).write_parquet(path.name, versioned(table))
 
 
 def _visible(name: str, key: str) -> str:

@@ -79,7 +79,8 @@ def test_bad_input_is_a_bounded_reject(tmp_path, raw_dir, case):
                 env={"KHSYT_LIMITS": limits} if limits else {}, timeout=120)
     print(f"\n{case}: {bad.stat().st_size} bytes on disk, peak RSS {child.peak_rss_mb:.0f} MB "
           f"(wait4 {child.rss_bound_mb:.0f} MB), {child.seconds:.1f} s")
-    assert child.returncode == 0, child.output
+    # file_seconds applies to every file of the run: all rejected is exit code 4 (khsyt.cli)
+    assert child.returncode == (4 if limit == "file_seconds" else 0), child.output
     rejects = pd.read_parquet(out / "rejects")
     row = rejects[rejects["source_path"] == str(bad)]
     assert len(row) == 1, child.output
