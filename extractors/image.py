@@ -66,9 +66,9 @@ def count_frames(path: str | Path) -> int:
     return n
 
 
-def load_frame(path: str | Path, page_number: int) -> tuple[np.ndarray, int]:
-    """Frame ``page_number`` (1-based) as displayed (EXIF orientation applied), grey, uint8,
-    and the dpi to read it at."""
+def load_frame(path: str | Path, page_number: int, red: bool = False) -> tuple[np.ndarray, int]:
+    """Frame ``page_number`` (1-based) as displayed (EXIF orientation applied), grey (with
+    ``red``: its red channel, raster.red_dropout), uint8, and the dpi to read it at."""
     from PIL import Image, ImageOps
 
     with _open(path) as im:
@@ -85,7 +85,13 @@ def load_frame(path: str | Path, page_number: int) -> tuple[np.ndarray, int]:
                 frame = frame.convert("RGBA")
                 white = Image.new("RGBA", frame.size, (255, 255, 255, 255))
                 frame = Image.alpha_composite(white, frame)
-            gray = np.array(frame.convert("L"), dtype=np.uint8, copy=True)
+            if red:
+                from .raster import red_dropout
+
+                rgb = np.array(frame.convert("RGB"), dtype=np.uint8)
+                return red_dropout(rgb), frame_dpi(stated, (rgb.shape[1], rgb.shape[0]))  # type: ignore[return-value]
+            else:
+                gray = np.array(frame.convert("L"), dtype=np.uint8, copy=True)
         except (OSError, ValueError) as e:
             raise ExtractionError(f"cannot decode image page {page_number}: {e}", stage="render") from e
     return gray, frame_dpi(stated, (gray.shape[1], gray.shape[0]))

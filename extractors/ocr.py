@@ -51,12 +51,23 @@ from extractors.model import (
 )
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
-from extractors.raster import DEFAULT_DPI, Prepared, count_pages, load_page, prepare
+from extractors.raster import (
+    DEFAULT_DPI,
+    Prepared,
+    count_pages,
+    load_page,
+    prepare,
+    rotate_right_angle,
+    rotate_small,
+)
 
 log = logging.getLogger("khsyt.ocr")
+#: Loads the page's red channel on demand (raster.red_dropout; None for a grey page): only pages
+#: with a signer block need it, so it is not rendered for the others.
+RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-12"
+CODE_VERSION = "ocr-13"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -251,12 +262,6 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
     return out
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0
-
-
 def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, int]],
                           tables: list[tuple[int, int, int, int]]) -> tuple[dict[int, list[Word]], list[Word]]:
     """Words of a page pass → words per cell (index into ``cells``) and the free words.
@@ -267,16 +272,27 @@ def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, in
     """
     per_cell: dict[int, list[Word]] = {}
     free: list[Word] = []
-    for w in words:
-        best, best_area = -1, 0
-        for i, box in enumerate(cells):
-            area = _overlap(w.bbox, box)
-            if area > best_area:
-                best, best_area = i, area
-        if best < 0 and any(_overlap(w.bbox, t) for t in tables):
-            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-            best = min(range(len(cells)), key=lambda i: max(cells[i][0] - cx, 0, cx - cells[i][2])
-                       + max(cells[i][1] - cy, 0, cy - cells[i][3]), default=-1)
+    if not words:
+        return per_cell, free
+    wb = np.array([w.bbox for w in words], dtype=np.int64).reshape(-1, 4)
+    cb = np.array(cells, dtype=np.int64).reshape(-1, 4)
+    tb = np.array(tables, dtype=np.int64).reshape(-1, 4)
+
+    def overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # areas, len(a) x len(b)
+        w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+        h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+        return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+    areas = overlap(wb, cb) if len(cb) else np.zeros((len(wb), 0), np.int64)
+    in_table = overlap(wb, tb).max(axis=1) > 0 if len(tb) else np.zeros(len(wb), bool)
+    cx, cy = (wb[:, 0] + wb[:, 2]) / 2, (wb[:, 1] + wb[:, 3]) / 2
+    for i, w in enumerate(words):
+        best = int(areas[i].argmax()) if areas.shape[1] and areas[i].max() > 0 else -1
+        if best < 0 and in_table[i] and len(cb):
+            # distance from the word's centre to each cell's box
+            dx = np.maximum.reduce([cb[:, 0] - cx[i], np.zeros(len(cb)), cx[i] - cb[:, 2]])
+            dy = np.maximum.reduce([cb[:, 1] - cy[i], np.zeros(len(cb)), cy[i] - cb[:, 3]])
+            best = int((dx + dy).argmin())
         if best >= 0:
             per_cell.setdefault(best, []).append(w)
         else:
@@ -550,12 +566,16 @@ def _signer_region(lines: list[_TextLine], shape: tuple[int, int], dpi: int) -> 
 
 
 def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
-                         opts: OcrOptions) -> list[_TextLine]:
+                         opts: OcrOptions, red: RedChannel | None = None) -> list[_TextLine]:
     """Second reading of the signer block, as one uniform block (psm 6) from the grey page with
     nothing removed: the page pass, with its layout analysis and speck removal, loses the
     printed name under a stamp and a signature ("Hà Văn Phúc" read at 96 this way, missing from
     the page pass on real scans).  A line of the second reading replaces the page-pass lines
-    it overlaps when it is more confident, and is added where the page pass had nothing."""
+    it overlaps when it is more confident, and is added where the page pass had nothing.
+
+    On a colour page the block is also read from its red channel (``red``: raster.red_dropout),
+    where a red stamp fades into the paper ("CHÁNH VĂN PHÒNG" under the stamp's ring); per line
+    the more confident of the two readings is kept."""
     dpi = prep.dpi
     region = _signer_region(lines, prep.gray.shape, dpi)
     if region is None:
@@ -563,12 +583,18 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     x0, y0, x1, y1 = region
     if x1 - x0 < dpi // 2 or y1 - y0 < dpi // 4:
         return lines
-    words = _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
-    # strokes of the signature and the stamp read as words at single-digit confidence
-    words = [Word(w.text, (w.bbox[0] + x0, w.bbox[1] + y0, w.bbox[2] + x0, w.bbox[3] + y0), w.conf,
-                  w.block, w.par, w.line) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
-    new = [ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
-           if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
+    images = [prep.gray]
+    dropped = _aligned_red(red, prep) if red is not None else None
+    if dropped is not None:
+        images.append(dropped)
+    new: list[_TextLine] = []
+    for image in images:
+        words = _words_scaled(engine, image[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
+        # strokes of the signature and the stamp read as words at single-digit confidence
+        words = [Word(w.text, (w.bbox[0] + x0, w.bbox[1] + y0, w.bbox[2] + x0, w.bbox[3] + y0), w.conf,
+                      w.block, w.par, w.line) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
+        new += [ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+                if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
     out = list(lines)
     for ln in new:
         nb = _line_box(ln.words)
@@ -577,6 +603,17 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
             out = [old for old in out if not any(old is o for o in over)]
             out.append(ln)
     return out
+
+
+def _aligned_red(red: RedChannel, prep: Prepared) -> np.ndarray | None:
+    """The page's red channel (None for a grey page) turned and deskewed as the grey page was."""
+    img = red()
+    if img is None:
+        return None
+    img = rotate_right_angle(img, prep.rotation)
+    if abs(prep.skew) >= 0.05:
+        img = rotate_small(img, prep.skew)
+    return img if img.shape == prep.gray.shape else None
 
 
 SIGNER_MIN_CONF = 60.0  # a second-pass line below this is a signature or a stamp's ring text
@@ -591,7 +628,8 @@ def _boxes_share_a_line(a: tuple[int, int, int, int], b: tuple[int, int, int, in
     return v > 0.5 * min(a[3] - a[1], b[3] - b[1]) and h > 0
 
 
-def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions) -> _PageResult:
+def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOptions,
+               red: RedChannel | None = None) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
     grids, rules = find_tables_and_rules(prep.ink, dpi)
@@ -641,7 +679,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
                 lines.extend(cell_lines(idx, cell_words[idx]))
 
     if opts.signer_pass:
-        lines = _reread_signer_block(lines, prep, engine, opts)
+        lines = _reread_signer_block(lines, prep, engine, opts, red)
 
     attested = _attested(lines, opts)
     all_confs: list[float] = []
@@ -697,8 +735,9 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
 
 
 def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 1,
-              options: OcrOptions | None = None) -> Page:
-    """OCR one grayscale page image (already rendered) into a Page.
+              options: OcrOptions | None = None, red: RedChannel | None = None) -> Page:
+    """OCR one grayscale page image (already rendered) into a Page.  ``red`` loads the same
+    page's red channel for reading a signer block under a red stamp (None: grey only).
 
     When the result is poor, the page may be upside down (or sideways the other way) in a way
     the orientation test could not tell: read it turned by 180 degrees more and keep the more
@@ -707,11 +746,11 @@ def ocr_image(gray: np.ndarray, dpi: int, engine: OcrEngine, page_number: int = 
     """
     opts = options or OcrOptions()
     prep = prepare(gray, dpi, engine)
-    result = _read_page(prep, engine, page_number, opts)
+    result = _read_page(prep, engine, page_number, opts, red)
     conf = result.page.confidence
     if result.n_words >= 5 and conf is not None and conf < RETRY_CONFIDENCE and not prep.osd_confident:
         alt_prep = prepare(gray, dpi, engine, rotation=(prep.rotation + 180) % 360)
-        alt = _read_page(alt_prep, engine, page_number, opts)
+        alt = _read_page(alt_prep, engine, page_number, opts, red)
         if (alt.page.confidence or 0) > conf + 5:
             return alt.page
     return result.page
@@ -784,7 +823,11 @@ def _ocr_one(path: str, page_number: int, dpi: int, engine: OcrEngine, opts: Ocr
     the error as a dict: an ExtractionError's ``stage`` would not survive pickling."""
     try:
         gray, page_dpi = load_page(path, page_number, dpi)
-        page = ocr_image(gray, page_dpi, engine, page_number, opts)
+
+        def red() -> np.ndarray | None:
+            return load_page(path, page_number, dpi, red=True)[0]
+
+        page = ocr_image(gray, page_dpi, engine, page_number, opts, red)
     except ExtractionError as e:
         return {"error": e.reason, "stage": e.stage, "unavailable": isinstance(e, OcrUnavailable)}
     return {"page": page_to_dict(page)}

@@ -30,10 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .results import Extracted, Rejected
 from .storage import LocalStorage, PathEscapes, storage_for
+
+#: Version of the datasets' contract (docs/datasets.md), in every file's Parquet metadata
+#: (``schema_version``).  Raise it when a column is added, removed or changes type.
+SCHEMA_VERSION = "3"
 
 DEADLINE = pa.struct([
     ("label", pa.string()),
@@ -64,6 +67,7 @@ TABLE_COLUMN = pa.struct([
 SCHEMAS: dict[str, pa.Schema] = {
     "plans": pa.schema([
         ("plan_id", pa.string()),
+        ("document_key", pa.string()),
         ("source_path", pa.string()),
         ("source_sha256", pa.string()),
         ("source_format", pa.string()),
@@ -87,8 +91,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("ocr_pages", pa.int32()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence_fields", pa.list_(pa.string())),
+        ("corrected_fields", pa.list_(pa.string())),
         ("extracted_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
+        ("extraction_fingerprint", pa.string()),
     ]),
     "tasks": pa.schema([
         ("plan_id", pa.string()),
@@ -122,6 +128,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("table_id", pa.string()),
         ("source_cells", pa.list_(SOURCE_CELL)),
         ("extra", pa.map_(pa.string(), pa.string())),
+        ("corrected_fields", pa.list_(pa.string())),
     ]),
     "pages": pa.schema([
         ("plan_id", pa.string()),
@@ -165,8 +172,49 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("reason", pa.string()),
         ("rejected_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
+        ("extraction_fingerprint", pa.string()),
     ]),
 }
+
+#: Cross-plan datasets rebuilt from the per-plan ones after each run (one file each).
+CROSS_PLAN: dict[str, pa.Schema] = {
+    "plan_versions": pa.schema([
+        ("document_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("partition_key", pa.string()),
+        ("source_path", pa.string()),
+        ("source_format", pa.string()),
+        ("ocr_pages", pa.int32()),
+        ("n_tasks", pa.int32()),
+        ("copies", pa.int32()),
+        ("rank", pa.int32()),
+        ("preferred", pa.bool_()),
+    ]),
+    "review_queue": pa.schema([
+        ("item_id", pa.string()),
+        ("kind", pa.string()),
+        ("partition_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("document_key", pa.string()),
+        ("task_id", pa.string()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("detail", pa.string()),
+        ("page", pa.int32()),
+    ]),
+}
+
+
+def versioned(schema_or_table):
+    """The schema (or table) with ``schema_version`` in its Parquet key-value metadata."""
+    return schema_or_table.replace_schema_metadata(
+        {**(schema_or_table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION}
+    ) if isinstance(schema_or_table, pa.Table) else schema_or_table.with_metadata(
+        {**(schema_or_table.metadata or {}), b"schema_version": SCHEMA_VERSION})
+
+
+SCHEMAS = {name: versioned(schema) for name, schema in SCHEMAS.items()}
+CROSS_PLAN = {name: versioned(schema) for name, schema in CROSS_PLAN.items()}
 
 #: Datasets with one file per plan file.
 PER_PLAN = ("plans", "tasks", "pages", "legal_refs", "tables")
@@ -193,7 +241,7 @@ def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write one Parquet file durably: beside its destination, fsync'd, renamed into place."""
     path = Path(path)
-    LocalStorage(path.parent).write_parquet(path.name, table)
+    LocalStorage(path.parent).write_parquet(path.name, versioned(table))
 
 
 def _visible(name: str, key: str) -> str:
@@ -360,7 +408,7 @@ def published_sha256(out_dir) -> dict[str, str]:
             if man.get("source_sha256"):
                 out[key] = man["source_sha256"]
         elif st.exists(_visible("plans", key)):
-            t = pq.read_table(st.path(_visible("plans", key)), columns=["source_sha256"])
+            t = st.read_parquet(_visible("plans", key), columns=["source_sha256"])
             if t.num_rows:
                 out[key] = t.column(0)[0].as_py()
     return out
@@ -378,7 +426,7 @@ def read_dataset(out_dir, name: str) -> pa.Table:
             if rel is None:
                 break
             try:
-                parts.append(pq.read_table(st.path(rel)).cast(SCHEMAS[name]))
+                parts.append(st.read_parquet(rel).cast(SCHEMAS[name]))
                 break
             except FileNotFoundError:
                 continue
@@ -398,11 +446,12 @@ def ensure_dirs(out_dir) -> None:
 def schema_drift(out_dir: Path, key: str) -> dict[str, str]:
     """Datasets whose file for ``key`` does not have the contract's schema (name → reason)."""
     drift: dict[str, str] = {}
+    st = storage_for(out_dir)
     for name in PER_PLAN:
-        f = Path(out_dir) / name / f"{key}.parquet"
-        if not f.exists():
+        rel = _visible(name, key)
+        if not st.exists(rel):
             continue
-        got = pq.read_schema(f)
+        got = st.read_parquet(rel).schema
         want = SCHEMAS[name]
         if not got.remove_metadata().equals(want.remove_metadata()):
             missing = sorted(set(want.names) - set(got.names))

@@ -47,6 +47,13 @@ class Settings:
     #: the Dagster asset sends it to the run's log
     progress: Callable[[str], None] | None = None
 
+    def fingerprint(self) -> str:
+        """What, besides a file's bytes, decides its published rows: the pipeline version and
+        the settings that change extraction (not worker counts or cache folders).  A file whose
+        rows were published from the same bytes under the same fingerprint needs no new run."""
+        s = f"{__version__}|ocr={int(self.ocr)}|dpi={self.ocr_dpi}|model={self.ocr_model or 'default'}"
+        return hashlib.sha256(s.encode()).hexdigest()[:12]
+
 
 #: A file whose path relative to its input root is one plain name like this keeps the name as
 #: its key ("001_abc.pdf" → "001_abc_pdf"); any other path gets a slug and a hash of the path.
@@ -209,6 +216,7 @@ def extract_plan(path: Path | str, settings: Settings | None = None, key: str | 
     was found in, which it must not leave through a symbolic link.
     """
     path = Path(path)
+    settings = settings or Settings()
     key = key or partition_key(path, root)
     sha = None
     stage = "open"
@@ -216,11 +224,21 @@ def extract_plan(path: Path | str, settings: Settings | None = None, key: str | 
         check_inside(path, root)
         sha = sha256_of(path)
         stage = "extract"
-        doc = read_document(path, settings or Settings(), sha)
+        doc = read_document(path, settings, sha)
         stage = "parse"
-        return parse_plan(doc, key=key)
+        return stamped(parse_plan(doc, key=key), settings)
     except Exception as exc:
-        return rejected(path, sha, stage, exc, key)
+        return stamped(rejected(path, sha, stage, exc, key), settings)
+
+
+def stamped(result: Extracted | Rejected, settings: Settings) -> Extracted | Rejected:
+    """Record the extraction fingerprint in the rows to publish, so that a later run can tell
+    that the same bytes under the same pipeline and settings need no new extraction."""
+    if isinstance(result, Rejected):
+        result.extraction_fingerprint = settings.fingerprint()
+    else:
+        result.plan["extraction_fingerprint"] = settings.fingerprint()
+    return result
 
 
 def list_plan_files(root: Path) -> list[Path]:

@@ -29,6 +29,7 @@ class Rejected:
     partition_key: str
     rejected_at: datetime
     pipeline_version: str = __version__
+    extraction_fingerprint: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -39,4 +40,5 @@ class Rejected:
             "reason": self.reason,
             "rejected_at": self.rejected_at,
             "pipeline_version": self.pipeline_version,
+            "extraction_fingerprint": self.extraction_fingerprint,
         }

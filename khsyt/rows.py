@@ -20,6 +20,7 @@ from parsers.provinces import current_province
 from parsers.records import ParsedPlan, TaskRow
 from parsers.units import normalize_units
 
+from .document_key import document_key, task_text
 from .results import Extracted
 
 #: Below this mean OCR confidence (0-100) a task or a field is flagged for review.
@@ -150,10 +151,12 @@ def normalise_plan(doc: Document, parsed: ParsedPlan, *, plan_id: str, source_pa
         "ocr_pages": sum(1 for p in doc.pages if p.method == "ocr"),
         "ocr_confidence": sum(ocr_confs) / len(ocr_confs) if ocr_confs else None,
         "low_confidence_fields": sorted(m.low_confidence),
+        "corrected_fields": [],
         "extracted_at": extracted_at,
         "pipeline_version": version,
     }
     tasks = [task_row(plan_id, t, m.province, period, m.plan_year, m.issuer_level) for t in parsed.tasks]
+    plan["document_key"] = document_key(plan, (task_text(t) for t in tasks))
     return Extracted(plan=plan, tasks=tasks, pages=page_rows(plan_id, doc), legal_refs=legal_ref_rows(plan_id, doc),
                      tables=table_rows(plan_id, parsed), warnings=parsed.warnings,
                      low_confidence=dict(m.low_confidence))

@@ -151,6 +151,9 @@ class LocalStorage:
 
         self._replace(rel, fill)
 
+    def read_parquet(self, rel: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(self.path(rel), columns=columns)
+
     def write_parquet(self, rel: str, table: pa.Table) -> None:
         buf = io.BytesIO()
         pq.write_table(table, buf)
@@ -201,7 +204,12 @@ class LocalStorage:
 
 
 def storage_for(root: Path | str | LocalStorage) -> LocalStorage:
-    """The storage of a curated folder (a path, or a storage object passed through)."""
+    """The storage of a curated folder (a path, a URL such as ``s3://bucket/curated`` — see
+    :mod:`khsyt.objectstore` — or a storage object passed through)."""
     if isinstance(root, LocalStorage) or hasattr(root, "publish_copy"):
         return root  # type: ignore[return-value]
+    from .objectstore import FsspecStorage, is_url
+
+    if is_url(root):
+        return FsspecStorage(str(root))  # type: ignore[return-value]
     return LocalStorage(root)

@@ -9,6 +9,8 @@ import pyarrow.dataset as pads
 
 from parsers.units import normalize_units
 
+from .objectstore import FsspecStorage, is_url
+
 UNITS_SCHEMA = pa.schema([
     ("province", pa.string()),
     ("unit", pa.string()),
@@ -21,9 +23,15 @@ UNITS_SCHEMA = pa.schema([
 ])
 
 
-def _read(curated: Path, name: str, columns: list[str]) -> list[dict]:
+def _read(curated: Path | str, name: str, columns: list[str]) -> list[dict]:
+    if is_url(curated):  # object storage: the same read through its fsspec filesystem
+        st = FsspecStorage(str(curated))
+        if not st.listdir(name):
+            return []
+        return pads.dataset(st.path(name), format="parquet", filesystem=st.fs).to_table(columns=columns).to_pylist()
     d = Path(curated) / name
-    if not d.is_dir():
+    # (the dataset reader skips "_empty.parquet": a folder with only that file has no rows)
+    if not d.is_dir() or not any(not p.name.startswith(("_", ".")) for p in d.glob("*.parquet")):
         return []
     dataset = pads.dataset(str(d), format="parquet")
     # a column added in a later release (plans.issuer_level) is read as null from older files
@@ -37,12 +45,18 @@ def build_units(curated: Path) -> pa.Table:
     levels = {p["plan_id"]: p.get("issuer_level") for p in plan_rows}
     tasks = _read(curated, "tasks", ["plan_id", "lead_units_raw", "coordinating_units_raw", "monitoring_units_raw"])
     acc: dict[tuple[str | None, str], dict] = {}
+    # Plans repeat the same unit lists over and over: normalise each distinct (text, province,
+    # issuer level) once, so a rebuild costs a scan of the tasks plus work on the distinct strings only.
+    memo: dict[tuple[str | None, str | None, str | None], list] = {}
     for t in tasks:
         province = plans.get(t["plan_id"])
         for field, counter in (("lead_units_raw", "tasks_led"), ("coordinating_units_raw", "tasks_coordinated"),
                                ("monitoring_units_raw", None)):
             seen: set[str] = set()
-            for m in normalize_units(t[field], province=province, issuer_level=levels.get(t["plan_id"])):
+            key = (t[field], province, levels.get(t["plan_id"]))
+            if key not in memo:
+                memo[key] = normalize_units(t[field], province=province, issuer_level=key[2])
+            for m in memo[key]:
                 row = acc.setdefault((province, m.name), {
                     "province": province, "unit": m.name, "kind": m.kind, "known": m.known,
                     "raw_spellings": set(), "tasks_led": 0, "tasks_coordinated": 0, "plans": set()})

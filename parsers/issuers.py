@@ -122,8 +122,9 @@ def split_bodies(text: str) -> list[tuple[str, str | None]]:
     if not cuts:
         return [(" ".join(printed), None)] if printed else []
     out = []
-    if cuts[0][0] > 0:  # words before the first head belong to it ("ỦY" lost its line)
-        cuts[0] = (0, cuts[0][1])
+    if cuts[0][0] > 0 and all(w.isupper() for w in printed[: cuts[0][0]]):
+        cuts[0] = (0, cuts[0][1])  # capitals before the first head belong to it ("ỦY" lost its line)
+    # (in running text they are an office: "của Chủ tịch Ủy ban nhân dân tỉnh")
     for k, (start, level) in enumerate(cuts):
         end = cuts[k + 1][0] if k + 1 < len(cuts) else len(printed)
         out.append((" ".join(printed[start:end]), level))
@@ -151,8 +152,8 @@ def _council_name(body: str) -> str | None:
         return None
     short = "UBND" if m.group(1) in ("ủy ban nhân dân", "ubnd") else "HĐND"
     rest = m.group(2).strip()
-    if not rest:
-        return short
+    if not rest or rest in v.place_types:
+        return short  # "Ủy ban nhân dân tỉnh" of a citation: the place is added by the caller
     ptype, province = _place(body)
     if ptype is None:
         return f"{short} {_title_words(rest)}"
@@ -179,13 +180,13 @@ def _rule_case(body: str) -> str:
               "chính phủ": "Chính phủ"}.get(head, head[:1].upper() + head[1:])
     place = ""
     words = rest.split()
-    for n in (3, 2, 1):  # a trailing province name ("SỞ Y TẾ HÀ NỘI")
-        if len(words) > n and canonical_province(" ".join(words[-n:])):
+    for n in (3, 2, 1):  # a trailing province name ("SỞ Y TẾ HÀ NỘI", "TỈNH ỦY THANH HÓA")
+        if len(words) >= n and canonical_province(" ".join(words[-n:])):
             place = " " + canonical_province(" ".join(words[-n:]))
             rest = " ".join(words[:-n])
             break
-    if not rest and canonical_province(low[len(head):]):
-        return f"{head_c} {canonical_province(low[len(head):])}"
+    if not rest:
+        return f"{head_c}{place}"
     parts = re.split(r"(,\s*|\s+và\s+|\s+-\s+|\s+–\s+)", rest)
     out = "".join(p if i % 2 else p[:1].upper() + p[1:] for i, p in enumerate(parts))
     return f"{head_c} {out}{place}".strip()
@@ -266,11 +267,17 @@ def issuer_from_name(name: str, province: str | None, document_text: str | None 
     iss = parse_issuer(name, document_text)
     if iss is None:
         return None
-    if iss.level in ("department", "province", None) and iss.province is None and province:
+    if province is None or iss.province is not None:
+        return iss
+    body, head_level = chain[-1]
+    if head_level == "council" and _place(body)[0] is None:
+        # "Ủy ban nhân dân tỉnh" of a citation: the People's Committee of the known province
+        last = _low(body).split()[-1]
+        ptype = last if last in _vocab().place_types else "tỉnh"
+        iss.name = f"{iss.name} {_vocab().city_form if ptype == 'thành phố' else ptype} {province}"
+        iss.level, iss.province = "province", province
+    elif iss.level in ("department", "province", None):
         iss.province = province
         if iss.level == "department" and province not in iss.name:
             iss.name = f"{iss.name} {province}"
-        if chain[-1][1] == "council" and _place(chain[-1][0])[0] is None:
-            iss.name = f"{iss.name} tỉnh {province}"
-            iss.level = "province"
     return iss

@@ -31,6 +31,7 @@ from functools import cache
 from extractors.model import BBox, Document, Line, Table
 
 from ._text import clean, load_yaml, strip_diacritics
+from .handwriting import judge_header
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
@@ -45,6 +46,9 @@ SYMBOL = r"(?:\d{4}/)?[A-ZĐ][A-ZĐa-zđ0-9&]*(?:\s?-\s?[A-ZĐ0-9&][A-ZĐa-zđ0-
 DOC_NUMBER = re.compile(
     rf"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[^\s/]{{1,10}}(?:\s+[0-9.]+)?)?\s*/\s*(?P<suffix>{SYMBOL})"
 )
+#: The Party's form "Số 07-KH/TU": number, type code, issuer code.
+PARTY_NUMBER = re.compile(r"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9]+)\s*-\s*(?P<type>[A-ZĐ][A-Za-zĐđ]*)\s*/\s*"
+                          r"(?P<issuer>[A-ZĐ][A-ZĐa-zđ0-9]*(?:-[A-ZĐ0-9][A-ZĐa-zđ0-9]*)*)")
 BARE_NUMBER = re.compile(rf"^\s*(?P<num>[0-9][0-9.]*)?\s*/\s*(?P<suffix>{SYMBOL})\s*$")
 #: "Hà Nội, ngày 17 tháng 11 năm 2025"; a blank or OCR-damaged day or month ("ngày} ? tháng")
 #: is allowed a few stray marks (the ``jd``/``jm`` groups), which make the date low-confidence.
@@ -89,6 +93,7 @@ class Unit:
     bbox: BBox | None = None
     in_table: bool = False
     page_width: float | None = None
+    words: list | None = None  # OCR words with their confidences (extractors.model.LineWord)
 
 
 _MARKUP = re.compile(r"\*+|^#+\s*")
@@ -107,7 +112,8 @@ def text_units(doc: Document) -> list[Unit]:
         if isinstance(block, Line):
             t = _unit_text(block.text)
             if t and not _DECORATION.match(t):
-                out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page)))
+                out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page),
+                                words=block.words))
         elif isinstance(block, Table):
             for row in block.grid():
                 for cell in row:
@@ -441,6 +447,8 @@ def _agency_text(head: list[Unit]) -> str:
     in capitals, so a title or signature in capitals further down is never taken for it."""
     parts = []
     for u in head:
+        if PARTY_NUMBER.search(u.text):
+            break
         if DOC_NUMBER.search(u.text):
             left = strip_motto(u.text[: DOC_NUMBER.search(u.text).start()])
             if left and _upper(left):
@@ -455,6 +463,26 @@ def _agency_text(head: list[Unit]) -> str:
     return " ".join(parts)
 
 
+def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
+    """On an OCR'd header, number and day are often handwritten: the value is what
+    parsers/handwriting.py judges it to be (null when unsure, and then flagged), a lost day
+    keeps the month and year, and a field the OCR lost entirely is flagged too."""
+    ocr, number, when = judge_header(head)
+    if not ocr:
+        return
+    if number is not None:
+        meta.doc_number = f"{number.number}/{number.symbol}" if number.number else None
+        if number.doubtful:
+            meta.low_confidence["doc_number"] = 0.0
+    if when is not None:
+        meta.issue_date, meta.issue_date_precision = when.value, when.precision
+        if when.doubtful:
+            meta.low_confidence["issue_date"] = 0.0
+    for field in ("doc_number", "issue_date"):
+        if getattr(meta, field) is None and (number if field == "doc_number" else when) is None:
+            meta.low_confidence.setdefault(field, 0.0)
+
+
 def parse_metadata(doc: Document) -> PlanMeta:
     meta = PlanMeta()
     units = text_units(doc)
@@ -467,6 +495,11 @@ def parse_metadata(doc: Document) -> PlanMeta:
     # web site's or the caption's type word; a symbol without a type code is a Công văn
     symbol = None
     for u in head:
+        party = PARTY_NUMBER.search(u.text)
+        if party:
+            meta.doc_number = f"{party.group('num')}-{party.group('type')}/{party.group('issuer')}"
+            symbol = f"{party.group('type')}-{party.group('issuer')}"
+            break
         m = DOC_NUMBER.search(u.text)
         if m:
             meta.doc_number = _number(m.group("num"), m.group("suffix"))
@@ -511,6 +544,8 @@ def parse_metadata(doc: Document) -> PlanMeta:
                 meta.issue_date, meta.issue_date_precision = _any_date(raw)
                 if meta.issue_date:
                     break
+
+    _judge_handwriting(meta, head)
 
     # ---- issuer, level, province
     issuer: Issuer | None = parse_issuer(_agency_text(head), full_text)

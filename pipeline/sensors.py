@@ -26,9 +26,11 @@ from dagster import (
 )
 
 from khsyt import datasets
-from khsyt.extract import list_plan_files, partition_key, sha256_of
+from khsyt.objectstore import FsspecStorage
+from khsyt.storage import storage_for
 
 from .assets import plan_files
+from .freshness import contiguous_batches, published_state, range_tags, stale
 from .recovery import fail_crashed_runs
 from .resources import PlanStore
 
@@ -37,17 +39,24 @@ ingest_plans = define_asset_job(
     selection=["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects"],
     description="Extract one plan file and publish its rows to the curated datasets.",
 )
-refresh_units = define_asset_job("refresh_units", selection=["units"],
-                                 description="Rebuild the cross-plan units dataset.")
+refresh_units = define_asset_job("refresh_units",
+                                 selection=["units", "plan_versions", "review_queue", "compacted_datasets"],
+                                 description="Rebuild the cross-plan datasets (units, plan_versions, review_queue) "
+                                             "and the compacted datasets.")
 
 
-def scan(store: PlanStore) -> dict[str, tuple[Path, str]]:
-    """partition key → (file, a cheap fingerprint: size and mtime) of every plan file."""
-    out = {}
-    for p in list_plan_files(store.raw):
-        st = p.stat()
-        out[partition_key(p, store.raw)] = (p, f"{st.st_size}:{st.st_mtime_ns}")
-    return out
+def batch_requests(order: list[str], keys: list[str], stamps: dict[str, str]) -> list[RunRequest]:
+    """Run requests covering ``keys``: one run per contiguous range of up to BATCH_SIZE plan files
+    (in partition order), keyed by the files' stamps so that the same state is never run twice."""
+    requests = []
+    for first, last in contiguous_batches(order, keys):
+        span = order[order.index(first): order.index(last) + 1]
+        digest = hashlib.sha256("|".join(f"{k}:{stamps.get(k, '')}" for k in span).encode()).hexdigest()[:16]
+        if first == last:
+            requests.append(RunRequest(partition_key=first, run_key=f"{first}:{digest}"))
+        else:
+            requests.append(RunRequest(run_key=f"{first}..{last}:{digest}", tags=range_tags(first, last)))
+    return requests
 
 
 @sensor(job=ingest_plans, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
@@ -58,23 +67,25 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     fail_crashed_runs(context.instance)
     if repaired:
         context.log.info(f"repaired interrupted publications: {repaired}")
-    files = scan(store)
-    current = {k: fp for k, (_, fp) in files.items()}
-    known = set(context.instance.get_dynamic_partitions(plan_files.name))
-    new_keys = sorted(k for k in current if k not in known)
+    current = store.stamps()
+    known = context.instance.get_dynamic_partitions(plan_files.name)
+    known_set = set(known)
+    new_keys = sorted(k for k in current if k not in known_set)
     touched = [k for k, fp in current.items() if previous.get(k) != fp]
     # A file whose size or time changed but whose published rows come from these very bytes
-    # (e.g. the first tick after `make run`, or a copy that kept the content) needs no run.
-    published = published_hashes(store) if touched else {}
-    changed = sorted(k for k in touched if published.get(k) != sha256_of(files[k][0]))
+    # under the same pipeline and settings (e.g. the first tick after `make run`, or a copy
+    # that kept the content) needs no run.
+    state = published_state(store.curated) if touched else {}
+    changed = stale(touched, store.settings().fingerprint(), state, store.sha256)
     gone = sorted(k for k in known if k not in current)
     for k in gone:
         datasets.retire(store.curated, k)
     if not (new_keys or changed or gone):
         return SensorResult(skip_reason="no new, changed or deleted plan files",
                             cursor=json.dumps(current, sort_keys=True))
-    requests = [RunRequest(partition_key=k, run_key=f"{k}:{current[k]}") for k in changed]
-    context.log.info(f"new={new_keys} changed={changed} retired={gone}")
+    order = [k for k in known if k in current] + new_keys  # the order after this tick's requests
+    requests = batch_requests(order, changed, current)
+    context.log.info(f"new={len(new_keys)} changed={len(changed)} retired={len(gone)} runs={len(requests)}")
     return SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[
@@ -88,8 +99,7 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
 @sensor(job=refresh_units, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
         description="Rebuilds the units dataset when the published plans change.")
 def units_sensor(context: SensorEvaluationContext, store: PlanStore):
-    d = store.curated / "tasks"
-    stamp = ",".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in d.glob("*.parquet"))) if d.is_dir() else ""
+    stamp = tasks_stamp(store)
     if stamp == (context.cursor or ""):
         return SkipReason("tasks unchanged")
     # a stable key (str hash() differs between processes): one rebuild per state of the tasks
@@ -97,21 +107,27 @@ def units_sensor(context: SensorEvaluationContext, store: PlanStore):
                         cursor=stamp)
 
 
+def tasks_stamp(store: PlanStore) -> str:
+    """The state of the published tasks files: name and modification time (ETag on object storage)."""
+    st = storage_for(store.curated)
+    if isinstance(st, FsspecStorage):
+        try:
+            entries = st.fs.ls(st.path("tasks"), detail=True, refresh=True)
+        except FileNotFoundError:
+            return ""
+        return ",".join(sorted(f"{e['name'].rsplit('/', 1)[-1]}:{e.get('ETag') or e.get('mtime')}" for e in entries
+                               if e["name"].endswith(".parquet")))
+    d = Path(store.curated) / "tasks"
+    return ",".join(sorted(f"{p.name}:{p.stat().st_mtime_ns}" for p in d.glob("*.parquet"))) if d.is_dir() else ""
+
+
 @schedule(job=ingest_plans, cron_schedule="0 6 * * *", default_status=DefaultScheduleStatus.RUNNING,
           description="Daily catch-up: extracts every plan file whose published rows are missing or stale.")
 def daily_ingest(context: ScheduleEvaluationContext, store: PlanStore):
     datasets.repair(store.curated)
-    published = published_hashes(store)
-    known = set(context.instance.get_dynamic_partitions(plan_files.name))
-    requests = []
-    for p in list_plan_files(store.raw):
-        k = partition_key(p, store.raw)
-        sha = sha256_of(p)
-        if k in known and published.get(k) != sha:
-            requests.append(RunRequest(partition_key=k, run_key=f"{k}:{sha}"))
-    return requests or SkipReason("every plan file is published and up to date")
-
-
-def published_hashes(store: PlanStore) -> dict[str, str]:
-    """partition key → SHA-256 of the file version whose rows are published."""
-    return datasets.published_sha256(store.curated)
+    files = store.index()
+    known = context.instance.get_dynamic_partitions(plan_files.name)
+    todo = stale([k for k in known if k in files], store.settings().fingerprint(), published_state(store.curated),
+                 store.sha256)
+    stamps = {k: store.sha256(k) for k in todo}
+    return batch_requests(known, todo, stamps) or SkipReason("every plan file is published and up to date")

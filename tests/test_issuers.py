@@ -259,3 +259,23 @@ def test_a_stamp_over_the_title_leaves_the_name_flagged():
                                 ("- Như trên;", 60, 615), ("- Lưu: VT.", 60, 630), ("Trần Thị Bích", 400, 700)))
     assert (meta.doc_type, meta.signer_title, meta.signer_name) == ("TB", None, "Trần Thị Bích")
     assert "signer_title" in meta.low_confidence
+
+
+@pytest.mark.parametrize("name, province, expected", [
+    ("Chủ tịch Ủy ban nhân dân tỉnh", "Bắc Ninh", ("UBND tỉnh Bắc Ninh", "province", "Bắc Ninh")),
+    ("Sở Y tế", "Thanh Hóa", ("Sở Y tế Thanh Hóa", "department", "Thanh Hóa")),
+    ("Bộ Văn hoá, Thể thao và du lịch", "Hà Nội", ("Bộ Văn hóa, Thể thao và du lịch", "central", None)),
+])
+def test_an_issuer_named_in_a_caption_or_citation(name, province, expected):
+    from parsers.issuers import issuer_from_name
+
+    iss = issuer_from_name(name, province)
+    assert (iss.name, iss.level, iss.province) == expected
+
+
+def test_a_party_committee_plan_with_the_partys_number_form():
+    meta = parse_metadata(_doc(
+        _header("TỈNH ỦY HÀ TĨNH", "Số 12-KH/TU", "Hà Tĩnh, ngày 20 tháng 5 năm 2025"),
+        "KẾ HOẠCH", "THỰC HIỆN NGHỊ QUYẾT VỀ CHUYỂN ĐỔI SỐ NĂM 2025", "Căn cứ Nghị quyết số 57-NQ/TW;", *BODY))
+    assert (meta.doc_number, meta.doc_type) == ("12-KH/TU", "KH")
+    assert (meta.issuer, meta.issuer_level, meta.province) == ("Tỉnh ủy Hà Tĩnh", "province", "Hà Tĩnh")

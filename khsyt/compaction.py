@@ -1,0 +1,97 @@
+"""Compaction: every per-plan dataset republished as a few large Parquet files.
+
+The per-plan files stay the unit of publication (a plan is replaced whole, a deleted file's rows
+retired by removing its files), but at tens of thousands of plans a reader globbing them opens
+tens of thousands of files.  ``compact`` writes, beside them, one copy of each dataset
+partitioned by province and plan year and sorted by plan, so that DuckDB and pandas read
+``<curated>/compacted/<dataset>/**/*.parquet`` (hive-style ``province_key=…/year=…`` folders) in a
+few large reads:
+
+    duckdb.sql("SELECT … FROM read_parquet('data/curated/compacted/tasks/**/*.parquet') t …")
+
+The compacted copy is a derived view, rebuilt from the per-plan files (an asset in the Dagster
+job, after each ingest); each of its files is replaced whole, then files of partitions that no
+longer exist are removed.  Row order within a file: ``plan_id``, then the dataset's own order.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import duckdb
+
+from .datasets import PER_PLAN, SCHEMAS
+from .objectstore import FsspecStorage
+
+COMPACTED = "compacted"
+#: Extra sort keys after plan_id, so that a plan's rows keep their reading order.
+ORDER = {"plans": "", "tasks": ", seq", "pages": ", page", "legal_refs": ", raw", "tables": ", table_id", "rejects": ""}
+#: Rows per Parquet row group: large enough for fast scans, small enough to skip by plan.
+ROW_GROUP = 100_000
+
+
+def province_key(name: str | None) -> str:
+    """A folder-safe ASCII key of a province name ("Hòa Bình" → "hoa_binh"; none → "unknown")."""
+    if not name:
+        return "unknown"
+    s = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "_", s).strip("_") or "unknown"
+
+
+def _source_glob(curated: FsspecStorage, name: str) -> str:
+    return curated.uri(f"{name}/*.parquet")
+
+
+def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "rejects")) -> dict[str, int]:
+    """Rebuild ``<curated>/compacted/`` from the per-plan files; returns rows per dataset."""
+    store = FsspecStorage(str(curated))
+    con = duckdb.connect()
+    if not store.local:
+        con.register_filesystem(store.fs)
+    con.create_function("province_key", province_key, ["VARCHAR"], "VARCHAR")
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="khsyt-compact-") as staging:
+        plans = _source_glob(store, "plans")
+        con.execute(f"CREATE TEMP TABLE keys AS SELECT plan_id, province_key(province) AS province_key, "
+                    f"coalesce(plan_year, 0) AS year FROM read_parquet('{plans}', union_by_name=true)")
+        for name in datasets:
+            cols = ", ".join(f'd."{f.name}"' for f in SCHEMAS[name])
+            src = f"read_parquet('{_source_glob(store, name)}', union_by_name=true)"
+            if name == "rejects":  # rejected files have no plan: one folder
+                select = f"SELECT {cols}, 'rejected' AS province_key, 0 AS year FROM {src} d"
+                order = "partition_key"
+            else:
+                select = (f"SELECT {cols}, coalesce(k.province_key, 'unknown') AS province_key, "
+                          f"coalesce(k.year, 0) AS year FROM {src} d "
+                          f"LEFT JOIN keys k USING (plan_id)")
+                order = "plan_id" + ORDER[name]
+            out = Path(staging) / name
+            n = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
+            counts[name] = n
+            if n:
+                con.execute(f"COPY ({select} ORDER BY province_key, year, {order}) TO '{out}' "
+                            f"(FORMAT PARQUET, PARTITION_BY (province_key, year), ROW_GROUP_SIZE {ROW_GROUP}, "
+                            f"FILENAME_PATTERN 'data_{{i}}', OVERWRITE_OR_IGNORE)")
+            _publish(store, out, f"{COMPACTED}/{name}")
+    con.close()
+    return counts
+
+
+def _publish(store: FsspecStorage, staged: Path, dest: str) -> None:
+    """Replace ``dest`` by the staged files: each file whole, then the ones no longer made go."""
+    new = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*.parquet")) if staged.is_dir() else []
+    for rel in new:
+        store.write_bytes(f"{dest}/{rel}", (staged / rel).read_bytes())
+    old = set(store.glob(f"{dest}/**/*.parquet")) - {f"{dest}/{rel}" for rel in new}
+    for rel in old:
+        store.remove(rel)
+    if store.local:  # drop partition folders left empty
+        root = Path(store.path(dest)) if store.exists(dest) else None
+        for d in sorted(root.rglob("*"), reverse=True) if root else []:
+            if d.is_dir() and not any(d.iterdir()):
+                shutil.rmtree(d, ignore_errors=True)

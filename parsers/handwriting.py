@@ -1,0 +1,174 @@
+"""Numbers and days written by hand into the printed blanks of a header: judged, never guessed.
+
+A signed copy gets its number and day by hand after printing ("Số: 2242 /SYT-NVY", "ngày 11
+tháng 12 năm 2017").  OCR reads such digits confidently wrong often enough ("352" for 359,
+"2442" for 2119) that a value is only published when the evidence for it is good:
+
+- its own confidence: the engine's confidence in the word that holds the digits (a line's mean
+  is diluted by the printed words around it), at least :data:`MIN_DIGIT_CONF`;
+- its shape: only digits (a "#", "x", "†" or letter inside the number is a misread stroke), of a
+  plausible length;
+- plausibility: a day 1–31 (and a real date with its month and year), a month 1–12, a year in
+  [:data:`MIN_YEAR`, the latest plausible year] and not after the plan's own dates.
+
+Otherwise the value is None and the reading says it is doubtful, so the caller names the field
+in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month").
+Text-layer lines (no OCR words) are typed text and are trusted as read.
+
+Pure functions on strings and (text, confidence) words: no OCR here, and nothing about which
+extractor produced the line beyond the words' confidences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+MIN_DIGIT_CONF = 80.0  # below this a digit word is not published
+MIN_YEAR = 1945
+MAX_NUMBER_DIGITS = 6
+
+
+class _Word(Protocol):
+    text: str
+    conf: float
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """The document number of a "Số: N/SYMBOL" line."""
+
+    number: str | None  # digits as printed/written ("05" keeps its zero); None when unsure or blank
+    symbol: str | None  # the document symbol as read ("KH-SYT", "SYT-NVY", "KH-SYT-CĐN")
+    doubtful: bool  # True: the caller flags doc_number in low_confidence_fields
+    reason: str  # "ok", "blank", "not_digits", "low_confidence", "too_long"
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """The issue date of a "…, ngày D tháng M năm Y" line."""
+
+    value: date | None  # the known part: day precision, or the 1st of the month / of January
+    precision: str | None  # "day", "month", "year" or None
+    doubtful: bool  # True: a part was written but could not be read with confidence
+    reason: str  # "ok", or what was lost: "day:low_confidence", "year:implausible" ...
+
+
+# "Số: 2242 /SYT-NVY", "Số:22#2/SYT-NVY", "Số: /KH-SYT", "Số 15/KH-SYT-CĐN"; the symbol is
+# capitals and dashes (OCR may leave spaces around the dashes: "SYT- NVY")
+_NUMBER_LINE = re.compile(
+    r"^\W{0,3}S[ốốoóôổỐO]\s*[:.]?\s*(?P<num>[^A-ZĐ]{0,14}?)\s*/\s*"
+    r"(?P<sym>[A-ZĐ]{1,8}(?:\s*-\s*[A-ZĐ0-9]{1,8}){1,3})\b"
+)
+_DATE = re.compile(r"ngày\s*(?P<d>.*?)\s*tháng\s*(?P<m>.*?)\s*năm\s*(?P<y>[^\s.,;]*)", re.I)
+
+
+def _joined(text: str, words: Sequence[_Word] | None) -> str:
+    """The text the patterns run on: the OCR words joined by spaces (so that a match's span maps
+    to the words), or the line's text when there are no OCR words."""
+    return text if words is None else " ".join(w.text for w in words)
+
+
+def _span_conf(span: tuple[int, int], words: Sequence[_Word] | None) -> float | None:
+    """The lowest confidence of the OCR words overlapping ``span`` of the joined text; None
+    without OCR words (typed text)."""
+    if words is None:
+        return None
+    a, b = span
+    if b <= a:  # an empty token: the words around it say nothing about it
+        return None
+    confs, pos = [], 0
+    for w in words:
+        start, end = pos, pos + len(w.text)
+        if start < b and a < end:
+            confs.append(w.conf)
+        pos = end + 1
+    return min(confs) if confs else 0.0
+
+
+def judge_digits(token: str, conf: float | None, max_digits: int) -> tuple[str | None, str]:
+    """Digits of a handwritten (or printed) token, or None with the reason it is not trusted."""
+    raw = token.strip().strip(".,:;")
+    if not raw or set(raw) <= set(". …_"):
+        return None, "blank"
+    compact = raw.replace(" ", "").replace(".", "")
+    if not compact.isdigit():
+        return None, "not_digits"
+    if len(compact) > max_digits:
+        return None, "too_long"
+    if conf is not None and conf < MIN_DIGIT_CONF:
+        return None, "low_confidence"
+    return compact, "ok"
+
+
+def read_number(text: str, words: Sequence[_Word] | None = None) -> NumberReading | None:
+    """The number and symbol of a "Số: …/SYMBOL" line; None when the line is no such line."""
+    m = _NUMBER_LINE.search(_joined(text, words))
+    if not m:
+        return None
+    symbol = re.sub(r"\s*-\s*", "-", m.group("sym"))
+    token = m.group("num") or ""
+    value, reason = judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS)
+    return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank"), reason=reason)
+
+
+def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | None = None) -> DateReading | None:
+    """The date of a "ngày … tháng … năm …" line, what could be read of it; None when the line
+    has no such phrase.  ``latest``: no issue date can be after it (the extraction date, or the
+    plan's own first date)."""
+    m = _DATE.search(_joined(text, words))
+    if not m:
+        return None
+    latest_year = (latest or date.today()).year
+    lost: list[str] = []
+
+    def part(name: str, lo: int, hi: int, max_digits: int) -> int | None:
+        token = m.group(name)
+        value, reason = judge_digits(token, _span_conf(m.span(name), words), max_digits)
+        if value is None:
+            if reason != "blank":
+                lost.append(f"{name}:{reason}")
+            return None
+        n = int(value)
+        if not lo <= n <= hi:
+            lost.append(f"{name}:implausible")
+            return None
+        return n
+
+    year = part("y", MIN_YEAR, latest_year, 4)
+    month = part("m", 1, 12, 2)
+    day = part("d", 1, 31, 2)
+    names = {"d": "day", "m": "month", "y": "year"}
+    reason = ",".join(f"{names[x.split(':')[0]]}:{x.split(':')[1]}" for x in lost) or "ok"
+    if year is None:
+        return DateReading(None, None, bool(lost), reason)
+    if month is None:
+        return DateReading(date(year, 1, 1), "year", bool(lost), reason)
+    if day is not None:
+        try:
+            value = date(year, month, day)
+        except ValueError:  # 31 tháng 4
+            return DateReading(date(year, month, 1), "month", True, "day:implausible")
+        if latest is not None and value > latest:
+            return DateReading(date(year, month, 1), "month", True, "day:after_latest")
+        return DateReading(value, "day", bool(lost), reason)
+    return DateReading(date(year, month, 1), "month", bool(lost), reason)
+
+
+class _Unit(Protocol):
+    text: str
+    words: Sequence[_Word] | None
+
+
+def judge_header(units: Sequence[_Unit], latest: date | None = None
+                 ) -> tuple[bool, NumberReading | None, DateReading | None]:
+    """For the header units of a document (lines in reading order, with OCR words or None):
+    whether the header was OCR'd, and the judged number and date of its first OCR'd "Số:" line
+    and first OCR'd date line.  Typed headers (no words) are left to the metadata parser."""
+    ocr = [u for u in units if u.words is not None]
+    number = next((r for u in ocr if (r := read_number(u.text, u.words)) is not None), None)
+    when = next((r for u in ocr if (r := read_date(u.text, u.words, latest)) is not None), None)
+    return bool(ocr), number, when

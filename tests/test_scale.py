@@ -1,0 +1,130 @@
+"""Linear cost: one listing of the raw folder per run, batch runs over ranges of partitions,
+re-runs that extract nothing when nothing changed, and page models stored as JSON."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+import pipeline.resources as resources_mod
+from khsyt.datasets import SCHEMAS
+from khsyt.extract import Settings, partition_key, read_document, sha256_of
+from pipeline import ingest
+from pipeline.freshness import contiguous_batches, published_state, stale
+from pipeline.io_managers import PlanModelIOManager, dumps, loads
+from pipeline.resources import PlanStore
+
+TEXTS = ("000_c01f5def24a8cc1f.txt", "003_453ccdb535033752.txt", "004_07b90c17cd1837c6.txt")
+
+
+def test_contiguous_batches_cover_exactly_the_wanted_keys():
+    order = list("abcdefgh")
+    assert contiguous_batches(order, "abcdefgh", size=3) == [("a", "c"), ("d", "f"), ("g", "h")]
+    # a range never spans a key that is not wanted
+    assert contiguous_batches(order, "abdgh", size=10) == [("a", "b"), ("d", "d"), ("g", "h")]
+    assert contiguous_batches(order, "", size=3) == []
+    assert contiguous_batches(order, "xh", size=3) == [("h", "h")]
+
+
+def test_plan_store_lists_the_raw_folder_once_for_many_lookups(raw_dir, tmp_path, monkeypatch):
+    calls = []
+    real = resources_mod.list_plan_files
+    monkeypatch.setattr(resources_mod, "list_plan_files", lambda root: calls.append(root) or real(root))
+    store = PlanStore(raw_dir=str(raw_dir), curated_dir=str(tmp_path), ocr=False)
+    keys = [partition_key(p) for p in sorted(raw_dir.iterdir()) if p.suffix in (".pdf", ".txt")]
+    assert len(keys) >= 10
+    for k in keys:
+        assert store.path_for(k).exists()
+    assert len(calls) == 1
+    assert store.path_for("nope_pdf") is None  # an unknown key refreshes the index once
+    assert len(calls) == 2
+
+
+def test_page_model_round_trips_through_json(raw_dir):
+    path = raw_dir / TEXTS[1]
+    doc = read_document(path, Settings(ocr=False), sha256_of(path))
+    data = dumps(doc)
+    assert json.loads(gzip.decompress(data))["__dc__"] == "extractors.model:Document"
+    assert loads(data) == doc
+    assert dumps(loads(data)) == data
+
+
+def _runs(instance: DagsterInstance) -> list:
+    return instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.SUCCESS]))
+
+
+@pytest.mark.slow
+def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    for f in TEXTS:
+        shutil.copy(raw_dir / f, raw / f)
+    store = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False)
+    io = PlanModelIOManager(base_dir=str(tmp_path / "models"))
+    with DagsterInstance.ephemeral() as instance:
+        assert ingest.run(store, instance, batch_size=2, io_manager=io) == (3, 0)
+        runs = _runs(instance)
+        assert len(runs) == 3  # two batch runs (2 + 1 plans) and the units rebuild
+        plans = pd.read_parquet(curated / "plans")
+        assert len(plans) == 3 and set(plans["extraction_fingerprint"]) == {store.settings().fingerprint()}
+        # page models are JSON files, one per partition
+        assert len(list((tmp_path / "models" / "plan_documents").glob("*.json.gz"))) == 3
+
+        # the compacted copy holds the same rows, in a few files partitioned by province and year
+        con = duckdb.connect()
+        for name in ("plans", "tasks", "pages", "legal_refs"):
+            per_plan = con.sql(f"SELECT * FROM '{curated}/{name}/*.parquet' ORDER BY ALL").fetchall()
+            cols = ", ".join(f'"{c}"' for c in SCHEMAS[name].names)
+            compacted = con.sql(f"SELECT {cols} FROM read_parquet('{curated}/compacted/{name}/**/*.parquet') "
+                                "ORDER BY ALL").fetchall()
+            assert compacted == per_plan, name
+        folders = {p.parent.relative_to(curated / "compacted" / "tasks").as_posix()
+                   for p in (curated / "compacted" / "tasks").rglob("*.parquet")}
+        assert folders == {"province_key=thanh_hoa/year=2024", "province_key=bac_giang/year=2023",
+                           "province_key=quang_ngai/year=2021"}
+
+        # nothing new: no run at all
+        assert ingest.run(PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False), instance,
+                          io_manager=io) == (0, 0)
+        assert len(_runs(instance)) == 3
+        # and the command itself answers without loading Dagster at all
+        code = ("import sys; from pipeline.ingest import main; "
+                f"rc = main(['--raw', {str(raw)!r}, '--curated', {str(curated)!r}, '--no-ocr']); "
+                "print(rc, 'dagster' in sys.modules)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        assert out.stdout.splitlines()[-2:] == ["3 plan files, 3 up to date, nothing to extract or retire",
+                                                "0 False"], out.stdout + out.stderr
+
+        # one file changed: only it is extracted again
+        changed = raw / TEXTS[1]
+        changed.write_bytes(changed.read_bytes() + b"\n")
+        fresh = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False)
+        assert stale(sorted(fresh.index()), fresh.settings().fingerprint(), published_state(curated),
+                     fresh.sha256) == [partition_key(changed)]
+        assert ingest.run(fresh, instance, io_manager=io) == (1, 0)
+        new_sha = pd.read_parquet(curated / "plans" / f"{partition_key(changed)}.parquet")["source_sha256"].iloc[0]
+        assert new_sha == sha256_of(changed)
+
+        # a deleted file: its rows leave the per-plan files and the compacted copy
+        (raw / TEXTS[0]).unlink()
+        assert ingest.run(PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False), instance,
+                          io_manager=io) == (0, 0)
+        assert not list((curated / "compacted" / "tasks").glob("province_key=thanh_hoa*"))
+        assert con.execute(f"SELECT count(DISTINCT plan_id) FROM '{curated}/compacted/tasks/**/*.parquet'").fetchone() \
+            == (2,)
+
+        # other settings (a new fingerprint): every plan is stale
+        other = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False, ocr_dpi=200)
+        assert len(stale(sorted(other.index()), other.settings().fingerprint(), published_state(curated),
+                         other.sha256)) == 2
