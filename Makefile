@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils \
   postgresql redis-server
 
-.PHONY: setup system-deps run test fuzz ui eval bench bench-scale serve serve-stop worker lint clean
+.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale serve serve-stop worker lint clean golden
 
 # System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
 # Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
@@ -30,9 +30,11 @@ system-deps:
 
 setup: system-deps .venv/.installed
 
-# The main job: every plan file in data/raw → data/curated, through Dagster (local SQLite instance).
+# The main job: every plan file in data/raw → data/curated, through Dagster (local SQLite instance),
+# with the analysts' corrections in data/corrections re-applied.  One line per file and a summary;
+# `make run V=1` shows Dagster's own event log.
 run: setup
-	$(PY) -m pipeline.ingest --raw data/raw --curated data/curated
+	$(PY) -m pipeline.ingest --raw data/raw --curated data/curated --corrections data/corrections $(if $(V),-v)
 
 test: setup
 	$(PY) -m pytest -q
@@ -44,13 +46,25 @@ fuzz: setup
 
 # The Dagster UI with the sensor and daily schedule on: http://127.0.0.1:3000
 ui: setup
-	.venv/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+	.venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The analysts' review workbench over data/curated: http://127.0.0.1:8765
+review: setup
+	$(PY) -m khsyt.cli review --curated data/curated --corrections data/corrections serve --host 127.0.0.1 --port 8765
+
+# The machine-readable data dictionary, from khsyt/datasets.py
+datapackage: setup
+	$(PY) -m khsyt.datapackage --out docs/datapackage.json
 
 # Score each input kind in its own output folder against the gold annotations
 # (KINDS=digital,txt,legacy,docx,scan300,scan200 for all; scans take minutes).
 KINDS ?= digital,txt,legacy,docx
 eval: setup
 	$(PY) tools/eval_kinds.py --kinds $(KINDS)
+
+# Rewrite tests/golden/*.json from the current output (review `git diff tests/golden` after).
+golden: setup
+	KHSYT_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
 
 # The production profile (docs/deployment.md): webserver and daemon as background services with
 # the Postgres instance of deploy/production, configured by deploy/production/env.

@@ -34,6 +34,10 @@ import pyarrow as pa
 from .results import Extracted, Rejected
 from .storage import LocalStorage, PathEscapes, storage_for
 
+#: Version of the datasets' contract (docs/datasets.md), in every file's Parquet metadata
+#: (``schema_version``).  Raise it when a column is added, removed or changes type.
+SCHEMA_VERSION = "3"
+
 DEADLINE = pa.struct([
     ("label", pa.string()),
     ("kind", pa.string()),
@@ -41,10 +45,29 @@ DEADLINE = pa.struct([
     ("end", pa.date32()),
     ("recurrence", pa.string()),
 ])
+#: One cell a task row was read from (boxes null for sources without geometry).
+SOURCE_CELL = pa.struct([
+    ("page", pa.int32()),
+    ("row", pa.int32()),
+    ("col", pa.int32()),
+    ("role", pa.string()),
+    ("x0", pa.float64()),
+    ("top", pa.float64()),
+    ("x1", pa.float64()),
+    ("bottom", pa.float64()),
+])
+#: One column of a table as the parser read it (the ``tables`` dataset).
+TABLE_COLUMN = pa.struct([
+    ("col", pa.int32()),
+    ("header", pa.string()),
+    ("role", pa.string()),
+    ("evidence", pa.string()),
+])
 
 SCHEMAS: dict[str, pa.Schema] = {
     "plans": pa.schema([
         ("plan_id", pa.string()),
+        ("document_key", pa.string()),
         ("source_path", pa.string()),
         ("source_sha256", pa.string()),
         ("source_format", pa.string()),
@@ -68,6 +91,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("ocr_pages", pa.int32()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence_fields", pa.list_(pa.string())),
+        ("corrected_fields", pa.list_(pa.string())),
         ("extracted_at", pa.timestamp("us", tz="UTC")),
         ("pipeline_version", pa.string()),
         ("extraction_fingerprint", pa.string()),
@@ -101,6 +125,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("area", pa.string()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence", pa.bool_()),
+        ("table_id", pa.string()),
+        ("source_cells", pa.list_(SOURCE_CELL)),
+        ("extra", pa.map_(pa.string(), pa.string())),
+        ("corrected_fields", pa.list_(pa.string())),
     ]),
     "pages": pa.schema([
         ("plan_id", pa.string()),
@@ -121,6 +149,21 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("raw", pa.string()),
         ("sentence", pa.string()),
     ]),
+    "tables": pa.schema([
+        ("plan_id", pa.string()),
+        ("table_id", pa.string()),
+        ("pages", pa.list_(pa.int32())),
+        ("is_task_table", pa.bool_()),
+        ("rows", pa.int32()),
+        ("tasks", pa.int32()),
+        ("columns", pa.list_(TABLE_COLUMN)),
+        ("rows_joined", pa.int32()),
+        ("cells_filled_down", pa.int32()),
+        ("header_rows_dropped", pa.int32()),
+        ("group_rows", pa.int32()),
+        ("columns_without_role", pa.list_(pa.string())),
+        ("warnings", pa.list_(pa.string())),
+    ]),
     "rejects": pa.schema([
         ("source_path", pa.string()),
         ("source_sha256", pa.string()),
@@ -133,8 +176,48 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 
+#: Cross-plan datasets rebuilt from the per-plan ones after each run (one file each).
+CROSS_PLAN: dict[str, pa.Schema] = {
+    "plan_versions": pa.schema([
+        ("document_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("partition_key", pa.string()),
+        ("source_path", pa.string()),
+        ("source_format", pa.string()),
+        ("ocr_pages", pa.int32()),
+        ("n_tasks", pa.int32()),
+        ("copies", pa.int32()),
+        ("rank", pa.int32()),
+        ("preferred", pa.bool_()),
+    ]),
+    "review_queue": pa.schema([
+        ("item_id", pa.string()),
+        ("kind", pa.string()),
+        ("partition_key", pa.string()),
+        ("plan_id", pa.string()),
+        ("document_key", pa.string()),
+        ("task_id", pa.string()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("detail", pa.string()),
+        ("page", pa.int32()),
+    ]),
+}
+
+
+def versioned(schema_or_table):
+    """The schema (or table) with ``schema_version`` in its Parquet key-value metadata."""
+    return schema_or_table.replace_schema_metadata(
+        {**(schema_or_table.schema.metadata or {}), b"schema_version": SCHEMA_VERSION}
+    ) if isinstance(schema_or_table, pa.Table) else schema_or_table.with_metadata(
+        {**(schema_or_table.metadata or {}), b"schema_version": SCHEMA_VERSION})
+
+
+SCHEMAS = {name: versioned(schema) for name, schema in SCHEMAS.items()}
+CROSS_PLAN = {name: versioned(schema) for name, schema in CROSS_PLAN.items()}
+
 #: Datasets with one file per plan file.
-PER_PLAN = ("plans", "tasks", "pages", "legal_refs")
+PER_PLAN = ("plans", "tasks", "pages", "legal_refs", "tables")
 #: Every dataset a publication of one plan file touches.
 PUBLISHED = (*PER_PLAN, "rejects")
 
@@ -158,7 +241,7 @@ def to_table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write one Parquet file durably: beside its destination, fsync'd, renamed into place."""
     path = Path(path)
-    LocalStorage(path.parent).write_parquet(path.name, table)
+    LocalStorage(path.parent).write_parquet(path.name, versioned(table))
 
 
 def _visible(name: str, key: str) -> str:
@@ -263,6 +346,7 @@ def write_plan(out_dir, key: str, result: Extracted | Rejected) -> None:
             "tasks": to_table("tasks", result.tasks),
             "pages": to_table("pages", result.pages),
             "legal_refs": to_table("legal_refs", result.legal_refs),
+            "tables": to_table("tables", result.tables),
         }
         info = {"plan_id": result.plan["plan_id"], "source_sha256": result.plan["source_sha256"],
                 "source_path": result.plan["source_path"], "rejected_sha256": None}

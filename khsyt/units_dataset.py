@@ -30,7 +30,8 @@ def _read(curated: Path | str, name: str, columns: list[str]) -> list[dict]:
             return []
         return pads.dataset(st.path(name), format="parquet", filesystem=st.fs).to_table(columns=columns).to_pylist()
     d = Path(curated) / name
-    if not d.is_dir():
+    # (the dataset reader skips "_empty.parquet": a folder with only that file has no rows)
+    if not d.is_dir() or not any(not p.name.startswith(("_", ".")) for p in d.glob("*.parquet")):
         return []
     dataset = pads.dataset(str(d), format="parquet")
     # a column added in a later release (plans.issuer_level) is read as null from older files

@@ -1,10 +1,12 @@
 """Assets: one dynamic partition per plan file in data/raw.
 
 plan_documents (file → page model) → parsed_plans (records, normalised) → the curated
-datasets plans / tasks / pages / legal_refs / rejects (one Parquet file per plan file each),
-and the cross-plan ``units`` dataset.
+datasets plans / tasks / pages / legal_refs / tables / rejects (one Parquet file per plan file each),
+and the cross-plan ``units``, ``plan_versions`` and ``review_queue`` datasets.
 """
 
+import os
+import warnings
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -18,8 +20,12 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     DynamicPartitionsDefinition,
+    Failure,
     MaterializeResult,
     MetadataValue,
+    PreviewWarning,
+    TableColumn,
+    TableSchema,
     asset,
     multi_asset,
 )
@@ -28,11 +34,13 @@ from extractors.errors import ExtractionError
 from extractors.model import Document
 from khsyt import datasets
 from khsyt.compaction import compact
+from khsyt.corrections import publish
+from khsyt.cross_plan import write_cross_plan
 from khsyt.extract import check_inside, parse_plan, read_document, rejected, sha256_of, stamped
+from khsyt.flags import MISSING_LEAD_WARN, guessed_units, needs_review
 from khsyt.results import Extracted, Rejected
 from khsyt.rows import LOW_CONFIDENCE
 from khsyt.storage import storage_for
-from khsyt.units_dataset import build_units
 
 from .freshness import BATCH_SIZE
 from .resources import PlanStore
@@ -42,8 +50,13 @@ plan_files = DynamicPartitionsDefinition(name="plan_files")
 #: Backfills of the per-plan assets run up to BATCH_SIZE plan files per run.
 BATCHES = BackfillPolicy.multi_run(max_partitions_per_run=BATCH_SIZE)
 
-#: Above this share of tasks without a lead unit, a plan needs a human look.
-MISSING_LEAD_WARN = 0.10
+#: Where the review workbench (``make review``) serves; the report links each task's page to it.
+REVIEW_URL = os.environ.get("KHSYT_REVIEW_URL", "http://127.0.0.1:8765")
+
+
+def column_schema(schema) -> TableSchema:
+    """The ``dagster/column_schema`` of a dataset, from its Arrow contract."""
+    return TableSchema(columns=[TableColumn(f.name, str(f.type)) for f in schema])
 
 
 @asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
@@ -115,16 +128,7 @@ def extraction_report(doc: Document, result: Extracted) -> dict[str, Any]:
     no_deadline = [t for t in tasks if not t["deadline_raw"]]
     low = [t for t in tasks if t["low_confidence"]]
     per_table = Counter(t["source"] if t["source"] == "body" else f"appendix p.{t['page_start']}" for t in tasks)
-    review = []
-    if result.plan["has_appendix"] and not any(t["source"] == "appendix" for t in tasks):
-        review.append("PHỤ LỤC present but no appendix task extracted")
-    if tasks and len(no_lead) / len(tasks) > MISSING_LEAD_WARN:
-        review.append(f"{len(no_lead)} of {len(tasks)} tasks without a lead unit")
-    if low:
-        review.append(f"{len(low)} tasks with OCR confidence < {LOW_CONFIDENCE:.0f}")
-    if result.low_confidence:
-        review.append("low-confidence fields: " + ", ".join(sorted(result.low_confidence)))
-    review.extend(result.warnings)
+    review = needs_review(result)
     return {
         "plan_id": result.plan["plan_id"],
         "province": result.plan["province"] or "",
@@ -138,7 +142,29 @@ def extraction_report(doc: Document, result: Extracted) -> dict[str, Any]:
         "needs_review": MetadataValue.md("\n".join(f"- {r}" for r in review) or "nothing flagged"),
         "pages": MetadataValue.md("| page | method | OCR conf. | tables |\n|---|---|---|---|\n" + per_page),
         "preview": MetadataValue.md(task_preview(tasks)),
+        "tables": MetadataValue.md(table_report(result.tables)),
     }
+
+
+def table_report(tables: list[dict[str, Any]]) -> str:
+    """How each table with a header was read: its columns' roles and evidence, what was
+    joined, filled down or left without a role."""
+    if not tables:
+        return "no table with a header"
+    out = ["| table | pages | task table | rows | tasks | joined | filled down | columns (header → role ← evidence) "
+           "| no role | warnings |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in tables:
+        cols = "; ".join(f"{(c['header'] or '?')[:30]} → {c['role'] or '—'} ← {c['evidence']}" for c in t["columns"])
+        out.append(f"| {t['table_id']} | {','.join(map(str, t['pages']))} | {'yes' if t['is_task_table'] else 'no'} "
+                   f"| {t['rows']} | {t['tasks']} | {t['rows_joined']} | {t['cells_filled_down']} "
+                   f"| {cols.replace('|', '/')} | {', '.join(t['columns_without_role'])} "
+                   f"| {' / '.join(t['warnings']).replace('|', '/')} |")
+    return "\n".join(out)
+
+
+def page_link(plan_id: str, page: int | None) -> str:
+    """A markdown link to the page in the review workbench (the page image with the cells)."""
+    return f"[p.{page}]({REVIEW_URL}/plan/{plan_id}/page/{page})" if page else ""
 
 
 def task_preview(tasks: list[dict[str, Any]], n: int = 10) -> str:
@@ -146,33 +172,40 @@ def task_preview(tasks: list[dict[str, Any]], n: int = 10) -> str:
         s = "" if v is None else str(v).replace("|", "/").replace("\n", " ")
         return s if len(s) <= width else s[: width - 1] + "…"
 
-    rows = ["| seq | section | task | lead | deadline |", "|---|---|---|---|---|"]
+    rows = ["| seq | page | section | task | lead | deadline |", "|---|---|---|---|---|---|"]
     for t in tasks[:n]:
         main = t["task"] or t["activity"] or t["objective"] or t["solution"]
-        rows.append(f"| {t['seq']} | {cell(t['section_code'], 6)} | {cell(main)} | {cell(t['lead_units_raw'], 30)} "
-                    f"| {cell(t['deadline_raw'], 25)} |")
+        rows.append(f"| {t['seq']} | {page_link(t['plan_id'], t['page_start'])} | {cell(t['section_code'], 6)} "
+                    f"| {cell(main)} | {cell(t['lead_units_raw'], 30)} | {cell(t['deadline_raw'], 25)} |")
     return "\n".join(rows)
 
 
-CURATED = ("plans", "tasks", "pages", "legal_refs", "rejects")
-CHECKS = [
-    AssetCheckSpec("plan_has_tasks", asset="tasks", blocking=False,
-                   description="error when a plan with a PHỤ LỤC gave no task, warning when any plan gave none"),
-    AssetCheckSpec("tasks_have_lead_units", asset="tasks",
-                   description=f"warning when more than {MISSING_LEAD_WARN:.0%} of a plan's tasks have no lead unit"),
-    AssetCheckSpec("unique_task_ids", asset="tasks", description="error on duplicate task ids"),
-    AssetCheckSpec("duplicate_document", asset="plans",
-                   description="warning when another plan file holds the same bytes (same source_sha256)"),
-    AssetCheckSpec("ocr_confidence", asset="plans",
-                   description="warning when OCR confidence is low or header fields were read with low confidence"),
-    AssetCheckSpec("schema_matches_contract", asset="tasks",
-                   description="error when a curated file's schema differs from docs/datasets.md"),
+CURATED = ("plans", "tasks", "pages", "legal_refs", "tables", "rejects")
+_CHECKS = [
+    ("file_readable", "plans", "error when the file could not be read or is not a plan (reason in the result)"),
+    ("plan_has_tasks", "tasks", "error when a plan with a PHỤ LỤC gave no task, warning when any plan gave none"),
+    ("tasks_have_lead_units", "tasks",
+     f"warning when more than {MISSING_LEAD_WARN:.0%} of a plan's tasks have no lead unit"),
+    ("unique_task_ids", "tasks", "error on duplicate task ids"),
+    ("units_known", "tasks", "warning when a unit is not in the registry (kept under its own name, for review)"),
+    ("duplicate_document", "plans", "warning when another plan file holds the same bytes (same source_sha256)"),
+    ("ocr_confidence", "plans",
+     "warning when OCR confidence is low or header fields were read with low confidence"),
+    ("corrections_apply", "tasks", "warning when an analyst's correction no longer fits the re-extracted rows"),
+    ("schema_matches_contract", "tasks", "error when a curated file's schema differs from docs/datasets.md"),
 ]
+#: One evaluation per plan file (in a single-partition run): a plan's failed check is not masked
+#: by the next plan's pass.  (Partitioned checks are a Dagster "preview" feature in 1.13.)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", PreviewWarning)
+    CHECKS = [AssetCheckSpec(name, asset=a, description=d, partitions_def=plan_files) for name, a, d in _CHECKS]
 
 
 @multi_asset(
     specs=[AssetSpec(name, deps=[AssetKey("parsed_plans")], group_name="curated", kinds={"parquet"},
-                     description=f"curated dataset data/curated/{name}/ (one Parquet file per plan file)")
+                     description=f"curated dataset data/curated/{name}/ (one Parquet file per plan file)",
+                     metadata={"dagster/column_schema": column_schema(datasets.SCHEMAS[name]),
+                               "schema_version": datasets.SCHEMA_VERSION})
            for name in CURATED],
     check_specs=CHECKS,
     partitions_def=plan_files,
@@ -180,20 +213,35 @@ CHECKS = [
     backfill_policy=BATCHES,
 )
 def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_plans: dict[str, Any]):
-    """Publish each plan file's rows of the run to every curated dataset (write then rename)."""
+    """Publish each plan file's rows of the run to every curated dataset (write then rename),
+    with the analysts' corrections re-applied.
+
+    A rejected file publishes its rejects row and fails its ``file_readable`` check (ERROR, with
+    the reason).  In a single-file run (``make run``, the sensor) the run then fails: a red
+    partition with the reason in the UI.  In a batch run the other files of the batch are good
+    data, so the run succeeds and the combined check names the rejected partitions."""
     out = store.curated
     datasets.ensure_dirs(out)
     datasets.repair(out)
+    outcomes = {}
     for key, result in parsed_plans.items():
-        datasets.write_plan(out, key, result)
+        outcomes[key] = publish(out, key, result, store.corrections)
         for name, meta in publication_metadata(out, key, result).items():
             context.add_asset_metadata(meta, asset_key=name, partition_key=key)
     published = datasets.published_sha256(out)  # once per run, not once per plan
     checks: list[tuple[str, AssetCheckResult]] = []
     for key, result in parsed_plans.items():
         results = (rejected_checks(result) if isinstance(result, Rejected)
-                   else plan_checks(result, out, key, published))
+                   else plan_checks(result, out, key, published, outcomes[key]))
         checks.extend((key, r) for r in results)
+    rejects = {k: r for k, r in parsed_plans.items() if isinstance(r, Rejected)}
+    if len(parsed_plans) == 1 and rejects:
+        ((key, r),) = rejects.items()
+        yield MaterializeResult(asset_key="rejects")
+        yield from (c for _, c in checks)
+        raise Failure(description=f"{r.source_path}: file rejected at {r.stage}: {r.reason}",
+                      metadata={"stage": r.stage, "reason": r.reason, "source_path": r.source_path,
+                                "kept_previous_rows": storage_for(out).exists(f"plans/{key}.parquet")})
     for name in CURATED:
         yield MaterializeResult(asset_key=name)
     yield from combine_checks(checks, len(parsed_plans))
@@ -202,26 +250,30 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
 def publication_metadata(out, key: str, result: Extracted | Rejected) -> dict[str, dict[str, Any]]:
     """Per dataset, what the UI shows for one plan file's publication."""
     if isinstance(result, Rejected):
-        return {name: {"rejected": True, "stage": result.stage, "reason": result.reason} if name == "rejects" else
+        return {name: {"rejected": True, "stage": result.stage, "reason": result.reason,
+                       "source_path": result.source_path, "dagster/row_count": 1} if name == "rejects" else
                 {"rejected": True, "kept_previous_rows": storage_for(out).exists(f"{name}/{key}.parquet")}
                 for name in CURATED}
     tasks = result.tasks
     return {
         "plans": {"province": result.plan["province"] or "", "doc_number": result.plan["doc_number"] or "",
-                  "title": result.plan["title"] or "", "task_count": len(tasks)},
-        "tasks": {"task_count": len(tasks), "preview": MetadataValue.md(task_preview(tasks))},
-        "pages": {"row_count": len(result.pages)},
-        "legal_refs": {"row_count": len(result.legal_refs)},
-        "rejects": {"row_count": 0},
+                  "document_key": result.plan["document_key"], "title": result.plan["title"] or "",
+                  "task_count": len(tasks), "dagster/row_count": 1},
+        "tasks": {"task_count": len(tasks), "dagster/row_count": len(tasks),
+                  "corrected_tasks": sum(1 for t in tasks if t.get("corrected_fields")),
+                  "preview": MetadataValue.md(task_preview(tasks))},
+        "pages": {"dagster/row_count": len(result.pages)},
+        "legal_refs": {"dagster/row_count": len(result.legal_refs)},
+        "tables": {"dagster/row_count": len(result.tables), "report": MetadataValue.md(table_report(result.tables))},
+        "rejects": {"dagster/row_count": 0},
     }
 
 
 def rejected_checks(r: Rejected):
-    for spec in CHECKS:
-        sev = AssetCheckSeverity.ERROR if spec.name == "plan_has_tasks" else AssetCheckSeverity.WARN
-        yield AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name,
-                               passed=spec.name not in ("plan_has_tasks",), severity=sev,
-                               metadata={"reason": f"file rejected at {r.stage}: {r.reason}"})
+    """Only the check about the file fails (ERROR, with the reason); the others have no rows to judge."""
+    yield AssetCheckResult(asset_key="plans", check_name="file_readable", passed=False,
+                           severity=AssetCheckSeverity.ERROR,
+                           metadata={"reason": f"file rejected at {r.stage}: {r.reason}", "source_path": r.source_path})
 
 
 def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: int):
@@ -243,8 +295,10 @@ def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: in
         })
 
 
-def plan_checks(res: Extracted, out, key: str, published: dict[str, str] | None = None):
+def plan_checks(res: Extracted, out, key: str, published: dict[str, str] | None = None, outcomes=()):
     tasks = res.tasks
+    yield AssetCheckResult(asset_key="plans", check_name="file_readable", passed=True,
+                           metadata={"source_path": res.plan["source_path"]})
     if not tasks:
         sev = AssetCheckSeverity.ERROR if res.plan["has_appendix"] else AssetCheckSeverity.WARN
         yield AssetCheckResult(asset_key="tasks", check_name="plan_has_tasks", passed=False, severity=sev,
@@ -277,21 +331,59 @@ def plan_checks(res: Extracted, out, key: str, published: dict[str, str] | None 
                            metadata={"mean_ocr_confidence": conf if conf is not None else -1.0,
                                      "low_confidence_fields": MetadataValue.json(res.low_confidence),
                                      "low_confidence_tasks": low_tasks})
+    unknown = sorted({u for t in tasks for u in (t.get("unknown_units") or [])})
+    guessed = sorted({f"{raw} → {name}" for t in tasks for _, name, raw, _ in guessed_units(t, res.plan["province"])})
+    yield AssetCheckResult(asset_key="tasks", check_name="units_known", passed=not unknown,
+                           severity=AssetCheckSeverity.WARN,
+                           metadata={"unknown_units": MetadataValue.json(unknown),
+                                     "approximate_matches": MetadataValue.json(guessed)})
+    stale = [o for o in outcomes if o.status == "stale"]
+    yield AssetCheckResult(asset_key="tasks", check_name="corrections_apply", passed=not stale,
+                           severity=AssetCheckSeverity.WARN, metadata={
+                               "applied": sum(1 for o in outcomes if o.status == "applied"),
+                               "stale": MetadataValue.json([f"{o.correction.id} {o.correction.field}: {o.detail}"
+                                                            for o in stale])})
     drift = datasets.schema_drift(out, key)
     yield AssetCheckResult(asset_key="tasks", check_name="schema_matches_contract", passed=not drift,
                            severity=AssetCheckSeverity.ERROR, metadata={"drift": MetadataValue.json(drift)})
 
 
-@asset(deps=[AssetKey("tasks"), AssetKey("plans")], group_name="curated", kinds={"parquet"})
-def units(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult:
-    """One row per (province, canonical unit) over all plans: kind, raw spellings, tasks led
-    and coordinated.  Rebuilt from the curated plans and tasks datasets."""
-    table = build_units(store.curated)
-    storage_for(store.curated).write_parquet("units/units.parquet", table)
+@multi_asset(
+    specs=[AssetSpec("units", deps=[AssetKey("tasks"), AssetKey("plans")], group_name="curated", kinds={"parquet"},
+                     description="one row per (province, canonical unit) over all plans: kind, raw spellings, "
+                                 "tasks led and coordinated"),
+           AssetSpec("plan_versions", deps=[AssetKey("plans")], group_name="curated", kinds={"parquet"},
+                     description="every published copy of a document (PDF, scan, Word) under its document_key, "
+                                 "with the preferred one flagged: count documents, not files"),
+           AssetSpec("review_queue", deps=[AssetKey("plans"), AssetKey("tasks"), AssetKey("rejects")],
+                     group_name="review", kinds={"parquet"},
+                     description="what needs a human look across all plans (make review opens it)")],
+    can_subset=False,
+)
+def units(context: AssetExecutionContext, store: PlanStore):
+    """The cross-plan datasets, rebuilt from the curated per-plan files and the corrections."""
+    from khsyt.units_dataset import UNITS_SCHEMA
+
+    tables = write_cross_plan(store.curated, store.corrections)
+    table = tables["units"]
     top = table.sort_by([("tasks_led", "descending")]).slice(0, 10).to_pylist()
     md = "| province | unit | kind | led | coordinated |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {r['province']} | {r['unit']} | {r['kind']} | {r['tasks_led']} | {r['tasks_coordinated']} |" for r in top)
-    return MaterializeResult(metadata={"row_count": table.num_rows, "top_lead_units": MetadataValue.md(md)})
+    yield MaterializeResult(asset_key="units", metadata={
+        "row_count": table.num_rows, "dagster/row_count": table.num_rows, "top_lead_units": MetadataValue.md(md),
+        "dagster/column_schema": column_schema(UNITS_SCHEMA)})
+    versions = tables["plan_versions"].to_pylist()
+    yield MaterializeResult(asset_key="plan_versions", metadata={
+        "dagster/row_count": len(versions), "documents": len({v["document_key"] for v in versions}),
+        "files": len(versions), "dagster/column_schema": column_schema(datasets.CROSS_PLAN["plan_versions"])})
+    queue = tables["review_queue"].to_pylist()
+    counts = Counter(r["kind"] for r in queue)
+    yield MaterializeResult(asset_key="review_queue", metadata={
+        "dagster/row_count": len(queue), "by_kind": MetadataValue.json(dict(sorted(counts.items()))),
+        "items": MetadataValue.md("| kind | items |\n|---|---|\n" + "\n".join(
+            f"| {k} | {n} |" for k, n in sorted(counts.items()))),
+        "workbench": MetadataValue.url(REVIEW_URL),
+        "dagster/column_schema": column_schema(datasets.CROSS_PLAN["review_queue"])})
 
 
 @asset(deps=[AssetKey(n) for n in CURATED], group_name="curated", kinds={"parquet"})

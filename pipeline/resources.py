@@ -27,6 +27,8 @@ class PlanStore(ConfigurableResource):
     ocr_dpi: int = Field(default=300, description="rendering resolution for OCR")
     ocr_workers: int | None = Field(default=None, description="OCR processes (default: all cores)")
     cache_dir: str | None = Field(default=None, description="OCR cache folder (default .cache/ocr)")
+    corrections_dir: str = Field(default="data/corrections",
+                                 description="analysts' corrections, re-applied whenever a plan is published")
     ocr_model: str | None = Field(default=None, description="OCR model (vie_best_int, vie, script-viet); "
                                   "default vie_best_int")
 
@@ -42,6 +44,10 @@ class PlanStore(ConfigurableResource):
         """The curated root: a local Path, or the URL itself for object storage (``s3://…``),
         which every datasets function accepts."""
         return self.curated_dir if is_url(self.curated_dir) else Path(self.curated_dir)
+
+    @property
+    def corrections(self) -> Path:
+        return Path(self.corrections_dir)
 
     def settings(self) -> Settings:
         return Settings(ocr=self.ocr, ocr_dpi=self.ocr_dpi, ocr_workers=self.ocr_workers,

@@ -36,11 +36,13 @@ from .resources import PlanStore
 
 ingest_plans = define_asset_job(
     "ingest_plans",
-    selection=["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects"],
+    selection=["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects"],
     description="Extract one plan file and publish its rows to the curated datasets.",
 )
-refresh_units = define_asset_job("refresh_units", selection=["units", "compacted_datasets"],
-                                 description="Rebuild the cross-plan units dataset and the compacted datasets.")
+refresh_units = define_asset_job("refresh_units",
+                                 selection=["units", "plan_versions", "review_queue", "compacted_datasets"],
+                                 description="Rebuild the cross-plan datasets (units, plan_versions, review_queue) "
+                                             "and the compacted datasets.")
 
 
 def batch_requests(order: list[str], keys: list[str], stamps: dict[str, str]) -> list[RunRequest]:

@@ -33,7 +33,8 @@ SAMPLES = [ROOT / "data" / "raw" / "001_174c7ea9301aa0d6.txt", ROOT / "data" / "
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ASSETS = ["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects", "units"]
+ASSETS = ["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects", "units",
+          "plan_versions", "review_queue"]
 SERVER_TIMEOUT_S = 90
 UI_TIMEOUT_MS = 60_000
 
@@ -111,6 +112,7 @@ def instance_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for f in SAMPLES:
         shutil.copy(f, raw / f.name)
     shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(ROOT / "workspace.yaml", tmp_path / "workspace.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)  # dagster.yaml's base_dir paths are relative to the working directory
     with DagsterInstance.get() as instance:
@@ -130,7 +132,7 @@ def webserver(instance_dir: Path):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(port),
-             "-m", "pipeline.definitions"],
+             "-w", "workspace.yaml"],  # the code location named "khsyt", as `make ui` shows it
             cwd=instance_dir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_server(proc, url, log)

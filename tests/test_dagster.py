@@ -130,10 +130,16 @@ def test_metadata_reports_the_task_count(env, key):
     meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     for asset in ("parsed_plans", "plans", "tasks"):
         assert meta[asset]["task_count"].value == n, asset
-    assert meta["pages"]["row_count"].value == len(pd.read_parquet(env["curated"] / "pages" / f"{key}.parquet"))
+    assert meta["pages"]["dagster/row_count"].value == len(pd.read_parquet(env["curated"] / "pages" / f"{key}.parquet"))
+    assert meta["tasks"]["dagster/row_count"].value == n
     plan_id = pd.read_parquet(env["curated"] / "plans" / f"{key}.parquet")["plan_id"].iloc[0]
     assert meta["parsed_plans"]["plan_id"].value == plan_id
     assert result.output_for_node("parsed_plans")[key].plan["n_tasks"] == n
+    # the per-plan report shows how each table was read; the tables dataset holds the same rows
+    tables = pd.read_parquet(env["curated"] / "tables" / f"{key}.parquet")
+    assert meta["tables"]["dagster/row_count"].value == len(tables) and tables["is_task_table"].any()
+    for report in (meta["parsed_plans"]["tables"].value, meta["tables"]["report"].value):
+        assert "header → role ← evidence" in report and "header:" in report
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -142,7 +148,15 @@ def test_asset_checks_pass_and_are_recorded(env, key):
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == CHECK_NAMES
     failed = {n: e.metadata for n, e in evaluations.items() if not e.passed}
+    # units outside the registry are a warning that lists them, never a silent pass
+    tasks = pd.read_parquet(env["curated"] / "tasks" / f"{key}.parquet")
+    unknown = sorted({u for us in tasks["unknown_units"] for u in us})
+    assert evaluations["units_known"].passed == (not unknown)
+    assert evaluations["units_known"].metadata["unknown_units"].value == unknown
+    failed.pop("units_known", None)
     assert not failed, failed
+    # evaluated per partition: the evaluation names this plan file
+    assert {e.partition for e in evaluations.values()} == {key}
     assert evaluations["plan_has_tasks"].metadata["task_count"].value > 10
     # The instance holds the evaluations of this run.
     storage = env["instance"].event_log_storage
@@ -153,6 +167,7 @@ def test_asset_checks_pass_and_are_recorded(env, key):
         AssetCheckKey(AssetKey("tasks"), "unique_task_ids"), limit=10)
     mine = [r for r in history if r.run_id == result.run_id]
     assert len(mine) == 1 and mine[0].status.value == "SUCCEEDED"
+    assert mine[0].partition == key
 
 
 def test_units_asset_builds_from_the_curated_tasks(env):
@@ -162,8 +177,16 @@ def test_units_asset_builds_from_the_curated_tasks(env):
     assert set(table["province"]) == {"Đồng Nai", "Bắc Giang"}
     assert table["tasks_led"].sum() > 20
     assert (table.groupby(["province", "unit"]).size() == 1).all()
-    (event,) = result.get_asset_materialization_events()
-    assert event.materialization.metadata["row_count"].value == len(table)
+    events = {e.asset_key.to_user_string(): e.materialization.metadata
+              for e in result.get_asset_materialization_events()}
+    assert set(events) == {"units", "plan_versions", "review_queue"}
+    assert events["units"]["dagster/row_count"].value == len(table)
+    versions = pd.read_parquet(env["curated"] / "plan_versions" / "plan_versions.parquet")
+    assert events["plan_versions"]["documents"].value == versions["document_key"].nunique() == 2
+    assert versions.groupby("document_key")["preferred"].sum().eq(1).all()
+    queue = pd.read_parquet(env["curated"] / "review_queue" / "review_queue.parquet")
+    assert events["review_queue"]["dagster/row_count"].value == len(queue)
+    assert events["review_queue"]["by_kind"].value == queue["kind"].value_counts().sort_index().to_dict()
 
 
 def test_rejected_file_materializes_a_rejects_row_and_a_failed_check(env, tmp_path):
@@ -174,15 +197,20 @@ def test_rejected_file_materializes_a_rejects_row_and_a_failed_check(env, tmp_pa
     instance.add_dynamic_partitions("plan_files", [key])
     try:
         result = materialize([plan_documents, parsed_plans, curated_datasets], partition_key=key,
-                             instance=instance, resources={"store": store})
-        assert result.success  # a bad file is data, not a failed run
+                             instance=instance, resources={"store": store}, raise_on_error=False)
+        # the rejects row is data, and the partition fails with the reason (red in the UI)
+        assert not result.success
+        (failure,) = [e for e in result.all_events if e.is_step_failure]
+        assert "rejected at" in failure.step_failure_data.user_failure_data.description
         rejects = pd.read_parquet(env["curated"] / "rejects" / f"{key}.parquet")
         assert list(rejects["partition_key"]) == [key]
         assert rejects["stage"].iloc[0] and rejects["reason"].iloc[0]
         assert not (env["curated"] / "plans" / f"{key}.parquet").exists()
         checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-        assert checks["plan_has_tasks"].passed is False
-        assert checks["plan_has_tasks"].severity == AssetCheckSeverity.ERROR
+        assert checks["file_readable"].passed is False
+        assert checks["file_readable"].severity == AssetCheckSeverity.ERROR
+        assert checks["file_readable"].partition == key
+        assert rejects["reason"].iloc[0] in checks["file_readable"].metadata["reason"].value
     finally:
         bad.unlink()
         instance.delete_dynamic_partition("plan_files", key)

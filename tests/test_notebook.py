@@ -62,7 +62,9 @@ def test_notebook_runs_on_sample_outputs(tmp_path: Path, monkeypatch: pytest.Mon
 
     assert SAMPLES, "no sample text files in data/raw"
     curated = tmp_path / "curated"
-    assert main(["extract", *map(str, SAMPLES), "--no-ocr", "--out", str(curated)]) == 0
+    # plan 001 as its text file and its PDF: two files, one document, counted once
+    copy = ROOT / "data" / "raw" / "001_174c7ea9301aa0d6.pdf"
+    assert main(["extract", *map(str, SAMPLES), str(copy), "--no-ocr", "-q", "--out", str(curated)]) == 0
     write_atomic(build_units(curated), curated / "units" / "units.parquet")
 
     nb = run_notebook(curated, monkeypatch)
@@ -75,6 +77,15 @@ def test_notebook_runs_on_sample_outputs(tmp_path: Path, monkeypatch: pytest.Mon
     # the plans table and the most cited legal documents came out
     assert "Bắc Giang" in text
     assert "NĐ-CP" in text
+    assert f"{len(SAMPLES) + 1} plan files, {len(SAMPLES)} distinct documents" in text
+    # one preferred copy per document (the PDF of 001, not its text file)
+    import pandas as pd
+
+    versions = pd.read_parquet(curated / "plan_versions")
+    assert versions["preferred"].sum() == len(SAMPLES)
+    assert versions.loc[versions["preferred"] & (versions["copies"] == 2), "source_format"].tolist() == ["pdf"]
+    # Hòa Bình's plan names no lead unit: the lead-unit chart says it is left out instead of dropping it
+    assert any(ln.startswith("Not in this chart (no task led by") and "Hòa Bình" in ln for ln in text.splitlines())
 
 
 def test_notebook_runs_on_empty_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

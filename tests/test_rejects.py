@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from khsyt.cli import main
+from khsyt.cli import EXIT_ALL_REJECTED, main
 from khsyt.extract import Settings, extract_plan, partition_key, plan_id_of
 from khsyt.results import Extracted, Rejected
 
@@ -224,7 +224,7 @@ def test_a_good_file_turned_corrupt_keeps_its_published_rows(raw_dir, tmp_path, 
     assert len(before_tasks) > 10
 
     src.write_bytes(os.urandom(3000) if good.endswith(".pdf") else b"\xff\xfe\x00garbage" * 100)
-    assert main(["extract", str(src), "--out", str(out), "--no-ocr"]) == 0
+    assert main(["extract", str(src), "--out", str(out), "--no-ocr"]) == EXIT_ALL_REJECTED  # the only file
     pd.testing.assert_frame_equal(pd.read_parquet(plan_file), before_plan)
     pd.testing.assert_frame_equal(pd.read_parquet(task_file), before_tasks)
     rejects = pd.read_parquet(out / "rejects" / f"{key}.parquet")

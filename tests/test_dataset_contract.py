@@ -1,0 +1,75 @@
+"""The datasets' contract: schema_version in every file, every column documented, the data
+dictionary (docs/datapackage.json) generated from khsyt/datasets.py, one document one key."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from khsyt.cli import main
+from khsyt.datapackage import all_schemas, build, render, undocumented
+from khsyt.datasets import SCHEMA_VERSION
+
+
+@pytest.fixture(scope="module")
+def curated(raw_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("contract")
+    files = sorted(p for p in raw_dir.iterdir() if p.suffix in (".pdf", ".txt") and ".scan" not in p.name)
+    assert main(["extract", *map(str, files), "--out", str(out), "--no-ocr", "-q"]) == 0
+    return out, files
+
+
+def test_every_parquet_file_carries_the_schema_version(curated):
+    out, _ = curated
+    documented = [f for name in all_schemas() for f in (out / name).glob("*.parquet")]
+    assert {f.parent.name for f in documented} == set(all_schemas())
+    files = list(out.rglob("*.parquet"))  # the publication protocol's generation files too
+    assert len(files) > len(documented)
+    for f in files:
+        assert pq.read_schema(f).metadata[b"schema_version"].decode() == SCHEMA_VERSION, f
+
+
+def test_every_column_is_documented_and_the_datapackage_is_current(repo_root):
+    assert undocumented() == []
+    committed = (repo_root / "docs" / "datapackage.json").read_text(encoding="utf-8")
+    assert committed == render(build()), "docs/datapackage.json is stale: run `make datapackage`"
+    pkg = json.loads(committed)
+    assert pkg["schema_version"] == SCHEMA_VERSION
+    assert f"schema version {SCHEMA_VERSION}" in (repo_root / "docs" / "datasets.md").read_text(encoding="utf-8")
+    tasks = next(r for r in pkg["resources"] if r["name"] == "tasks")
+    fields = {f["name"]: f for f in tasks["schema"]["fields"]}
+    assert fields["lead_units"]["type"] == "array" and fields["seq"]["type"] == "integer"
+    assert fields["corrected_fields"]["description"]
+
+
+def test_the_copies_of_a_plan_are_one_document(curated):
+    out, files = curated
+    plans = f"read_parquet('{out}/plans/*.parquet')"
+    (n_files, n_docs), = duckdb.sql(f"SELECT count(*), count(DISTINCT document_key) FROM {plans}").fetchall()
+    distinct_plans = len({f.name.split(".")[0] for f in files})  # 000_… .pdf and .txt are one plan
+    assert n_files == len(files) and n_docs == distinct_plans == 5
+    # each document: exactly one preferred copy, the text-layer PDF
+    versions = f"read_parquet('{out}/plan_versions/*.parquet')"
+    rows = duckdb.sql(f"SELECT document_key, source_format, preferred FROM {versions}").fetchall()
+    preferred = [(k, f) for k, f, p in rows if p]
+    assert len(preferred) == n_docs and {f for _, f in preferred} == {"pdf"}
+
+
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_a_scan_of_a_plan_has_the_key_of_its_pdf(raw_dir, tmp_path):
+    pytest.importorskip("pytesseract")
+    import shutil
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("no tesseract")
+    out = tmp_path / "o"
+    scan, pdf = raw_dir / "001_174c7ea9301aa0d6.scan200.pdf", raw_dir / "001_174c7ea9301aa0d6.pdf"
+    assert main(["extract", str(scan), str(pdf), "--out", str(out), "--dpi", "200", "-q"]) == 0
+    rows = duckdb.sql(f"SELECT document_key, ocr_pages, preferred FROM read_parquet('{out}/plan_versions/*.parquet')"
+                      ).fetchall()
+    assert len({k for k, _, _ in rows}) == 1, rows
+    assert [(o > 0, p) for _, o, p in sorted(rows, key=lambda r: r[1])] == [(False, True), (True, False)]
