@@ -190,6 +190,35 @@ def test_a_ministry_instead_of_a_peoples_committee(tmp_path):
     _assert_tasks(parsed, doc_id)
 
 
+HEADERS = [
+    # (agency lines, place of the date line, issuer, level, province)
+    ("**ỦY BAN NHÂN DÂN**\nTỈNH KHÁNH HÒA", "Khánh Hòa", "UBND tỉnh Khánh Hòa", "province", "Khánh Hòa"),
+    ("**ỦY BAN NHÂN DÂN\nTHÀNH PHỐ ĐÀ NẴNG**", "Đà Nẵng", "UBND Thành phố Đà Nẵng", "province", "Đà Nẵng"),
+    ("UBND TỈNH LÀO CAI\n**SỞ Y TẾ**", "Lào Cai", "Sở Y tế Lào Cai", "department", "Lào Cai"),
+    ("ỦY BAN NHÂN DÂN TỈNH ĐẮK LẮK\n**SỞ GIÁO DỤC VÀ ĐÀO TẠO**", "Đắk Lắk", "Sở Giáo dục và Đào tạo Đắk Lắk",
+     "department", "Đắk Lắk"),
+    # a Cục under its ministry: "QUẢN" printed with its tone mark is not the place type "QUẬN"
+    ("**BỘ Y TẾ**\n**CỤC QUẢN LÝ DƯỢC**", "Hà Nội", "Cục Quản lý dược", "central", None),
+    # central bodies that are not a "Bộ": the unit registry's spelling restores the case
+    ("**NGÂN HÀNG NHÀ NƯỚC\nVIỆT NAM**", "Hà Nội", "Ngân hàng Nhà nước Việt Nam", "central", None),
+    ("**BẢO HIỂM XÃ HỘI\nVIỆT NAM**", "Hà Nội", "Bảo hiểm xã hội Việt Nam", "central", None),
+    ("**BỘ TÀI NGUYÊN VÀ\nMÔI TRƯỜNG**", "Hà Nội", "Bộ Tài nguyên và Môi trường", "central", None),
+    # a district's People's Committee: its place is not a province
+    ("**ỦY BAN NHÂN DÂN**\n**HUYỆN GIA LÂM**", "Gia Lâm", "UBND huyện Gia Lâm", "other", None),
+]
+
+
+@pytest.mark.parametrize("agency, place, issuer, level, province", HEADERS)
+def test_other_issuers_in_the_header(agency, place, issuer, level, province, tmp_path):
+    doc_id = "dev2_hanoi-310"
+    text = _sub(_text(doc_id), [("**ỦY BAN NHÂN\nDÂN **\nTHÀNH PHỐ HÀ NỘI", agency),
+                                ("*Hà Nội, ngày", f"*{place}, ngày")])
+    parsed = _parse(doc_id, text, tmp_path)
+    assert (parsed.meta.issuer, parsed.meta.issuer_level, parsed.meta.province) == (issuer, level, province)
+    assert parsed.meta.doc_number == _gold(doc_id)["plan"]["doc_number"]
+    _assert_tasks(parsed, doc_id, fields=("task", "lead_units_raw", "deadline_raw"))
+
+
 def test_a_ministry_named_like_the_other_ministries(tmp_path):
     # bvhttdl-6225 is a Công văn of the Bộ VHTTDL (named in the site's "Nơi ban hành" field):
     # and in the appendix caption "(Kèm theo Công văn số … của …)": another ministry's name there,
