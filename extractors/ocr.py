@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,18 @@ import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
-from extractors.model import COLUMN_GAP, BBox, Cell, Line, LineWord, Page, Table, clean_text
+from extractors.model import (
+    COLUMN_GAP,
+    BBox,
+    Cell,
+    Line,
+    LineWord,
+    Page,
+    Table,
+    clean_text,
+    page_from_dict,
+    page_to_dict,
+)
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import (
@@ -251,12 +262,6 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
     return out
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0
-
-
 def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, int]],
                           tables: list[tuple[int, int, int, int]]) -> tuple[dict[int, list[Word]], list[Word]]:
     """Words of a page pass → words per cell (index into ``cells``) and the free words.
@@ -267,16 +272,27 @@ def assign_words_to_cells(words: list[Word], cells: list[tuple[int, int, int, in
     """
     per_cell: dict[int, list[Word]] = {}
     free: list[Word] = []
-    for w in words:
-        best, best_area = -1, 0
-        for i, box in enumerate(cells):
-            area = _overlap(w.bbox, box)
-            if area > best_area:
-                best, best_area = i, area
-        if best < 0 and any(_overlap(w.bbox, t) for t in tables):
-            cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-            best = min(range(len(cells)), key=lambda i: max(cells[i][0] - cx, 0, cx - cells[i][2])
-                       + max(cells[i][1] - cy, 0, cy - cells[i][3]), default=-1)
+    if not words:
+        return per_cell, free
+    wb = np.array([w.bbox for w in words], dtype=np.int64).reshape(-1, 4)
+    cb = np.array(cells, dtype=np.int64).reshape(-1, 4)
+    tb = np.array(tables, dtype=np.int64).reshape(-1, 4)
+
+    def overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # areas, len(a) x len(b)
+        w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+        h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+        return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+    areas = overlap(wb, cb) if len(cb) else np.zeros((len(wb), 0), np.int64)
+    in_table = overlap(wb, tb).max(axis=1) > 0 if len(tb) else np.zeros(len(wb), bool)
+    cx, cy = (wb[:, 0] + wb[:, 2]) / 2, (wb[:, 1] + wb[:, 3]) / 2
+    for i, w in enumerate(words):
+        best = int(areas[i].argmax()) if areas.shape[1] and areas[i].max() > 0 else -1
+        if best < 0 and in_table[i] and len(cb):
+            # distance from the word's centre to each cell's box
+            dx = np.maximum.reduce([cb[:, 0] - cx[i], np.zeros(len(cb)), cx[i] - cb[:, 2]])
+            dy = np.maximum.reduce([cb[:, 1] - cy[i], np.zeros(len(cb)), cy[i] - cb[:, 3]])
+            best = int((dx + dy).argmin())
         if best >= 0:
             per_cell.setdefault(best, []).append(w)
         else:
@@ -756,35 +772,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def page_to_dict(page: Page) -> dict[str, Any]:
-    """JSON-able form of a Page (blocks tagged with their kind)."""
-    d = asdict(page)
-    d["blocks"] = [{"kind": "table" if isinstance(b, Table) else "line", **asdict(b)} for b in page.blocks]
-    return d
-
-
-def page_from_dict(d: dict[str, Any]) -> Page:
-    def bbox(v: dict[str, float] | None) -> BBox | None:
-        return BBox(**v) if v else None
-
-    blocks: list[Line | Table] = []
-    for b in d.get("blocks", []):
-        kind = b.get("kind")
-        if kind == "table":
-            cells = [Cell(row=c["row"], col=c["col"], text=c["text"], row_span=c["row_span"],
-                          col_span=c["col_span"], bbox=bbox(c.get("bbox")), confidence=c.get("confidence"))
-                     for c in b["cells"]]
-            blocks.append(Table(n_rows=b["n_rows"], n_cols=b["n_cols"], cells=cells, bbox=bbox(b.get("bbox"))))
-        else:
-            words = b.get("words")
-            blocks.append(Line(text=b["text"], bbox=bbox(b.get("bbox")), confidence=b.get("confidence"),
-                               bold=b.get("bold"),
-                               words=None if words is None else [LineWord(w["text"], w["conf"], bbox(w.get("bbox")))
-                                                                 for w in words]))
-    return Page(number=d["number"], blocks=blocks, width=d.get("width"), height=d.get("height"),
-                method=d.get("method", "ocr"), rotation=d.get("rotation", 0), confidence=d.get("confidence"))
 
 
 def _options_key(opts: OcrOptions) -> str:

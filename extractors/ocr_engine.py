@@ -49,6 +49,15 @@ MODELS: dict[str, OcrModel] = {
 DEFAULT_MODEL = next(iter(MODELS))
 
 
+def ocr_available(model: str | None = None) -> bool:
+    """Whether the engine for ``model`` (default model) can run here."""
+    try:
+        engine_for(model).check_available()
+    except OcrUnavailable:
+        return False
+    return True
+
+
 def engine_for(model: str | None = None) -> TesseractEngine:
     """The Tesseract engine for a model name of :data:`MODELS` (default :data:`DEFAULT_MODEL`)."""
     name = model or DEFAULT_MODEL

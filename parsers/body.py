@@ -294,7 +294,9 @@ def _inline() -> _Inline:
     opener, lead, partner, closing = (_alt(d[k]) for k in ("openers", "lead", "partner", "closing_verbs"))
     return _Inline(
         # capital "Giao" opens an assignment; "(giao cơ quan, đơn vị mình …)" in a sentence does not
-        clause=re.compile(rf"\s*\(\s*(?:{opener})\s+(?P<body>[^()]+?)\s*\)"),
+        # … or a parenthesis that opens with a unit and names its lead: "(Sở Tư pháp chủ trì; các sở phối hợp)"
+        clause=re.compile(rf"\s*\(\s*(?:(?:{opener})\s+(?P<body>[^()]+?)|(?P<named>[A-ZĐÀ-Ỹ][^()]*?\s(?:{lead})"
+                          rf"(?:[\s,;][^()]*)?))\s*\)"),
         lead=re.compile(rf"\s+(?:{lead})(?:\s*,\s*|\s+|$)"),
         partner=re.compile(rf"(?:^|\s)(?:{partner})\s+"),
         closing=re.compile(rf"\s+(?:{closing})\s*\.?$"),
@@ -331,7 +333,12 @@ def inline_assignment(text: str) -> tuple[str, str | None, str | None]:
     m = _inline().clause.search(text or "")
     if not m:
         return text, None, None
-    lead, coord = _roles_of(m.group("body"))
+    body = m.group("body") or m.group("named")
+    if m.group("named"):
+        # "Sở Tư pháp chủ trì; các sở, ngành phối hợp": the partners stand before their verb
+        named = re.sub(r"\s+(?:phối\s+hợp)\s*\.?$", "", body)
+        body = re.sub(r"(\s(?:chủ\s+trì))\s*[;,]\s*", r"\1, phối hợp với ", named, count=1) if named != body else body
+    lead, coord = _roles_of(body)
     task = (text[: m.start()] + text[m.end():]).strip()
     task = re.sub(r"\s+([.;,])", r"\1", task)
     return task, lead, coord

@@ -180,13 +180,13 @@ def _rule_case(body: str) -> str:
               "chính phủ": "Chính phủ"}.get(head, head[:1].upper() + head[1:])
     place = ""
     words = rest.split()
-    for n in (3, 2, 1):  # a trailing province name ("SỞ Y TẾ HÀ NỘI")
-        if len(words) > n and canonical_province(" ".join(words[-n:])):
+    for n in (3, 2, 1):  # a trailing province name ("SỞ Y TẾ HÀ NỘI", "TỈNH ỦY THANH HÓA")
+        if len(words) >= n and canonical_province(" ".join(words[-n:])):
             place = " " + canonical_province(" ".join(words[-n:]))
             rest = " ".join(words[:-n])
             break
-    if not rest and canonical_province(low[len(head):]):
-        return f"{head_c} {canonical_province(low[len(head):])}"
+    if not rest:
+        return f"{head_c}{place}"
     parts = re.split(r"(,\s*|\s+và\s+|\s+-\s+|\s+–\s+)", rest)
     out = "".join(p if i % 2 else p[:1].upper() + p[1:] for i, p in enumerate(parts))
     return f"{head_c} {out}{place}".strip()

@@ -46,6 +46,9 @@ SYMBOL = r"(?:\d{4}/)?[A-ZĐ][A-ZĐa-zđ0-9&]*(?:\s?-\s?[A-ZĐ0-9&][A-ZĐa-zđ0-
 DOC_NUMBER = re.compile(
     rf"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[^\s/]{{1,10}}(?:\s+[0-9.]+)?)?\s*/\s*(?P<suffix>{SYMBOL})"
 )
+#: The Party's form "Số 07-KH/TU": number, type code, issuer code.
+PARTY_NUMBER = re.compile(r"(?:^\W*Số\s*:?|\bSố\s*:)\s*(?P<num>[0-9]+)\s*-\s*(?P<type>[A-ZĐ][A-Za-zĐđ]*)\s*/\s*"
+                          r"(?P<issuer>[A-ZĐ][A-ZĐa-zđ0-9]*(?:-[A-ZĐ0-9][A-ZĐa-zđ0-9]*)*)")
 BARE_NUMBER = re.compile(rf"^\s*(?P<num>[0-9][0-9.]*)?\s*/\s*(?P<suffix>{SYMBOL})\s*$")
 #: "Hà Nội, ngày 17 tháng 11 năm 2025"; a blank or OCR-damaged day or month ("ngày} ? tháng")
 #: is allowed a few stray marks (the ``jd``/``jm`` groups), which make the date low-confidence.
@@ -444,6 +447,8 @@ def _agency_text(head: list[Unit]) -> str:
     in capitals, so a title or signature in capitals further down is never taken for it."""
     parts = []
     for u in head:
+        if PARTY_NUMBER.search(u.text):
+            break
         if DOC_NUMBER.search(u.text):
             left = strip_motto(u.text[: DOC_NUMBER.search(u.text).start()])
             if left and _upper(left):
@@ -490,6 +495,11 @@ def parse_metadata(doc: Document) -> PlanMeta:
     # web site's or the caption's type word; a symbol without a type code is a Công văn
     symbol = None
     for u in head:
+        party = PARTY_NUMBER.search(u.text)
+        if party:
+            meta.doc_number = f"{party.group('num')}-{party.group('type')}/{party.group('issuer')}"
+            symbol = f"{party.group('type')}-{party.group('issuer')}"
+            break
         m = DOC_NUMBER.search(u.text)
         if m:
             meta.doc_number = _number(m.group("num"), m.group("suffix"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -155,7 +156,9 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
 
     from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
     from .io_managers import PlanModelIOManager
-    from .recovery import fail_crashed_runs
+    from .recovery import HOST_TAG, fail_crashed_runs
+
+    host = {HOST_TAG: socket.gethostname()}  # recovery judges only the runs of its own host
 
     for run_id in fail_crashed_runs(instance):
         echo(f"run {run_id} had crashed: marked failed")
@@ -182,14 +185,14 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     for first, last in contiguous_batches(order, todo, batch_size):
         span = order[order.index(first): order.index(last) + 1]
         res = materialize([plan_documents, parsed_plans, curated_datasets], instance=instance, resources=resources,
-                          tags=range_tags(first, last), raise_on_error=False, run_config=run_config)
+                          tags={**range_tags(first, last), **host}, raise_on_error=False, run_config=run_config)
         ok += len(span) if res.success else 0
         failed += not res.success
         for line in outcome_lines(span, res):
             echo(line)
     if todo or gone or not storage_for(store.curated).exists("units/units.parquet"):
         cross = materialize([units, compacted_datasets], instance=instance, resources={"store": store},
-                            run_config=run_config, raise_on_error=False)
+                            run_config=run_config, raise_on_error=False, tags=host)
         if cross.success:
             q = {e.asset_key.to_user_string(): e.materialization.metadata
                  for e in cross.get_asset_materialization_events()}

@@ -9,15 +9,20 @@ every tick of the raw-files sensor; the failed run is then retried by the run-re
 (``run_retries`` in dagster.yaml), and the interrupted publication is repaired by
 ``khsyt.datasets.repair`` before anything is published again.
 
-Only for the embedded profile, where run workers are processes of this machine.
+Runs started by ``make run`` carry the tag ``khsyt/host``; a run tagged with another host
+is never judged from here.  Runs launched by the daemon (sensor, schedule) are run by the
+default run launcher on the daemon's machine, where the sensor runs this check.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+HOST_TAG = "khsyt/host"
 
 #: A run younger than this is left alone (its RUN_START event may not be written yet).
 GRACE_SECONDS = 30
@@ -48,6 +53,8 @@ def fail_crashed_runs(instance: DagsterInstance, grace_seconds: float = GRACE_SE
     now = time.time()
     for rec in instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])):
         if rec.start_time is None or now - rec.start_time < grace_seconds:
+            continue
+        if rec.dagster_run.tags.get(HOST_TAG, socket.gethostname()) != socket.gethostname():
             continue
         starts = instance.all_logs(rec.dagster_run.run_id, of_type=DagsterEventType.RUN_START)
         pids = [e.dagster_event.pid for e in starts if e.dagster_event and e.dagster_event.pid]

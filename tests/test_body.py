@@ -337,3 +337,15 @@ def test_a_lower_case_giao_in_a_sentence_is_no_assignment():
         "- Đơn vị chủ trì: Các phòng.", "- Thời gian thực hiện: Năm 2026.",
     ])
     assert tasks[0].task == "Thực hiện các nhiệm vụ (giao cơ quan, đơn vị mình chủ trì) đúng tiến độ."
+
+
+def test_an_assignment_in_parentheses_without_giao():
+    tasks = _tasks_of([
+        "KẾ HOẠCH", "CẢI CÁCH HÀNH CHÍNH NĂM 2026", "II. NHIỆM VỤ",
+        "1. Rà soát thủ tục hành chính nội bộ (Sở Tư pháp chủ trì; các sở, ngành phối hợp).",
+        "2. Tổ chức hội nghị đối thoại doanh nghiệp (Quý II/2026).",
+    ])
+    assert [(t.task, t.lead_units_raw, t.coordinating_units_raw) for t in tasks] == [
+        ("Rà soát thủ tục hành chính nội bộ.", "Sở Tư pháp", "các sở, ngành"),
+        ("Tổ chức hội nghị đối thoại doanh nghiệp (Quý II/2026).", None, None),
+    ]

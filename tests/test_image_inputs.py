@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from extractors.errors import ExtractionError, OcrUnavailable
+from extractors.errors import ExtractionError
 from extractors.image import count_frames, frame_dpi, load_frame
-from extractors.ocr_engine import TesseractEngine
+from extractors.ocr_engine import ocr_available
 from extractors.raster import render_page
 from khsyt.extract import Settings, list_plan_files, read_document
 
@@ -20,15 +20,7 @@ SCAN = Path(__file__).resolve().parent / "fixtures" / "realscans" / "9uV_2275_SY
 DPI = 200
 
 
-def _tesseract_ok() -> bool:
-    try:
-        TesseractEngine().check_available()
-    except OcrUnavailable:
-        return False
-    return True
-
-
-needs_tesseract = pytest.mark.skipif(not _tesseract_ok(), reason="Tesseract not installed")
+needs_tesseract = pytest.mark.skipif(not ocr_available(), reason="Tesseract not installed")
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +91,14 @@ def test_red_dropout_fades_a_red_stamp_and_keeps_black_and_blue_ink() -> None:
     assert red[10, 45] > 180  # the stamp is nearly paper
     grey = np.repeat(page.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     assert red_dropout(grey) is None and red_dropout(grey[:, :, 0]) is None  # nothing to drop
+
+
+@needs_tesseract
+def test_cli_prints_a_progress_line_per_ocr_page(tmp_path: Path, header: np.ndarray, capsys) -> None:
+    from khsyt.cli import main
+
+    Image.fromarray(header).save(tmp_path / "scan.png", dpi=(DPI, DPI))
+    main(["extract", str(tmp_path / "scan.png"), "--out", str(tmp_path / "out"),
+          "--cache-dir", str(tmp_path / "cache"), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert "OCR scan.png: page 1 done (1/1" in err

@@ -23,7 +23,7 @@ from extractors.grid import find_tables
 from extractors.model import Line, Page, Table
 from extractors.ocr import OcrOptions, ocr_image, ocr_pdf_pages, page_from_dict, page_to_dict
 from extractors.ocr_correct import Lexicon, base_letters, correct_tokens
-from extractors.ocr_engine import TesseractEngine
+from extractors.ocr_engine import TesseractEngine, ocr_available
 from extractors.raster import estimate_skew, prepare, render_page, rotate_right_angle, rotate_small
 from extractors.text_quality import text_layer_quality, text_layer_usable
 
@@ -36,17 +36,9 @@ BODY_PAGE = 1  # portrait page: header block, body text, signature
 TABLE_PAGE = 2  # landscape appendix page: the ruled task table with full-width section rows
 
 
-def _tesseract_ok() -> bool:
-    try:
-        TesseractEngine().check_available()
-    except OcrUnavailable:
-        return False
-    return True
-
-
 pytestmark = pytest.mark.ocr
 
-needs_tesseract = pytest.mark.skipif(not _tesseract_ok(), reason="Tesseract with Vietnamese data not installed")
+needs_tesseract = pytest.mark.skipif(not ocr_available(), reason="Tesseract with Vietnamese data not installed")
 
 
 def _digital_table(page_number: int):
@@ -63,7 +55,7 @@ def ocr_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ocr_pages(ocr_cache: Path) -> list[Page]:
     """The body page and the appendix page, OCR'd once through the public entry point."""
-    if not _tesseract_ok():
+    if not ocr_available():
         pytest.skip("Tesseract with Vietnamese data not installed")
     return ocr_pdf_pages(SCAN, [BODY_PAGE, TABLE_PAGE], dpi=DPI, workers=2, cache_dir=ocr_cache)
 
@@ -215,7 +207,7 @@ def test_missing_tesseract_or_language_raises_ocr_unavailable(tmp_path: Path) ->
     with pytest.raises(OcrUnavailable, match="Tesseract not found"):
         bogus = TesseractEngine(tesseract_cmd="/nonexistent/tesseract")
         ocr_pdf_pages(SCAN, [1], dpi=DPI, cache_dir=tmp_path, engine=bogus)
-    if _tesseract_ok():
+    if ocr_available():
         with pytest.raises(OcrUnavailable, match="data missing"):
             TesseractEngine(lang="xyz").check_available()
 
@@ -281,3 +273,12 @@ def test_options_change_the_cache_key(ocr_cache: Path) -> None:
     from extractors.ocr import _options_key
 
     assert _options_key(OcrOptions()) != _options_key(OcrOptions(correct=False))
+
+
+def test_default_lexicon_restores_the_section_heading_nội_dung() -> None:
+    """vie_best_int read the heading of 002's scan as "II. NỘI DỤNG KẾ HOẠCH" (71 on DỤNG), and
+    the body parser then found no task section; "dụng" stays where it is a word ("áp dụng")."""
+    lex = Lexicon.load()
+    assert correct_tokens(["II.", "NỘI", "DỤNG", "KẾ", "HOẠCH"], [95, 96, 71, 97, 96], lex, 93) == [
+        "II.", "NỘI", "DUNG", "KẾ", "HOẠCH"]
+    assert correct_tokens(["áp", "dụng", "hiệu", "quả"], [96, 70, 96, 96], lex, 93) == ["áp", "dụng", "hiệu", "quả"]

@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from extractors.errors import OcrUnavailable
 from extractors.grid import find_tables
 from extractors.ocr import ocr_image
-from extractors.ocr_engine import Orientation, TesseractEngine
+from extractors.ocr_engine import Orientation, TesseractEngine, ocr_available
 from extractors.raster import (
     GEOMETRIC_CONFIDENCE,
     OSD_CONFIDENT,
@@ -28,15 +27,7 @@ SCAN = Path(__file__).resolve().parents[1] / "data" / "raw" / "001_174c7ea9301aa
 DPI = 200
 
 
-def _tesseract_ok() -> bool:
-    try:
-        TesseractEngine().check_available()
-    except OcrUnavailable:
-        return False
-    return True
-
-
-needs_tesseract = pytest.mark.skipif(not _tesseract_ok(), reason="Tesseract not installed")
+needs_tesseract = pytest.mark.skipif(not ocr_available(), reason="Tesseract not installed")
 
 
 @dataclass(frozen=True)

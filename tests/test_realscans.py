@@ -14,19 +14,11 @@ import pytest
 from extractors.errors import OcrUnavailable
 from extractors.model import Page
 from extractors.ocr import assign_words_to_cells, ocr_pdf_pages, visual_lines
-from extractors.ocr_engine import DEFAULT_MODEL, MODELS, TesseractEngine, Word, engine_for
+from extractors.ocr_engine import DEFAULT_MODEL, MODELS, TesseractEngine, Word, engine_for, ocr_available
 from tools.eval_realscans import FIXTURES, cell_errors, line_errors, load_transcriptions
 
 TABLE_DOC = "9uV_2275_SYT_NVY.pdf"
 DPI = 200
-
-
-def _available(model: str) -> bool:
-    try:
-        engine_for(model).check_available()
-    except OcrUnavailable:
-        return False
-    return True
 
 
 pytestmark = pytest.mark.ocr
@@ -34,7 +26,7 @@ pytestmark = pytest.mark.ocr
 
 @pytest.fixture(scope="module")
 def table_page(tmp_path_factory: pytest.TempPathFactory) -> Page:
-    if not _available(DEFAULT_MODEL):
+    if not ocr_available(DEFAULT_MODEL):
         pytest.skip(f"Tesseract with the {DEFAULT_MODEL} model not installed (make system-deps)")
     cache = tmp_path_factory.mktemp("ocr-cache")
     (page,) = ocr_pdf_pages(FIXTURES / TABLE_DOC, [1], dpi=DPI, workers=1, cache_dir=cache)
@@ -121,7 +113,7 @@ def test_models_are_selectable_and_part_of_the_cache_key() -> None:
     assert engine_for("vie").lang == "vie" and engine_for("script-viet").lang == "Vietnamese"
     with pytest.raises(OcrUnavailable, match="unknown OCR model"):
         engine_for("klingon")
-    installed = [m for m in MODELS if _available(m)]
+    installed = [m for m in MODELS if ocr_available(m)]
     versions = {engine_for(m).version for m in installed}
     assert len(versions) == len(installed)  # another model never serves a cached page
     assert "-c tessedit_do_invert=0" in TesseractEngine().version  # settings are in the key too
@@ -129,4 +121,4 @@ def test_models_are_selectable_and_part_of_the_cache_key() -> None:
 
 def test_a_missing_model_names_its_install_step() -> None:
     with pytest.raises(OcrUnavailable, match="no 'vie_missing' traineddata"):
-        TesseractEngine(lang="vie_missing").check_available()
+        TesseractEngine(lang="vie_missing").checkocr_available()

@@ -8,8 +8,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from extractors.errors import OcrUnavailable
-from extractors.ocr_engine import TesseractEngine
+from extractors.ocr_engine import ocr_available
 from extractors.pdfdoc import extract_pdf_document
 from extractors.text_quality import lost_marks, text_layer_quality
 
@@ -43,9 +42,7 @@ def test_real_scan_with_a_broken_ocr_layer_is_read_again(tmp_path: Path) -> None
         layer = pdf.pages[0].extract_text() or ""
     q = text_layer_quality(layer)
     assert len(layer) > 500 and not q.usable and q.reason == "lost_diacritics"
-    try:
-        TesseractEngine().check_available()
-    except OcrUnavailable:
+    if not ocr_available():
         pytest.skip("Tesseract not installed")
     doc = extract_pdf_document(LYING, dpi=200, workers=1, cache_dir=tmp_path)
     (page,) = doc.pages
