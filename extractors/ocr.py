@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,18 @@ import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
-from extractors.model import COLUMN_GAP, BBox, Cell, Line, LineWord, Page, Table, clean_text
+from extractors.model import (
+    COLUMN_GAP,
+    BBox,
+    Cell,
+    Line,
+    LineWord,
+    Page,
+    Table,
+    clean_text,
+    page_from_dict,
+    page_to_dict,
+)
 from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.raster import (
@@ -761,35 +772,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def page_to_dict(page: Page) -> dict[str, Any]:
-    """JSON-able form of a Page (blocks tagged with their kind)."""
-    d = asdict(page)
-    d["blocks"] = [{"kind": "table" if isinstance(b, Table) else "line", **asdict(b)} for b in page.blocks]
-    return d
-
-
-def page_from_dict(d: dict[str, Any]) -> Page:
-    def bbox(v: dict[str, float] | None) -> BBox | None:
-        return BBox(**v) if v else None
-
-    blocks: list[Line | Table] = []
-    for b in d.get("blocks", []):
-        kind = b.get("kind")
-        if kind == "table":
-            cells = [Cell(row=c["row"], col=c["col"], text=c["text"], row_span=c["row_span"],
-                          col_span=c["col_span"], bbox=bbox(c.get("bbox")), confidence=c.get("confidence"))
-                     for c in b["cells"]]
-            blocks.append(Table(n_rows=b["n_rows"], n_cols=b["n_cols"], cells=cells, bbox=bbox(b.get("bbox"))))
-        else:
-            words = b.get("words")
-            blocks.append(Line(text=b["text"], bbox=bbox(b.get("bbox")), confidence=b.get("confidence"),
-                               bold=b.get("bold"),
-                               words=None if words is None else [LineWord(w["text"], w["conf"], bbox(w.get("bbox")))
-                                                                 for w in words]))
-    return Page(number=d["number"], blocks=blocks, width=d.get("width"), height=d.get("height"),
-                method=d.get("method", "ocr"), rotation=d.get("rotation", 0), confidence=d.get("confidence"))
 
 
 def _options_key(opts: OcrOptions) -> str:

@@ -6,7 +6,8 @@ all turned into the same Table grids as a PDF would give (without spans: a merge
 shows as empty cells, which the parsers fill down as they do for any source):
 
 - tab-separated lines;
-- GFM pipe tables (``| a | b |`` with a ``|---|`` separator);
+- GFM pipe tables (``| a | b |`` with a ``|---|`` separator) and pandoc grid tables
+  (``+---+---+`` borders, cells over several lines);
 - HTML ``<table>`` markup (with real row/col spans);
 - *pipe blocks*, as web-page converters write them: every cell its own block between
   bare ``|`` lines, cell text hard-wrapped over several lines, a row closed by an extra
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -52,6 +54,8 @@ class TextFormatSettings:
     #: a text run between two ``|`` lines longer than this is prose after the table, not
     #: one more cell (a pipe block has no other end mark when the file has no blank lines)
     max_cell_lines: int = 40
+    #: a pipe block's first row is compared with the widths of at least this many rows
+    min_rows_to_split_first_row: int = 3
 
 
 DEFAULT_TEXT_SETTINGS = TextFormatSettings()
@@ -60,6 +64,8 @@ _TAG = re.compile(r"<[^>]+>")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s+|$)")
 _FOOTNOTE_STAR = re.compile(r"\((\*{1,3})\)")
 _PIPE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+#: the border line of a pandoc grid table: "+-----+:====+"
+_GRID_SEP = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
 #: a line that starts a new paragraph of a hard-wrapped text: a list bullet, "a)", "1.",
 #: "1.2.", "II." or "Điều 3." (the markers Vietnamese plans put at the start of an item)
 _PARA_MARKER = re.compile(
@@ -175,6 +181,38 @@ def _split_pipe_row(line: str) -> list[str]:
     return s.split("|")
 
 
+# --------------------------------------------------------------------------- grid tables
+
+
+def _read_grid_table(lines: list[str], i: int) -> tuple[list[list[str]], int]:
+    """A pandoc grid table from its first border line ``lines[i]``: columns are cut at the
+    border's "+" positions, a cell's lines are joined, rows end at the next border line.
+    Returns the rows and the index of the first line after the table."""
+    border = lines[i].rstrip()
+    cuts = [k for k, ch in enumerate(border) if ch == "+"]
+    rows: list[list[str]] = []
+    current: list[list[str]] | None = None
+    j = i + 1
+    while j < len(lines):
+        ln = lines[j].rstrip()
+        if _GRID_SEP.match(ln):
+            if current is not None:
+                rows.append(["\n".join(x for x in cell if x) for cell in current])
+            current = None
+            j += 1
+            continue
+        if not ln.lstrip().startswith("|"):
+            break
+        if current is None:
+            current = [[] for _ in cuts[:-1]]
+        for k, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
+            current[k].append(ln[a + 1:b].strip(" |"))
+        j += 1
+    if current is not None:
+        rows.append(["\n".join(x for x in cell if x) for cell in current])
+    return rows, j
+
+
 # --------------------------------------------------------------------------- pipe blocks
 
 
@@ -248,6 +286,28 @@ def _read_pipe_block(lines: list[str], i: int, st: TextFormatSettings) -> tuple[
             break
         end = j = k + 1
     return pipe_block_rows(_slots_between_bars(lines, i, end)), end
+
+
+def split_run_on_first_row(rows: list[list[str]],
+                           st: TextFormatSettings = DEFAULT_TEXT_SETTINGS) -> list[list[list[str]] | str]:
+    """Undo a pipe block that ran over a short table and the prose after it into the next
+    table (a file without blank lines gives no other end mark): its first row is then wider
+    than the rows under it, and ends in the next table's bold header.  The cells before
+    that header are a one-row table and, in its last cell, the prose between the two.
+
+    Returns the parts in reading order: row lists (tables) and strings (prose)."""
+    if len(rows) < st.min_rows_to_split_first_row:
+        return [rows]
+    widths = Counter(len(r) for r in rows[1:])
+    width = widths.most_common(1)[0][0]
+    first = rows[0]
+    extra = len(first) - width
+    if extra < 2:
+        return [rows]
+    head, lead, prose = first[extra:], first[:extra - 1], first[extra - 1]
+    if not all(is_bold_markup(c) for c in head if c.strip()) or is_bold_markup(prose):
+        return [rows]
+    return [[lead], prose, [head, *rows[1:]]]
 
 
 def _slots_between_bars(lines: list[str], start: int, end: int) -> list[str | None]:
@@ -364,11 +424,23 @@ def parse_text(text: str, settings: TextFormatSettings = DEFAULT_TEXT_SETTINGS) 
                     i += 1
                 blocks.append(_grid_table(rows))
                 continue
+            if _GRID_SEP.match(line) and i + 1 < len(lines) and lines[i + 1].lstrip().startswith("|"):
+                flush()
+                rows, i = _read_grid_table(lines, i)
+                if rows:
+                    blocks.append(_grid_table(rows))
+                continue
             if _is_bar(line):
                 flush()
                 rows, i = _read_pipe_block(lines, i, settings)
-                if rows:
-                    blocks.append(_grid_table(rows))
+                for part in split_run_on_first_row(rows, settings):
+                    if isinstance(part, str):  # prose the block swallowed between two tables
+                        for para in (join_wrapped(part.split("\n")) if wrapped else part.split("\n")):
+                            b = _line_block(para)
+                            if b:
+                                blocks.append(b)
+                    elif part:
+                        blocks.append(_grid_table(part))
                 continue
             if not line.strip():
                 flush()

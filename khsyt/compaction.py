@@ -29,7 +29,7 @@ from .objectstore import FsspecStorage
 
 COMPACTED = "compacted"
 #: Extra sort keys after plan_id, so that a plan's rows keep their reading order.
-ORDER = {"plans": "", "tasks": ", seq", "pages": ", page", "legal_refs": ", raw", "rejects": ""}
+ORDER = {"plans": "", "tasks": ", seq", "pages": ", page", "legal_refs": ", raw", "tables": ", table_id", "rejects": ""}
 #: Rows per Parquet row group: large enough for fast scans, small enough to skip by plan.
 ROW_GROUP = 100_000
 

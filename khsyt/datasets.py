@@ -36,7 +36,7 @@ from .storage import LocalStorage, PathEscapes, storage_for
 
 #: Version of the datasets' contract (docs/datasets.md), in every file's Parquet metadata
 #: (``schema_version``).  Raise it when a column is added, removed or changes type.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 DEADLINE = pa.struct([
     ("label", pa.string()),
@@ -44,6 +44,24 @@ DEADLINE = pa.struct([
     ("start", pa.date32()),
     ("end", pa.date32()),
     ("recurrence", pa.string()),
+])
+#: One cell a task row was read from (boxes null for sources without geometry).
+SOURCE_CELL = pa.struct([
+    ("page", pa.int32()),
+    ("row", pa.int32()),
+    ("col", pa.int32()),
+    ("role", pa.string()),
+    ("x0", pa.float64()),
+    ("top", pa.float64()),
+    ("x1", pa.float64()),
+    ("bottom", pa.float64()),
+])
+#: One column of a table as the parser read it (the ``tables`` dataset).
+TABLE_COLUMN = pa.struct([
+    ("col", pa.int32()),
+    ("header", pa.string()),
+    ("role", pa.string()),
+    ("evidence", pa.string()),
 ])
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -107,6 +125,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("area", pa.string()),
         ("ocr_confidence", pa.float64()),
         ("low_confidence", pa.bool_()),
+        ("table_id", pa.string()),
+        ("source_cells", pa.list_(SOURCE_CELL)),
+        ("extra", pa.map_(pa.string(), pa.string())),
         ("corrected_fields", pa.list_(pa.string())),
     ]),
     "pages": pa.schema([
@@ -127,6 +148,21 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("issue_date", pa.date32()),
         ("raw", pa.string()),
         ("sentence", pa.string()),
+    ]),
+    "tables": pa.schema([
+        ("plan_id", pa.string()),
+        ("table_id", pa.string()),
+        ("pages", pa.list_(pa.int32())),
+        ("is_task_table", pa.bool_()),
+        ("rows", pa.int32()),
+        ("tasks", pa.int32()),
+        ("columns", pa.list_(TABLE_COLUMN)),
+        ("rows_joined", pa.int32()),
+        ("cells_filled_down", pa.int32()),
+        ("header_rows_dropped", pa.int32()),
+        ("group_rows", pa.int32()),
+        ("columns_without_role", pa.list_(pa.string())),
+        ("warnings", pa.list_(pa.string())),
     ]),
     "rejects": pa.schema([
         ("source_path", pa.string()),
@@ -181,7 +217,7 @@ SCHEMAS = {name: versioned(schema) for name, schema in SCHEMAS.items()}
 CROSS_PLAN = {name: versioned(schema) for name, schema in CROSS_PLAN.items()}
 
 #: Datasets with one file per plan file.
-PER_PLAN = ("plans", "tasks", "pages", "legal_refs")
+PER_PLAN = ("plans", "tasks", "pages", "legal_refs", "tables")
 #: Every dataset a publication of one plan file touches.
 PUBLISHED = (*PER_PLAN, "rejects")
 
@@ -310,6 +346,7 @@ def write_plan(out_dir, key: str, result: Extracted | Rejected) -> None:
             "tasks": to_table("tasks", result.tasks),
             "pages": to_table("pages", result.pages),
             "legal_refs": to_table("legal_refs", result.legal_refs),
+            "tables": to_table("tables", result.tables),
         }
         info = {"plan_id": result.plan["plan_id"], "source_sha256": result.plan["source_sha256"],
                 "source_path": result.plan["source_path"], "rejected_sha256": None}

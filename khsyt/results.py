@@ -15,6 +15,7 @@ class Extracted:
     tasks: list[dict[str, Any]]
     pages: list[dict[str, Any]]
     legal_refs: list[dict[str, Any]] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)  # one row per table with a header
     warnings: list[str] = field(default_factory=list)
     low_confidence: dict[str, float] = field(default_factory=dict)
 

@@ -7,6 +7,7 @@ references.  Columns and types are the contract written down in docs/datasets.md
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -72,7 +73,20 @@ def task_row(plan_id: str, t: TaskRow, province: str | None, period: tuple[int, 
         "area": classify_area(t.section_title, " ".join(x for x in (t.objective, t.task, t.activity) if x)),
         "ocr_confidence": t.confidence,
         "low_confidence": t.confidence is not None and t.confidence < LOW_CONFIDENCE,
+        "table_id": t.table_id,
+        "source_cells": list(t.source_cells),
+        "extra": sorted(t.extra.items()),
     }
+
+
+def table_rows(plan_id: str, parsed: ParsedPlan) -> list[dict[str, Any]]:
+    """One row per table with a header: the parser's account of it (``tables`` dataset)."""
+    out = []
+    for r in parsed.tables:
+        row = asdict(r)
+        row["plan_id"] = plan_id
+        out.append(row)
+    return out
 
 
 def page_rows(plan_id: str, doc: Document) -> list[dict[str, Any]]:
@@ -144,4 +158,5 @@ def normalise_plan(doc: Document, parsed: ParsedPlan, *, plan_id: str, source_pa
     tasks = [task_row(plan_id, t, m.province, period, m.plan_year, m.issuer_level) for t in parsed.tasks]
     plan["document_key"] = document_key(plan, (task_text(t) for t in tasks))
     return Extracted(plan=plan, tasks=tasks, pages=page_rows(plan_id, doc), legal_refs=legal_ref_rows(plan_id, doc),
-                     warnings=parsed.warnings, low_confidence=dict(m.low_confidence))
+                     tables=table_rows(plan_id, parsed), warnings=parsed.warnings,
+                     low_confidence=dict(m.low_confidence))

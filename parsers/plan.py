@@ -7,7 +7,7 @@ import re
 from extractors.model import Document, Line
 
 from ._text import load_yaml
-from .appendix import parse_appendix
+from .appendix import parse_appendix_tables
 from .body import bulleted_tasks, labelled_tasks, paragraphs
 from .metadata import complete_period, parse_metadata
 from .records import ParsedPlan
@@ -26,7 +26,8 @@ def lists_tasks(title: str | None) -> bool:
 
 def parse_document(doc: Document) -> ParsedPlan:
     meta = parse_metadata(doc)
-    appendix_tasks, n_tables = parse_appendix(doc)
+    appendix_tasks, tables = parse_appendix_tables(doc)
+    n_tables = sum(1 for t in tables if t.is_task_table)
     paras = paragraphs(doc)
     body = labelled_tasks(paras)
     lines = [b for _, b in doc.blocks() if isinstance(b, Line)]
@@ -45,4 +46,8 @@ def parse_document(doc: Document) -> ParsedPlan:
     warnings = []
     if has_heading and not appendix_tasks:
         warnings.append("the plan has a PHỤ LỤC heading but no task table was recognised")
-    return ParsedPlan(meta=meta, tasks=tasks, has_appendix=bool(n_tables) or has_heading, warnings=warnings)
+    for t in tables:  # what a task table could not place is a reason to review the plan
+        if t.is_task_table:
+            warnings.extend(f"table {t.table_id}: {w}" for w in t.warnings)
+    return ParsedPlan(meta=meta, tasks=tasks, has_appendix=bool(n_tables) or has_heading, warnings=warnings,
+                      tables=tables)

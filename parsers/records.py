@@ -51,6 +51,12 @@ class TaskRow:
     page_end: int | None = None
     table_index: int | None = None  # which task table of the plan the row came from
     confidence: float | None = None  # mean OCR confidence of the row's cells
+    #: header -> text of the row's cells in columns no field holds (no role, or a role such
+    #: as "responsible_head" or "note" without a field): kept, not dropped
+    extra: dict[str, str] = field(default_factory=dict)
+    table_id: str | None = None  # "p<page>-t<k>" of the table's first piece
+    #: the cells the row was read from: page, row, col, role, x0, top, x1, bottom
+    source_cells: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -59,3 +65,4 @@ class ParsedPlan:
     tasks: list[TaskRow]
     has_appendix: bool = False
     warnings: list[str] = field(default_factory=list)
+    tables: list = field(default_factory=list)  # parsers.tables.TableReport per table with a header

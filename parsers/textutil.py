@@ -36,7 +36,7 @@ def split_code(text: str) -> tuple[str | None, str]:
 
 
 def code_style(code: str | None) -> str | None:
-    """The style of a numbering code: roman, arabic, dotted, letter."""
+    """The style of a numbering code: roman, arabic, dotted, letter, capital."""
     if not code:
         return None
     code = code.strip().rstrip(".")
@@ -50,6 +50,8 @@ def code_style(code: str | None) -> str | None:
         return "dotted"
     if re.fullmatch(r"[a-zđ]", code):
         return "letter"
+    if re.fullmatch(r"[A-ZĐ]", code):  # a part of a table: "A", "B" (one that is also roman stays roman)
+        return "capital"
     return None
 
 

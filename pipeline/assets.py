@@ -1,7 +1,7 @@
 """Assets: one dynamic partition per plan file in data/raw.
 
 plan_documents (file → page model) → parsed_plans (records, normalised) → the curated
-datasets plans / tasks / pages / legal_refs / rejects (one Parquet file per plan file each),
+datasets plans / tasks / pages / legal_refs / tables / rejects (one Parquet file per plan file each),
 and the cross-plan ``units``, ``plan_versions`` and ``review_queue`` datasets.
 """
 
@@ -142,7 +142,24 @@ def extraction_report(doc: Document, result: Extracted) -> dict[str, Any]:
         "needs_review": MetadataValue.md("\n".join(f"- {r}" for r in review) or "nothing flagged"),
         "pages": MetadataValue.md("| page | method | OCR conf. | tables |\n|---|---|---|---|\n" + per_page),
         "preview": MetadataValue.md(task_preview(tasks)),
+        "tables": MetadataValue.md(table_report(result.tables)),
     }
+
+
+def table_report(tables: list[dict[str, Any]]) -> str:
+    """How each table with a header was read: its columns' roles and evidence, what was
+    joined, filled down or left without a role."""
+    if not tables:
+        return "no table with a header"
+    out = ["| table | pages | task table | rows | tasks | joined | filled down | columns (header → role ← evidence) "
+           "| no role | warnings |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in tables:
+        cols = "; ".join(f"{(c['header'] or '?')[:30]} → {c['role'] or '—'} ← {c['evidence']}" for c in t["columns"])
+        out.append(f"| {t['table_id']} | {','.join(map(str, t['pages']))} | {'yes' if t['is_task_table'] else 'no'} "
+                   f"| {t['rows']} | {t['tasks']} | {t['rows_joined']} | {t['cells_filled_down']} "
+                   f"| {cols.replace('|', '/')} | {', '.join(t['columns_without_role'])} "
+                   f"| {' / '.join(t['warnings']).replace('|', '/')} |")
+    return "\n".join(out)
 
 
 def page_link(plan_id: str, page: int | None) -> str:
@@ -163,7 +180,7 @@ def task_preview(tasks: list[dict[str, Any]], n: int = 10) -> str:
     return "\n".join(rows)
 
 
-CURATED = ("plans", "tasks", "pages", "legal_refs", "rejects")
+CURATED = ("plans", "tasks", "pages", "legal_refs", "tables", "rejects")
 _CHECKS = [
     ("file_readable", "plans", "error when the file could not be read or is not a plan (reason in the result)"),
     ("plan_has_tasks", "tasks", "error when a plan with a PHỤ LỤC gave no task, warning when any plan gave none"),
@@ -247,6 +264,7 @@ def publication_metadata(out, key: str, result: Extracted | Rejected) -> dict[st
                   "preview": MetadataValue.md(task_preview(tasks))},
         "pages": {"dagster/row_count": len(result.pages)},
         "legal_refs": {"dagster/row_count": len(result.legal_refs)},
+        "tables": {"dagster/row_count": len(result.tables), "report": MetadataValue.md(table_report(result.tables))},
         "rejects": {"dagster/row_count": 0},
     }
 

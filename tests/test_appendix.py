@@ -158,7 +158,7 @@ def test_pdf_and_txt_give_the_same_number_of_tasks(samples, doc_id):
     n_pdf = len(samples.parsed(doc_id, "pdf").tasks)
     n_txt = len(samples.parsed(doc_id, "txt").tasks)
     assert n_pdf > 10
-    assert abs(n_pdf - n_txt) <= 1, (n_pdf, n_txt)
+    assert n_pdf == n_txt
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -135,6 +135,11 @@ def test_metadata_reports_the_task_count(env, key):
     plan_id = pd.read_parquet(env["curated"] / "plans" / f"{key}.parquet")["plan_id"].iloc[0]
     assert meta["parsed_plans"]["plan_id"].value == plan_id
     assert result.output_for_node("parsed_plans")[key].plan["n_tasks"] == n
+    # the per-plan report shows how each table was read; the tables dataset holds the same rows
+    tables = pd.read_parquet(env["curated"] / "tables" / f"{key}.parquet")
+    assert meta["tables"]["dagster/row_count"].value == len(tables) and tables["is_task_table"].any()
+    for report in (meta["parsed_plans"]["tables"].value, meta["tables"]["report"].value):
+        assert "header → role ← evidence" in report and "header:" in report
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -358,3 +358,63 @@ def test_dev2_converted_text_tables(dev2_dir):
     appendix = tables[-1].text_rows()
     assert appendix[0] == ["TT", "Nội dung/nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian thực hiện"]
     assert len(appendix) == 7 and appendix[2][4] == "Quý IV/2025- Quý II/2026"
+
+
+# --------------------------------------------------------------------------- ids and serialisation
+
+
+def test_model_items_have_ids_and_round_trip_through_dicts(dev2_dir):
+    from extractors.model import document_from_dict, document_to_dict, page_from_dict, page_to_dict
+
+    doc = extract_text_file(dev2_dir / "texts" / "dev2_bacninh-144.md")
+    tables = [b for _, b in doc.blocks() if isinstance(b, Table)]
+    assert tables[0].id == "p1-t1" and tables[0].cells[0].id == "p1-t1-r0c0"
+    assert doc.pages[0].lines[0].id.startswith("p1-l")
+    ids = [b.id for _, b in doc.blocks()]
+    assert len(ids) == len(set(ids))
+    page = doc.pages[0]
+    again = page_from_dict(page_to_dict(page))
+    assert again == page
+    assert again.tables[0].spans_known is False  # the text source's flag survives
+    assert any(c.bold for c in again.tables[-1].cells)
+    assert document_from_dict(document_to_dict(doc)) == doc
+
+
+def test_pandoc_grid_table_cells_over_several_lines():
+    text = "\n".join([
+        "Trước bảng",
+        "+-----+----------------------+-------------+",
+        "| TT  | Nội dung             | Chủ trì     |",
+        "+=====+======================+=============+",
+        "| 1   | Rà soát thủ tục hành | Sở Tư pháp  |",
+        "|     | chính **nội bộ**     |             |",
+        "+-----+----------------------+-------------+",
+        "| 2   | Kiểm tra công vụ     | Sở Nội vụ   |",
+        "+-----+----------------------+-------------+",
+        "Sau bảng",
+    ])
+    blocks = parse_text(text)[0].blocks
+    assert [type(b).__name__ for b in blocks] == ["Line", "Table", "Line"]
+    assert blocks[1].text_rows() == [["TT", "Nội dung", "Chủ trì"],
+                                     ["1", "Rà soát thủ tục hành chính nội bộ", "Sở Tư pháp"],
+                                     ["2", "Kiểm tra công vụ", "Sở Nội vụ"]]
+
+
+def test_pipe_block_over_a_signature_and_prose_is_split_before_the_next_table():
+    """Without blank lines a signature table, the appendix heading and the appendix table
+    read as one block; its first row is wider than the rows under it and ends in the
+    appendix's bold header, which is where it is cut."""
+    text = "\n".join([
+        "|", "Nơi nhận:", "- Như trên;", "|", "**TM. ỦY BAN NHÂN DÂN**", "|",
+        "**PHỤ LỤC**", "NHIỆM VỤ CHỦ YẾU", "|",
+        "**TT**", "|", "**Nội dung**", "|", "**Chủ trì**", "|", "|",
+        "1", "|", "Việc một", "|", "Sở A", "|", "|",
+        "2", "|", "Việc hai", "|", "Sở B", "|", "|",
+        "3", "|", "Việc ba", "|", "Sở C", "|",
+    ])
+    blocks = parse_text(text)[0].blocks
+    kinds = [type(b).__name__ for b in blocks]
+    assert kinds == ["Table", "Line", "Line", "Table"], kinds
+    assert blocks[0].text_rows() == [["Nơi nhận: - Như trên;", "TM. ỦY BAN NHÂN DÂN"]]
+    assert [blocks[1].text, blocks[2].text] == ["PHỤ LỤC", "NHIỆM VỤ CHỦ YẾU"]
+    assert blocks[3].text_rows()[0] == ["TT", "Nội dung", "Chủ trì"] and len(blocks[3].text_rows()) == 4

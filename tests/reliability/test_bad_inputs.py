@@ -77,8 +77,8 @@ def test_bad_input_is_a_bounded_reject(tmp_path, raw_dir, case):
     out = tmp_path / "out"
     child = run(["-m", "khsyt.cli", "extract", str(src), "--out", str(out), "--no-ocr"],
                 env={"KHSYT_LIMITS": limits} if limits else {}, timeout=120)
-    print(f"\n{case}: {bad.stat().st_size} bytes on disk, peak RSS {child.peak_rss_mb:.0f} MB, "
-          f"{child.seconds:.1f} s")
+    print(f"\n{case}: {bad.stat().st_size} bytes on disk, peak RSS {child.peak_rss_mb:.0f} MB "
+          f"(wait4 {child.rss_bound_mb:.0f} MB), {child.seconds:.1f} s")
     # file_seconds applies to every file of the run: all rejected is exit code 4 (khsyt.cli)
     assert child.returncode == (4 if limit == "file_seconds" else 0), child.output
     rejects = pd.read_parquet(out / "rejects")
@@ -88,7 +88,7 @@ def test_bad_input_is_a_bounded_reject(tmp_path, raw_dir, case):
     plans = pd.read_parquet(out / "plans")
     if limit != "file_seconds":  # that limit applies to every file of the run
         assert list(plans["source_path"]) == [str(src / GOOD)]
-    assert child.peak_rss_mb < MAX_RSS_MB
+    assert 0 < child.peak_rss_mb < MAX_RSS_MB and child.rss_bound_mb < MAX_RSS_MB
 
 
 def test_names_links_types_and_duplicates_in_one_batch(tmp_path, raw_dir):
@@ -107,7 +107,7 @@ def test_names_links_types_and_duplicates_in_one_batch(tmp_path, raw_dir):
     os.symlink("/etc/passwd", src / "passwd.txt")
     os.symlink(tmp_path, src / "dirlink")
     (src / "inside.txt").symlink_to(src / "copy.txt")
-    (src / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    (src / "archive.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     (src / "page.html").write_text("<html><body>x</body></html>")
     text = good.read_text(encoding="utf-8")
     (src / "two.txt").write_text(text + "\n" + html_spans("two", "-1") + "\n", encoding="utf-8")
@@ -119,10 +119,10 @@ def test_names_links_types_and_duplicates_in_one_batch(tmp_path, raw_dir):
     got = {Path(p).relative_to(src).as_posix() for p in plans["source_path"]}
     assert got == {*names, "inside.txt", "two.txt"}
     reasons = {Path(p).relative_to(src).as_posix(): r for p, r in rejects["reason"].items()}
-    assert set(reasons) == {"link.txt", "passwd.txt", "dirlink", "picture.png", "page.html"}
+    assert set(reasons) == {"link.txt", "passwd.txt", "dirlink", "archive.zip", "page.html"}
     for n in ("link.txt", "passwd.txt", "dirlink"):
         assert reasons[n].startswith("link outside the input folder"), reasons[n]
-    assert "unsupported file type .png" in reasons["picture.png"]
+    assert "unsupported file type .zip" in reasons["archive.zip"]
     assert "unsupported file type .html" in reasons["page.html"]
     keys = [k for k in os.listdir(out / "plans") if not k.startswith("_")]
     assert len(keys) == len(plans) and all(len(k) <= 73 + len(".parquet") for k in keys)
