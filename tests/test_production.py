@@ -143,7 +143,7 @@ def test_a_partition_runs_through_celery_with_postgres_storage(servers, raw_dir)
         app = Celery(broker=servers["broker"], backend=servers["backend"])
         wait_for(lambda: app.control.ping(timeout=0.5), 40, "the Celery worker")
         run = subprocess.run([str(bin_dir / "dagster"), "asset", "materialize", "-m", "pipeline.definitions",
-                              "--select", "plan_documents,parsed_plans,plans,tasks,pages,legal_refs,rejects",
+                              "--select", "plan_documents,parsed_plans,plans,tasks,pages,legal_refs,tables,rejects",
                               "--partition", key], env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr[-3000:]
     finally:
