@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 
 from .corrections import UNIT_FIELDS, status_of_all
 from .datasets import CROSS_PLAN, SCHEMAS, versioned
@@ -20,19 +20,18 @@ from .storage import storage_for
 from .units_dataset import build_units
 
 
-def read_rows(curated: Path, name: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """Every row of a per-plan dataset, with ``partition_key`` (the file it came from) added."""
-    d = Path(curated) / name
-    files = sorted(p for p in d.glob("*.parquet") if not p.name.startswith("_")) if d.is_dir() else []
-    if not files:
-        return []
-    want = [c for c in (columns or SCHEMAS[name].names)]
+def read_rows(curated: Path | str, name: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every row of a per-plan dataset, with ``partition_key`` (the file it came from) added;
+    a local folder or object storage alike.  A column a file lacks (an older release) is null."""
+    st = storage_for(curated)
+    fs = getattr(st, "fs", None)
+    want = list(columns or SCHEMAS[name].names)
     rows = []
-    for f in files:
-        have = pads.dataset(str(f), format="parquet").schema.names
-        for r in pads.dataset(str(f), format="parquet").to_table(columns=[c for c in want if c in have]).to_pylist():
-            r["partition_key"] = f.stem
-            rows.append(r)
+    for n in sorted(n for n in st.listdir(name) if n.endswith(".parquet") and not n.startswith(("_", "."))):
+        f = st.path(f"{name}/{n}")
+        have = pq.read_schema(f, filesystem=fs).names
+        for r in pq.read_table(f, columns=[c for c in want if c in have], filesystem=fs).to_pylist():
+            rows.append({**{c: None for c in want}, **r, "partition_key": n[: -len(".parquet")]})
     return rows
 
 
@@ -114,7 +113,6 @@ def build_review_queue(curated: Path, corrections_dir: Path | None, versions: pa
 
 def write_cross_plan(curated: Path, corrections_dir: Path | None) -> dict[str, pa.Table]:
     """Rebuild and publish units, plan_versions and review_queue from the per-plan files."""
-    curated = Path(curated)
     versions = build_plan_versions(read_rows(curated, "plans"))
     tables = {"units": build_units(curated), "plan_versions": versions,
               "review_queue": build_review_queue(curated, corrections_dir, versions)}

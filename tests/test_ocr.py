@@ -273,3 +273,12 @@ def test_options_change_the_cache_key(ocr_cache: Path) -> None:
     from extractors.ocr import _options_key
 
     assert _options_key(OcrOptions()) != _options_key(OcrOptions(correct=False))
+
+
+def test_default_lexicon_restores_the_section_heading_nội_dung() -> None:
+    """vie_best_int read the heading of 002's scan as "II. NỘI DỤNG KẾ HOẠCH" (71 on DỤNG), and
+    the body parser then found no task section; "dụng" stays where it is a word ("áp dụng")."""
+    lex = Lexicon.load()
+    assert correct_tokens(["II.", "NỘI", "DỤNG", "KẾ", "HOẠCH"], [95, 96, 71, 97, 96], lex, 93) == [
+        "II.", "NỘI", "DUNG", "KẾ", "HOẠCH"]
+    assert correct_tokens(["áp", "dụng", "hiệu", "quả"], [96, 70, 96, 96], lex, 93) == ["áp", "dụng", "hiệu", "quả"]
