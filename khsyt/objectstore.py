@@ -26,18 +26,13 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .storage import check_relative
+
 
 def is_url(root: object) -> bool:
     """Whether ``root`` names a remote fsspec location (``s3://…``) rather than a local folder."""
     s = str(root)
     return "://" in s and not s.startswith("file://")
-
-
-def _relative(rel: str) -> str:
-    p = PurePosixPath(rel)
-    if p.is_absolute() or not p.parts or any(part in ("..", "") for part in p.parts) or "\\" in rel or "\0" in rel:
-        raise ValueError(f"path {rel!r} is not a plain path inside the storage root")
-    return p.as_posix()
 
 
 class FsspecStorage:
@@ -55,11 +50,11 @@ class FsspecStorage:
     # -- paths ---------------------------------------------------------------------------
     def path(self, rel: str) -> str:
         """The filesystem path of ``rel`` (for calls on ``self.fs``)."""
-        return f"{self.root}/{_relative(rel)}"
+        return f"{self.root}/{check_relative(rel)}"
 
     def uri(self, rel: str = "") -> str:
         """A URL of ``rel`` for DuckDB, pandas or pyarrow (``s3://bucket/…``)."""
-        return f"{self.url}/{_relative(rel)}" if rel else self.url
+        return f"{self.url}/{check_relative(rel)}" if rel else self.url
 
     # -- reads ---------------------------------------------------------------------------
     def exists(self, rel: str) -> bool:

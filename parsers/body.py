@@ -22,6 +22,7 @@ from functools import cache
 from extractors.model import Document, Line
 
 from ._text import load_yaml
+from .columns import header_match
 from .records import TaskRow
 from .textutil import code_style, ends_sentence, fold, split_code
 
@@ -55,6 +56,7 @@ class _Anchor:
     body: list[str] = field(default_factory=list)
 
 
+@cache
 def _field_labels() -> list[tuple[re.Pattern, tuple[str, ...]]]:
     data = load_yaml("body_fields.yaml")
     out = []
@@ -64,16 +66,47 @@ def _field_labels() -> list[tuple[re.Pattern, tuple[str, ...]]]:
     return out
 
 
+@dataclass(frozen=True)
+class _OtherWordings:
+    """Labels the list does not hold, read with the task tables' header vocabulary."""
+
+    roles: frozenset[str]  # the roles a body label may fill (those of the listed labels)
+    min_coverage: float
+    pattern: re.Pattern
+
+
+@cache
+def _other_wordings() -> _OtherWordings:
+    data = load_yaml("body_fields.yaml")
+    st = data.get("other_wordings") or {}
+    return _OtherWordings(
+        frozenset(r for e in data["labels"] for r in e["roles"]),
+        float(st.get("min_coverage", 0.6)),
+        re.compile(rf"^\s*(?P<label>[A-ZĐÀ-Ỹ][^:;.()\d]{{1,{int(st.get('max_label_chars', 60))}}}?)"
+                   r"\s*:\s*(?P<value>.*)$"),
+    )
+
+
 LETTER_CODE = re.compile(r"^\s*[a-zđ]\s*[).]\s+")
 
 
 def match_field(text: str) -> tuple[tuple[str, ...], str] | None:
-    """(roles, value) of a labelled field line ("- Đơn vị chủ trì: …", "b) Cơ quan thực hiện:")."""
+    """(roles, value) of a labelled field line ("- Đơn vị chủ trì: …", "b) Cơ quan thực hiện:").
+
+    A label the list does not hold ("Cơ quan chịu trách nhiệm chính:", "Đơn vị tham gia:") is
+    read like a task table's column header (parsers/columns.py: header_match), so a plan's own
+    wording of a field is recognised as it would be in its task table."""
     t = LETTER_CODE.sub("", BULLET.sub("", text))
     for pattern, roles in _field_labels():
         m = pattern.match(t)
         if m:
             return roles, m.group("value").strip()
+    other = _other_wordings()
+    m = other.pattern.match(t)
+    if m:
+        hit = header_match(m.group("label"))
+        if hit and hit.role in other.roles and hit.coverage >= other.min_coverage:
+            return (hit.role,), m.group("value").strip()
     return None
 
 

@@ -84,6 +84,7 @@ class _Vocab:
     label_noise: set[str]
     dated: list[tuple[str, re.Pattern[str]]]
     lists: list[tuple[str, re.Pattern[str]]]
+    after_period_word: re.Pattern[str]
 
 
 @cache
@@ -108,6 +109,8 @@ def _vocab() -> _Vocab:
             rf"(?:(?:{w['quarter_word']})\s+)?{_Q}{_YEAR_TAIL}")),
         ("quarter", re.compile(rf"(?:{w['quarter_word']})\s+{_Q}{_YEAR_TAIL}")),
         *[(f"half:{a}:{b}", re.compile(rf"{_alt([p])}{_YEAR_TAIL}")) for p, (a, b) in w["halves"].items()],
+        # "12/2025" printed without the month word: a month (never after "quý", see _find_dated)
+        ("month_year", re.compile(rf"(?<![\d/.\-])(\d{{1,2}})\s*/\s*{_Y}(?![\d/])")),
         ("year_range", re.compile(
             rf"(?:(?:tu\s+)?(?:{w['year_word']}|{w['period_word']})\s*)?(?<![\d/]){_Y}\s*(?:{rng})\s*"
             rf"(?:{w['year_word']}\s*)?{_Y}(?![\d/])")),
@@ -142,6 +145,7 @@ def _vocab() -> _Vocab:
         label_noise={fold(clean(x)) for x in w["label_noise"]},
         dated=dated,
         lists=lists,
+        after_period_word=re.compile(rf"(?:{w['month_word']}|{w['quarter_word']})\s*$"),
     )
 
 
@@ -184,8 +188,11 @@ class _Dated:
 def _find_dated(f: str, ctx: _Ctx) -> _Dated | None:
     """The most specific date expression of a segment (folded text): the first pattern, in
     priority order (day > month > quarter > half-year > year range > year), that yields a valid date."""
-    for name, pat in _vocab().dated:
+    v = _vocab()
+    for name, pat in v.dated:
         for m in pat.finditer(f):
+            if name in ("full_date", "month_year") and v.after_period_word.search(f[:m.start()]):
+                continue  # "Tháng 6-7/2026" is a month range, not 6 July; "Quý 3/2026" a quarter
             try:
                 res = _build(name, m.groups(), ctx, m.span())
             except (ValueError, KeyError):
@@ -235,6 +242,9 @@ def _build(name: str, g: tuple, ctx: _Ctx, pos: tuple[int, int]) -> _Dated | Non
         if y_start is None:
             return _Dated("month", None, None, pos)
         return _Dated("month", date(y_start, m1, 1), _month_end(y_end, m2), pos)
+    if name == "month_year":
+        mon, y = int(g[0]), int(g[1])
+        return _Dated("month", date(y, mon, 1), _month_end(y, mon), pos) if 1 <= mon <= 12 else None
     if name == "month":
         mon = int(g[0])
         if not 1 <= mon <= 12:

@@ -15,12 +15,14 @@ Names are normalised, not rewritten: the spelling the document itself prints in 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
 from ._text import clean, load_yaml, old_style_tones, strip_diacritics
 from .provinces import canonical_province
+from .units import registry_spelling
 
 __all__ = ["Issuer", "parse_issuer", "issuer_from_name", "strip_motto", "LEVELS"]
 
@@ -80,6 +82,14 @@ def _head_at(words: list[str], i: int) -> tuple[str, str] | None:
     return None
 
 
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def _has_tone(word: str) -> bool:
+    """Does a word carry a Vietnamese tone mark (OCR loses them; it does not invent them)?"""
+    return any(c in _TONES for c in unicodedata.normalize("NFD", word))
+
+
 def _repair(words: list[str]) -> list[str]:
     """Restore the accents OCR lost on head nouns and place types ("SƠ Y TE" → "SỞ Y TE"): a run
     of words whose diacritic-free form is a head's takes the head's spelling, in the printed case."""
@@ -91,7 +101,9 @@ def _repair(words: list[str]) -> list[str]:
     while i < len(words):
         for h in vocab:
             hw = h.split()
-            if folded[i:i + len(hw)] == [strip_diacritics(x) for x in hw]:
+            if folded[i:i + len(hw)] == [strip_diacritics(x) for x in hw] and not any(
+                    _has_tone(w) and _low(w).strip(",") != x for w, x in zip(words[i:i + len(hw)], hw, strict=True)):
+                # (a word printed with a tone mark is as printed: "QUẢN" is not "QUẬN")
                 for k, x in enumerate(hw):
                     orig = out[i + k]
                     tail = orig[len(orig.rstrip(",")):]
@@ -227,8 +239,11 @@ def _display(body: str, head_level: str | None, province: str | None, text: str 
     if council:
         return council
     printed = _printed_form(body, text) if body == body.upper() else old_style_tones(clean(body))
-    name = printed or _rule_case(body)
-    return name
+    if printed:
+        return printed
+    # a name in capitals the text never prints otherwise: the unit registry's spelling when it
+    # lists the body ("Ngân hàng Nhà nước Việt Nam"), else the case rule
+    return registry_spelling(_rule_case(body)) or _rule_case(body)
 
 
 def parse_issuer(agency_text: str, document_text: str | None = None) -> Issuer | None:

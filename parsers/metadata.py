@@ -558,7 +558,10 @@ def parse_metadata(doc: Document) -> PlanMeta:
                     break
     if issuer is not None:
         meta.issuer, meta.issuer_level = issuer.name, issuer.level
-        meta.province = issuer.province if issuer.level == "central" else (issuer.province or place)
+        # a district's or commune's People's Committee dates its plan at its own place ("Gia Lâm,
+        # ngày …"), which is not a province: only a place the province list knows stands in
+        local = issuer.level == "other" and place is not None and canonical_province(place) is None
+        meta.province = issuer.province if issuer.level == "central" or local else (issuer.province or place)
         if issuer.level != "central" and issuer.province is None and place and issuer.level == "department":
             meta.issuer = f"{issuer.name} {place}"
     else:

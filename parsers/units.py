@@ -185,6 +185,14 @@ def _key(text: str, accents: bool = True) -> str:
     return match_key(text, accents=accents, stopwords=_registry().stopwords)
 
 
+def registry_spelling(name: str) -> str | None:
+    """The registry's spelling of a unit named with the same words in another case
+    ("NGÂN HÀNG NHÀ NƯỚC VIỆT NAM" → "Ngân hàng Nhà nước Việt Nam"), or None.  An alias (other
+    words) gives nothing: this restores case, it does not rename."""
+    hit = _registry().exact.get(_key(name))
+    return hit if hit is not None and _key(hit) == _key(name) else None
+
+
 def _expand(text: str) -> str:
     reg = _registry()
     return _expand_with(reg.abbr, reg.abbr_re, reg.rules, text)
