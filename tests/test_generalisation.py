@@ -202,6 +202,8 @@ HEADERS = [
     # central bodies that are not a "Bộ": the unit registry's spelling restores the case
     ("**NGÂN HÀNG NHÀ NƯỚC\nVIỆT NAM**", "Hà Nội", "Ngân hàng Nhà nước Việt Nam", "central", None),
     ("**BẢO HIỂM XÃ HỘI\nVIỆT NAM**", "Hà Nội", "Bảo hiểm xã hội Việt Nam", "central", None),
+    ("**KIỂM TOÁN NHÀ NƯỚC**", "Hà Nội", "Kiểm toán Nhà nước", "central", None),
+    ("**THANH TRA CHÍNH PHỦ**", "Hà Nội", "Thanh tra Chính phủ", "central", None),
     ("**BỘ TÀI NGUYÊN VÀ\nMÔI TRƯỜNG**", "Hà Nội", "Bộ Tài nguyên và Môi trường", "central", None),
     # a district's People's Committee: its place is not a province
     ("**ỦY BAN NHÂN DÂN**\n**HUYỆN GIA LÂM**", "Gia Lâm", "UBND huyện Gia Lâm", "other", None),
