@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .corrections import UNIT_FIELDS, status_of_all
 from .datasets import CROSS_PLAN, SCHEMAS, versioned
@@ -20,17 +21,17 @@ from .units_dataset import build_units
 
 
 def read_rows(curated: Path | str, name: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """Every row of a per-plan dataset, with ``partition_key`` (the file it came from) added.
-    ``curated`` may be a local folder or object storage (``s3://…``)."""
+    """Every row of a per-plan dataset, with ``partition_key`` (the file it came from) added;
+    a local folder or object storage alike.  A column a file lacks (an older release) is null."""
     st = storage_for(curated)
-    files = sorted(n for n in st.listdir(name) if n.endswith(".parquet") and not n.startswith(("_", ".")))
-    want = [c for c in (columns or SCHEMAS[name].names)]
+    fs = getattr(st, "fs", None)
+    want = list(columns or SCHEMAS[name].names)
     rows = []
-    for n in files:
-        table = st.read_parquet(f"{name}/{n}")
-        for r in table.select([c for c in want if c in table.schema.names]).to_pylist():
-            r["partition_key"] = n[: -len(".parquet")]
-            rows.append(r)
+    for n in sorted(n for n in st.listdir(name) if n.endswith(".parquet") and not n.startswith(("_", "."))):
+        f = st.path(f"{name}/{n}")
+        have = pq.read_schema(f, filesystem=fs).names
+        for r in pq.read_table(f, columns=[c for c in want if c in have], filesystem=fs).to_pylist():
+            rows.append({**{c: None for c in want}, **r, "partition_key": n[: -len(".parquet")]})
     return rows
 
 

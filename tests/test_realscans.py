@@ -121,4 +121,4 @@ def test_models_are_selectable_and_part_of_the_cache_key() -> None:
 
 def test_a_missing_model_names_its_install_step() -> None:
     with pytest.raises(OcrUnavailable, match="no 'vie_missing' traineddata"):
-        TesseractEngine(lang="vie_missing").checkocr_available()
+        TesseractEngine(lang="vie_missing").check_available()
