@@ -105,15 +105,16 @@ def test_accept_settles_a_queue_item_and_plan_fields_can_be_corrected(work):
 
 
 def test_units_read_by_an_approximate_match_are_queued_until_accepted(work):
-    # a unit misspelt as OCR would ("chinh" for "chính") is read by an approximate match
-    lines = work["src"].read_text(encoding="utf-8").split("\n")
-    k = next(i for i, ln in enumerate(lines) if "\t" in ln and "Phòng TCHC" in ln)
-    lines[k] = lines[k].replace("Phòng TCHC", "Phòng Tổ chức - Hành chinh", 1)
-    work["src"].write_text("\n".join(lines), encoding="utf-8")
-    work["extract"]()
+    # a lead cell that names a registry unit plus a role note resolves by an approximate match
+    text = work["src"].read_text(encoding="utf-8")
+    work["src"].write_text(text.replace("Phòng Thanh Tra", "Văn phòng Sở xây dựng Kế hoạch"), encoding="utf-8")
+    tasks = work["extract"]()
+    assert list(tasks.loc[1, "lead_units"]) == ["Văn phòng Sở"]
     q = _queue(work["out"])
     guesses = q[q["kind"] == "unit_guess"]
-    assert len(guesses) >= 1 and guesses["detail"].str.contains("approximate match").all()
+    assert list(guesses["task_id"]) == [tasks.loc[1, "task_id"]]
+    detail = guesses["detail"].iloc[0]
+    assert "'Văn phòng Sở xây dựng Kế hoạch' read as 'Văn phòng Sở' by an approximate match" in detail
     g = guesses.iloc[0]
     assert work["review"]("accept", "--task", g["task_id"], "--field", g["field"]) == 0
     work["extract"]()
