@@ -315,6 +315,14 @@ class _Inline:
     partner: re.Pattern[str]
     closing: re.Pattern[str]
     line: re.Pattern[str]
+    #: a partner word anywhere
+    partner_any: re.Pattern[str]
+    #: the partner word closing a clause ("…; các sở, ngành phối hợp")
+    partner_end: re.Pattern[str]
+    #: the lead word and the separator after it ("Sở Tư pháp chủ trì; …")
+    lead_sep: re.Pattern[str]
+    #: how a rewritten clause introduces its partners (the first partner wording of the data file)
+    partner_word: str
 
 
 def _alt(words: list[str]) -> str:
@@ -335,6 +343,10 @@ def _inline() -> _Inline:
         closing=re.compile(rf"\s+(?:{closing})\s*\.?$"),
         line=re.compile(rf"^(?:(?:{opener})\s+)?(?P<lead>[^;,]+?)\s+(?:{lead})\s*[;,]\s*(?P<coord>.+?)\s+"
                         rf"(?:{partner})?(?:{closing})?\s*\.?$"),
+        partner_any=re.compile(rf"(?<!\w)(?:{partner})(?!\w)"),
+        partner_end=re.compile(rf"\s+(?:{partner})\s*\.?$"),
+        lead_sep=re.compile(rf"(\s(?:{lead}))\s*[;,]\s*"),
+        partner_word=d["partner"][0],
     )
 
 
@@ -369,8 +381,9 @@ def inline_assignment(text: str) -> tuple[str, str | None, str | None]:
     body = m.group("body") or m.group("named")
     if m.group("named"):
         # "Sở Tư pháp chủ trì; các sở, ngành phối hợp": the partners stand before their verb
-        named = re.sub(r"\s+(?:phối\s+hợp)\s*\.?$", "", body)
-        body = re.sub(r"(\s(?:chủ\s+trì))\s*[;,]\s*", r"\1, phối hợp với ", named, count=1) if named != body else body
+        rx = _inline()
+        named = rx.partner_end.sub("", body)
+        body = rx.lead_sep.sub(rf"\1, {rx.partner_word} ", named, count=1) if named != body else body
     lead, coord = _roles_of(body)
     task = (text[: m.start()] + text[m.end():]).strip()
     task = re.sub(r"\s+([.;,])", r"\1", task)
@@ -382,7 +395,7 @@ def _inline_roles(text: str) -> tuple[str, str | None] | None:
     if len(text) > 300:
         return None
     m = _inline().line.match(text)
-    if m and m.group("coord") and re.search(r"phối\s+hợp", text[m.start("coord"):]):
+    if m and m.group("coord") and _inline().partner_any.search(text[m.start("coord"):]):
         return m.group("lead").strip(), m.group("coord").strip()
     return None
 

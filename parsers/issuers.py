@@ -188,8 +188,7 @@ def _rule_case(body: str) -> str:
     if head is None:
         return low[:1].upper() + low[1:]
     rest = low[len(head):].strip()
-    head_c = {"thủ tướng chính phủ": "Thủ tướng Chính phủ", "văn phòng chính phủ": "Văn phòng Chính phủ",
-              "chính phủ": "Chính phủ"}.get(head, head[:1].upper() + head[1:])
+    head_c = head[:1].upper() + head[1:]  # proper nouns ("Chính phủ") come from the registry: _display
     place = ""
     words = rest.split()
     for n in (3, 2, 1):  # a trailing province name ("SỞ Y TẾ HÀ NỘI", "TỈNH ỦY THANH HÓA")

@@ -202,6 +202,8 @@ HEADERS = [
     # central bodies that are not a "Bộ": the unit registry's spelling restores the case
     ("**NGÂN HÀNG NHÀ NƯỚC\nVIỆT NAM**", "Hà Nội", "Ngân hàng Nhà nước Việt Nam", "central", None),
     ("**BẢO HIỂM XÃ HỘI\nVIỆT NAM**", "Hà Nội", "Bảo hiểm xã hội Việt Nam", "central", None),
+    ("**KIỂM TOÁN NHÀ NƯỚC**", "Hà Nội", "Kiểm toán Nhà nước", "central", None),
+    ("**THANH TRA CHÍNH PHỦ**", "Hà Nội", "Thanh tra Chính phủ", "central", None),
     ("**BỘ TÀI NGUYÊN VÀ\nMÔI TRƯỜNG**", "Hà Nội", "Bộ Tài nguyên và Môi trường", "central", None),
     # a district's People's Committee: its place is not a province
     ("**ỦY BAN NHÂN DÂN**\n**HUYỆN GIA LÂM**", "Gia Lâm", "UBND huyện Gia Lâm", "other", None),
@@ -241,20 +243,21 @@ def test_a_ministry_named_like_the_other_ministries(tmp_path):
 
 # Printed forms of one period: a cell printed one way must give the gold milestone of the other.
 DEADLINE_FORMATS = [
-    ("Quý III Năm 2026", "Quý 3/2026"),
-    ("Quý III Năm 2026", "quý 3 năm 2026"),
-    ("Quý IV/2025- Quý II/2026", "Từ quý 4/2025 đến quý 2/2026"),
+    ("dev2_hanoi-310", "Quý III Năm 2026", "Quý 3/2026"),
+    ("dev2_hanoi-310", "Quý III Năm 2026", "quý 3 năm 2026"),
+    ("dev2_hanoi-310", "Quý IV/2025- Quý II/2026", "Từ quý 4/2025 đến quý 2/2026"),
+    ("dev2_bvhttdl-6225", "Tháng 12/2025", "tháng 12 năm 2025"),
+    ("dev2_bvhttdl-6225", "Tháng 12/2025", "12/2025"),  # the month without its word
 ]
 
 
-@pytest.mark.parametrize("printed, variant", DEADLINE_FORMATS)
-def test_deadline_formats_in_a_table(printed, variant, tmp_path):
-    doc_id = "dev2_hanoi-310"
+@pytest.mark.parametrize("doc_id, printed, variant", DEADLINE_FORMATS)
+def test_deadline_formats_in_a_table(doc_id, printed, variant, tmp_path):
     parsed = _parse(doc_id, _sub(_text(doc_id), [(printed, variant)]), tmp_path)
     _assert_tasks(parsed, doc_id, gold_pairs=[(printed, variant)])
     period = (parsed.meta.plan_period_start, parsed.meta.plan_period_end)
     for t, g in zip(parsed.tasks, _gold(doc_id)["tasks"], strict=True):
-        got = [{"kind": m.kind, "start": str(m.start), "end": str(m.end)}
+        got = [{"kind": m.kind, "start": m.start and m.start.isoformat(), "end": m.end and m.end.isoformat()}
                for m in parse_deadlines(t.deadline_raw, period)]
         assert got == [{k: d[k] for k in ("kind", "start", "end")} for d in g["deadlines"]], g["seq"]
 
