@@ -111,8 +111,8 @@ def test_units_read_by_an_approximate_match_are_queued_until_accepted(work):
     tasks = work["extract"]()
     assert list(tasks.loc[1, "lead_units"]) == ["Văn phòng Sở"]
     q = _queue(work["out"])
-    guesses = q[q["kind"] == "unit_guess"]
-    assert list(guesses["task_id"]) == [tasks.loc[1, "task_id"]]
+    guesses = q[(q["kind"] == "unit_guess") & (q["task_id"] == tasks.loc[1, "task_id"])]
+    assert len(guesses) == 1  # the plan may hold other genuine guesses; this task's is queued once
     detail = guesses["detail"].iloc[0]
     assert "'Văn phòng Sở xây dựng Kế hoạch' read as 'Văn phòng Sở' by an approximate match" in detail
     g = guesses.iloc[0]
