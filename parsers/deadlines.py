@@ -393,6 +393,14 @@ def _sub_segments(seg: str) -> list[str]:
     return [p.strip() for p in out if p.strip(" .,;:")]
 
 
+def deadline_phrases(raw: str | None) -> list[str]:
+    """The phrases of a deadline cell as the parser cuts them, in printed order
+    ("Tháng 11/2023 Khi đơn vị đề nghị" → two), so a caller can tell where one ends."""
+    if raw is None or not clean(raw):
+        return []
+    return [p for seg in _segments(raw) for p in _sub_segments(seg)]
+
+
 def _span_or(ctx: _Ctx, explicit: tuple[date, date] | None) -> tuple[date | None, date | None]:
     if explicit:
         return explicit

@@ -156,11 +156,7 @@ def test_txt_row_continued_after_repeated_header_is_one_task(samples):
 # Known defect, kept visible rather than patched in the input: the converter of 003.txt merged two
 # table rows cut by a page break into one line ("… Nhiệm vụ 2: …" inside the continued cell), and the
 # parser does not split a continued row again. strict: the mark fails as soon as the parser fixes it.
-MERGED_ROW_DEFECT = pytest.mark.xfail(strict=True, reason="003.txt: two rows merged by the text converter")
-
-
-@pytest.mark.parametrize("doc_id", [pytest.param(d, marks=MERGED_ROW_DEFECT) if d.startswith("003_") else d
-                                    for d in SAMPLE_IDS])
+@pytest.mark.parametrize("doc_id", SAMPLE_IDS)
 def test_pdf_and_txt_give_the_same_number_of_tasks(samples, doc_id):
     n_pdf = len(samples.parsed(doc_id, "pdf").tasks)
     n_txt = len(samples.parsed(doc_id, "txt").tasks)

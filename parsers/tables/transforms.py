@@ -7,7 +7,9 @@ be tested on a small hand-made grid:
    rows dropped; headings between pieces become "heading" rows; the first row of a piece
    that continues the previous one is marked ``at_break``.
 3. :func:`join_continued_rows` — a row cut by a page break is joined to the row it
-   continues; group rows ("I. Cải cách thể chế", "5.1 | Thương mại") are marked.
+   continues; group rows ("I. Cải cách thể chế", "5.1 | Thương mại") are marked; a row
+   into which a converter merged two rows ("… quy định. Nhiệm vụ 2: …") is split in two
+   (:func:`split_merged_row`).
 4. :func:`fill_down` — a value printed once for several rows (a merged cell, or an empty
    cell where the source cannot show merges) is copied into each row, per the policy of
    ``data/table_rules.yaml``.
@@ -19,11 +21,13 @@ be tested on a small hand-made grid:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from functools import cache
 
 from .._text import load_yaml
 from ..columns import is_column_number_row, is_header_row
+from ..deadlines import deadline_phrases, parse_deadlines
 from ..records import TaskRow
 from ..textutil import (
     ENTRY_LABEL,
@@ -35,7 +39,7 @@ from ..textutil import (
     starts_mid_sentence,
 )
 from ..units import split_assignment
-from .model import LogicalTable, Row, SourceCell
+from .model import LogicalTable, Row, Slot, SourceCell
 
 #: Roles copied into TaskRow fields.
 TEXT_ROLES = {
@@ -288,6 +292,74 @@ def _merge_continuation(out: list[Row], k: int, row: Row, roles: list[str | None
                      joined=out[k].joined + bool(joined))
 
 
+def _label_word(text: str) -> str | None:
+    """The label word an entry starts with ("Nhiệm vụ 1: …" → "Nhiệm vụ"), else None."""
+    m = ENTRY_LABEL.match(text or "")
+    return m.group(1) if m else None
+
+
+def _inner_label(text: str, word: str) -> int | None:
+    """Where, inside ``text``, a new entry with the label ``word`` starts after a sentence
+    end ("… theo quy định. Nhiệm vụ 2: …"), else None."""
+    m = re.search(rf"(?<=[.;!?])\s+(?={re.escape(word)}\s*\d+\s*[:.])", text, re.I)
+    return m.end() if m else None
+
+
+def _deadline_split(text: str) -> int | None:
+    """Where the second of exactly two deadline phrases starts ("Tháng 11/2023 | Khi đơn vị
+    đề nghị"), else None."""
+    phrases = deadline_phrases(text)
+    if len(phrases) != 2 or len(parse_deadlines(text)) != 2:
+        return None
+    at = text.find(phrases[1], text.find(phrases[0]) + len(phrases[0]))
+    return at if at > 0 else None
+
+
+def split_merged_row(row: Row, roles: list[str | None], prev: Row | None = None) -> tuple[Row, Row] | None:
+    """(first, second) when a converter merged two rows into ``row``, else None.
+
+    The sign: a task-like cell holds, after a sentence end, a new entry labelled like the
+    one its own text starts with ("Nhiệm vụ 1: … quy định. Nhiệm vụ 2: …").  ``prev`` is
+    the row that ``row`` continues over a page break (its text gives the label, and tells
+    which cells the first row already had on its first page).  Text before the label stays
+    with the first row, the label and what follows start the second; a cell with a label
+    of its own kind splits there too, a deadline cell at its second phrase when the
+    deadline parser reads exactly two.  A cell with no split point goes to the second row
+    when the first already had that cell and this text does not go on with it
+    mid-sentence; else it stays with the first, and a grouping cell (objective …) spans
+    both rows."""
+    hierarchy = fill_down_policy().hierarchy
+    stated = _stated(prev, roles) if prev is not None else set()
+    cuts: dict[int, int] = {}
+    for j, s in enumerate(row.slots):
+        if not s.filled or j >= len(roles):
+            continue
+        own = _own(prev, roles, roles[j]) if prev is not None else None
+        word = _label_word(own or "") or _label_word(s.text)
+        at = _inner_label(s.text, word) if word else None
+        if at is not None:
+            cuts[j] = at
+    if not any(roles[j] in MAIN_ROLES for j in cuts):
+        return None
+    first, second = list(row.slots), [Slot() for _ in row.slots]
+    for j, s in enumerate(row.slots):
+        if not s.filled or j >= len(roles):
+            continue
+        role = roles[j]
+        at = cuts.get(j)
+        if at is None and role == "deadline":
+            at = _deadline_split(s.text)
+        if at is not None:
+            first[j] = replace(s, text=s.text[:at].strip())
+            second[j] = replace(s, text=s.text[at:].strip())
+        elif role in stated and (_own(prev, roles, role) or "").strip() and not starts_mid_sentence(s.text):
+            first[j], second[j] = replace(s, text=""), s
+        elif role in hierarchy:
+            second[j] = Slot(starts=False, from_above=True)
+    return (replace(row, slots=first),
+            Row(page=row.page, slots=second, spans_known=row.spans_known))
+
+
 def join_continued_rows(rows: list[Row], roles: list[str | None], styles: set[str],
                         cont: ContinuationSettings = DEFAULT_CONTINUATION,
                         sect: SectionSettings = DEFAULT_SECTION) -> list[Row]:
@@ -305,8 +377,14 @@ def join_continued_rows(rows: list[Row], roles: list[str | None], styles: set[st
             continue
         prev = out[prev_k] if prev_k is not None else None
         if row.at_break and is_continuation(row, prev, roles, cont):
-            _merge_continuation(out, prev_k, row, roles)
-            continue
+            split = split_merged_row(row, roles, prev)
+            _merge_continuation(out, prev_k, split[0] if split else row, roles)
+            if split is None:
+                continue
+            row = split[1]
+        elif row.kind == "data" and (split := split_merged_row(row, roles)) is not None:
+            out.append(split[0])
+            row = split[1]
         section = section_row(row, roles, styles, sect, following[i])
         if section is not None:
             out.append(replace(row, kind="section", section=section))
