@@ -15,6 +15,7 @@ from parsers.tables.transforms import (
     is_continuation,
     join_continued_rows,
     section_row,
+    split_merged_row,
     table_rows,
     to_records,
 )
@@ -70,6 +71,42 @@ def test_a_new_numbered_row_after_a_break_is_not_a_continuation():
     assert not is_continuation(new, prev, ROLES)
     capital = _row("", "Triển khai phần mềm mới.", "Sở B", "Năm 2026", page=2, at_break=True)
     assert not is_continuation(capital, prev, ROLES, ContinuationSettings())
+
+
+MERGED_ROLES = ["item", "objective", "task", "lead", "deadline"]
+
+
+def test_a_continued_row_holding_two_merged_rows_is_split_at_the_new_label():
+    # the converter put the rest of row 1 and the whole of the next row in one row
+    prev = _row("1", "Mục tiêu 1: Nâng cao chất lượng", "Nhiệm vụ 1: Rà soát bộ máy bảo", "Phòng A", "",
+                spans_known=False)
+    cont = _row("", "dịch vụ công.", "đảm tiêu chí. Nhiệm vụ 2: Sắp xếp lại phòng.", "Phòng B",
+                "Tháng 11/2023 Khi đơn vị đề nghị", page=2, at_break=True, spans_known=False)
+    out = fill_down(join_continued_rows([prev, cont], MERGED_ROLES, set()), MERGED_ROLES)
+    assert [r.values for r in out] == [
+        ["1", "Mục tiêu 1: Nâng cao chất lượng dịch vụ công.", "Nhiệm vụ 1: Rà soát bộ máy bảo đảm tiêu chí.",
+         "Phòng A", "Tháng 11/2023"],
+        ["1", "Mục tiêu 1: Nâng cao chất lượng dịch vụ công.", "Nhiệm vụ 2: Sắp xếp lại phòng.",
+         "Phòng B", "Khi đơn vị đề nghị"],
+    ]
+    assert out[0].page_end == 2 and out[1].page == 2
+
+
+def test_a_row_is_split_only_at_a_label_of_its_cells_own_kind_after_a_sentence_end():
+    one = _row("1", "Mục tiêu 1: X", "Nhiệm vụ 1: Việc một. Nhiệm vụ 2: Việc hai.", "Sở A",
+               "Tháng 3/2024; tháng 6/2024")
+    first, second = split_merged_row(one, MERGED_ROLES)
+    assert [s.text for s in first.slots] == ["1", "Mục tiêu 1: X", "Nhiệm vụ 1: Việc một.", "Sở A", "Tháng 3/2024"]
+    assert [s.text for s in second.slots] == ["", "", "Nhiệm vụ 2: Việc hai.", "", "tháng 6/2024"]
+    assert second.slots[1].from_above  # the objective spans both rows
+    # a label of another kind, a label inside a sentence, or no label: one row
+    for task in ("Nhiệm vụ 1: Việc một. Hoạt động 2: bước hai.", "Nhiệm vụ 1: làm như nhiệm vụ 2: nêu trên",
+                 "Rà soát. Nhiệm vụ 2: Việc hai."):
+        assert split_merged_row(_row("1", "", task, "Sở A", "Năm 2024"), MERGED_ROLES) is None
+    # a deadline cell is not cut when the parser does not read exactly two phrases
+    first, second = split_merged_row(
+        _row("1", "", "Nhiệm vụ 1: A. Nhiệm vụ 2: B.", "Sở A", "Thường xuyên"), MERGED_ROLES)
+    assert first.slots[4].text == "Thường xuyên" and second.slots[4].text == ""
 
 
 def test_group_rows_at_any_depth():

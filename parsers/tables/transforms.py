@@ -350,7 +350,7 @@ def split_merged_row(row: Row, roles: list[str | None], prev: Row | None = None)
         if at is None and role == "deadline":
             at = _deadline_split(s.text)
         if at is not None:
-            first[j] = replace(s, text=s.text[:at].strip())
+            first[j] = replace(s, text=s.text[:at].strip().rstrip(";,").strip())
             second[j] = replace(s, text=s.text[at:].strip())
         elif role in stated and (_own(prev, roles, role) or "").strip() and not starts_mid_sentence(s.text):
             first[j], second[j] = replace(s, text=""), s
