@@ -382,9 +382,6 @@ def join_continued_rows(rows: list[Row], roles: list[str | None], styles: set[st
             if split is None:
                 continue
             row = split[1]
-        elif row.kind == "data" and (split := split_merged_row(row, roles)) is not None:
-            out.append(split[0])
-            row = split[1]
         section = section_row(row, roles, styles, sect, following[i])
         if section is not None:
             out.append(replace(row, kind="section", section=section))
