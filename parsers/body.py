@@ -26,7 +26,8 @@ from .columns import header_match
 from .records import TaskRow
 from .textutil import code_style, ends_sentence, fold, split_code
 
-BULLET = re.compile(r"^\s*(?:[-–•*+]\s*)+")
+#: A bullet mark, with the stray speck OCR may read before it (":- -Thực hiện …").
+BULLET = re.compile(r"^\s*(?:[:.,;'`’]\s*)?(?:[-–•*+]\s*)+")
 FOOTNOTE = re.compile(r"^\s*(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[¹²³⁴⁵⁶⁷⁸⁹]+\s)")
 SUPERSCRIPT = re.compile(r"⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 PAGE_NUMBER = re.compile(r"^\s*(?:-\s*)?\d{1,3}(?:\s*-)?\s*$")

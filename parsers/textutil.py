@@ -24,9 +24,19 @@ def fold(text: str | None) -> str:
     return old_style_tones(clean(text)).lower() if text else ""
 
 
+#: A Roman numeral whose dot OCR lost ("I Đối với …" for "I. Đối với …"): taken as a code only
+#: when a capital follows, and only for the numerals a plan's parts use (no bare "X", "L", "C",
+#: which start words such as "X quang").
+OCR_ROMAN = re.compile(r"^\s*(?P<code>I{1,3}|IV|VI{0,3}|IX)\s+(?P<rest>\w.*)$", re.S)
+
+
 def split_code(text: str) -> tuple[str | None, str]:
     """Split a leading numbering code off a heading: "I. Cải cách thể chế" → ("I", "Cải cách thể chế")."""
     m = LEAD_CODE.match(text or "")
+    if not m:
+        o = OCR_ROMAN.match(text or "")
+        if o and o.group("rest")[:1].isupper():
+            return o.group("code"), o.group("rest").strip()
     if not m or not m.group("rest").strip():
         return None, (text or "").strip()
     code = m.group("code")

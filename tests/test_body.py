@@ -349,3 +349,26 @@ def test_an_assignment_in_parentheses_without_giao():
         ("Rà soát thủ tục hành chính nội bộ.", "Sở Tư pháp", "các sở, ngành"),
         ("Tổ chức hội nghị đối thoại doanh nghiệp (Quý II/2026).", None, None),
     ]
+
+
+# --------------------------------------------------------------------------- OCR specks
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("I Đối với Chỉ số cải cách hành chính (PAR INDEX):", ("I", "Đối với Chỉ số cải cách hành chính (PAR INDEX):")),
+    ("IV Cải cách tài chính công", ("IV", "Cải cách tài chính công")),
+    ("X quang phổi cho người lao động", (None, "X quang phổi cho người lao động")),
+    ("I am not a heading", (None, "I am not a heading")),
+])
+def test_a_roman_numeral_whose_dot_ocr_lost_is_still_a_code(line, expected):
+    from parsers.textutil import split_code
+
+    assert split_code(line) == expected
+
+
+@pytest.mark.parametrize("line", [":- -Thực hiện nghiêm chỉ đạo", "- Thực hiện nghiêm chỉ đạo",
+                                  ". – Thực hiện nghiêm chỉ đạo"])
+def test_a_bullet_with_an_ocr_speck_before_it_is_a_bullet(line):
+    from parsers.body import _strip_bullet
+
+    assert _strip_bullet(line) == "Thực hiện nghiêm chỉ đạo"
