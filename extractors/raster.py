@@ -13,8 +13,11 @@ so the OCR step re-reads a page turned by 180 degrees when its confidence is poo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -53,10 +56,10 @@ class Prepared:
     osd_confident: bool = False
 
 
-def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI, red: bool = False) -> np.ndarray:
-    """Render one page (1-based) to grayscale, or with ``red`` its red channel (see
-    :func:`red_dropout`; None for a grey page).  Opens the file itself so a worker process never holds more than the
-    one page it works on."""
+@contextmanager
+def _open_pdf(path: str | Path) -> Iterator[Any]:
+    """The PDF opened with pypdfium2 and closed after use; a file pdfium cannot open is an
+    ExtractionError of the render stage (one place for what every page reader needs)."""
     import pypdfium2 as pdfium
 
     try:
@@ -64,6 +67,16 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI, red:
     except (pdfium.PdfiumError, OSError) as e:
         raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
     try:
+        yield pdf
+    finally:
+        pdf.close()
+
+
+def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI, red: bool = False) -> np.ndarray:
+    """Render one page (1-based) to grayscale, or with ``red`` its red channel (see
+    :func:`red_dropout`; None for a grey page).  Opens the file itself so a worker process never holds more than the
+    one page it works on."""
+    with _open_pdf(path) as pdf:
         if not 1 <= page_number <= len(pdf):
             raise ExtractionError(f"page {page_number} out of range 1..{len(pdf)}", stage="render")
         page = pdf[page_number - 1]
@@ -73,8 +86,6 @@ def render_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI, red:
             arr = np.array(bitmap.to_numpy(), copy=True)
         finally:
             page.close()
-    finally:
-        pdf.close()
     if red:
         return red_dropout(arr[:, :, 2::-1] if arr.ndim == 3 else arr)  # type: ignore[return-value]  # BGR(A)
     if arr.ndim == 3:  # some pdfium builds return BGR(A) even when asked for grey
@@ -100,18 +111,10 @@ def is_colour(rgb: np.ndarray) -> bool:
 def page_render_dpi(path: str | Path, page_number: int, dpi: int) -> int:
     """The dpi ``render_page`` will use for this page (lower than ``dpi`` for a page larger
     than the render_megapixels limit allows), so the OCR thresholds match the image."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except (pdfium.PdfiumError, OSError) as e:
-        raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
-    try:
+    with _open_pdf(path) as pdf:
         if not 1 <= page_number <= len(pdf):
             return dpi
         w, h = pdf[page_number - 1].get_size()
-    finally:
-        pdf.close()
     return max(1, int(render_dpi(w, h, dpi)))
 
 
@@ -129,21 +132,12 @@ def load_page(path: str | Path, page_number: int, dpi: int = DEFAULT_DPI,
 
 
 def count_pages(path: str | Path) -> int:
-    import pypdfium2 as pdfium
-
     from extractors.image import count_frames, is_image
 
     if is_image(path):
         return count_frames(path)
-
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except (pdfium.PdfiumError, OSError) as e:
-        raise ExtractionError(f"cannot open PDF: {e}", stage="render") from e
-    try:
+    with _open_pdf(path) as pdf:
         return len(pdf)
-    finally:
-        pdf.close()
 
 
 # --------------------------------------------------------------------------- binarisation
