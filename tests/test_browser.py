@@ -24,6 +24,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,21 @@ SERVER_TIMEOUT_S = 90
 UI_TIMEOUT_MS = 60_000
 
 pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def chromium_page(sync_api, height: int) -> Iterator:
+    """A page of headless Debian Chromium (1500 px wide) with the UI timeouts set on it and on
+    ``expect``; the browser is closed afterwards.  One place for every browser test."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": height})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            sync_api.expect.set_options(timeout=UI_TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
 
 
 def free_port() -> int:
@@ -157,37 +174,29 @@ def test_dagster_ui_shows_assets_and_extraction_report(webserver: str, instance_
     assert all(expected.values()), expected
     shot = instance_dir / "dagster_ui.png"
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1300})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            sync_api.expect.set_options(timeout=UI_TIMEOUT_MS)
+    with chromium_page(sync_api, height=1300) as page:
+        # The asset catalog lists every asset of the code location.
+        page.goto(f"{webserver}/assets")
+        for name in ASSETS:
+            sync_api.expect(page.locator(f'a[href="/assets/{name}"]').first).to_be_visible()
 
-            # The asset catalog lists every asset of the code location.
-            page.goto(f"{webserver}/assets")
-            for name in ASSETS:
-                sync_api.expect(page.locator(f'a[href="/assets/{name}"]').first).to_be_visible()
+        # One partition of parsed_plans: its extraction report has the task count of its Parquet file.
+        key, other = keys
+        page.goto(f"{webserver}/assets/parsed_plans?view=partitions&partition={key}")
+        sync_api.expect(page.get_by_text(f"{key}", exact=True).first).to_be_visible()
+        row = page.locator("tr").filter(has=page.get_by_text("task_count", exact=True)).first
+        sync_api.expect(row).to_contain_text(str(expected[key]))
+        assert row.inner_text().split()[-1] == str(expected[key])
+        sync_api.expect(page.locator("tr").filter(has=page.get_by_text("needs_review", exact=True)).first
+                        ).to_be_visible()
+        page.screenshot(path=str(shot))
 
-            # One partition of parsed_plans: its extraction report has the task count of its Parquet file.
-            key, other = keys
-            page.goto(f"{webserver}/assets/parsed_plans?view=partitions&partition={key}")
-            sync_api.expect(page.get_by_text(f"{key}", exact=True).first).to_be_visible()
-            row = page.locator("tr").filter(has=page.get_by_text("task_count", exact=True)).first
-            sync_api.expect(row).to_contain_text(str(expected[key]))
-            assert row.inner_text().split()[-1] == str(expected[key])
-            sync_api.expect(page.locator("tr").filter(has=page.get_by_text("needs_review", exact=True)).first
-                            ).to_be_visible()
-            page.screenshot(path=str(shot))
-
-            # Picking the other partition in the list shows that plan's report.
-            page.get_by_text(other, exact=True).first.click()
-            sync_api.expect(page).to_have_url(re.compile(re.escape(other)))
-            row = page.locator("tr").filter(has=page.get_by_text("task_count", exact=True)).first
-            sync_api.expect(row).to_contain_text(str(expected[other]))
-            assert row.inner_text().split()[-1] == str(expected[other])
-        finally:
-            browser.close()
+        # Picking the other partition in the list shows that plan's report.
+        page.get_by_text(other, exact=True).first.click()
+        sync_api.expect(page).to_have_url(re.compile(re.escape(other)))
+        row = page.locator("tr").filter(has=page.get_by_text("task_count", exact=True)).first
+        sync_api.expect(row).to_contain_text(str(expected[other]))
+        assert row.inner_text().split()[-1] == str(expected[other])
 
     assert shot.stat().st_size > 10_000
     if os.environ.get("KHSYT_UPDATE_SCREENSHOT"):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, free_port, graphql, stop, wait_for_server
+from test_browser import CHROMIUM, chromium_page, free_port, graphql, stop, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
 TXT = "003_453ccdb535033752.txt"  # Bắc Giang: task 30's lead cell ends with "Phòng khám GTVT" (unknown unit)
@@ -109,59 +109,51 @@ def test_workbench_correction_is_published_by_the_next_run_and_goes_stale(home: 
     proc = start([sys.executable, "-m", "khsyt.cli", "review", "--curated", "data/curated", "--corrections",
                   "data/corrections", "serve", "--port", str(port)], home, url, "/health")
     try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1500, "height": 1100})
-                page.set_default_timeout(UI_TIMEOUT_MS)
-                expect = sync_api.expect
-                expect.set_options(timeout=UI_TIMEOUT_MS)
+        expect = sync_api.expect
+        with chromium_page(sync_api, height=1100) as page:
+            # The queue across plans; open the unknown unit's item and correct the lead units.
+            page.goto(url + "/")
+            row = page.locator(f'tr[data-item="{item["item_id"]}"]')
+            expect(row).to_contain_text("unknown_unit")
+            row.get_by_role("link").click()
+            expect(page.locator("#lead_units")).to_contain_text("Phòng khám Giao thông vận tải")
+            expect(page.locator("#page-text mark.lead_units")).to_be_visible()  # a text source: its page text
+            page.select_option("#field", "lead_units")
+            page.fill("#value", NEW_LEAD)
+            page.fill("#why", "the cell lists the district health centre too")
+            page.fill("#who", "analyst-1")
+            page.click("#save")
+            expect(page.locator("#msg")).to_contain_text("Recorded correct of lead_units")
 
-                # The queue across plans; open the unknown unit's item and correct the lead units.
-                page.goto(url + "/")
-                row = page.locator(f'tr[data-item="{item["item_id"]}"]')
-                expect(row).to_contain_text("unknown_unit")
-                row.get_by_role("link").click()
-                expect(page.locator("#lead_units")).to_contain_text("Phòng khám Giao thông vận tải")
-                expect(page.locator("#page-text mark.lead_units")).to_be_visible()  # a text source: its page text
-                page.select_option("#field", "lead_units")
-                page.fill("#value", NEW_LEAD)
-                page.fill("#why", "the cell lists the district health centre too")
-                page.fill("#who", "analyst-1")
-                page.click("#save")
-                expect(page.locator("#msg")).to_contain_text("Recorded correct of lead_units")
+            # A text-layer PDF task: the page image is rendered with the task's cells boxed.
+            page.goto(f"{url}/task/{pdf_task['task_id']}")
+            img = page.locator("#page-image")
+            expect(img).to_be_visible()
+            page.wait_for_function("document.querySelector('#page-image').naturalWidth > 500")
+            page.screenshot(path=str(home / "workbench.png"))
 
-                # A text-layer PDF task: the page image is rendered with the task's cells boxed.
-                page.goto(f"{url}/task/{pdf_task['task_id']}")
-                img = page.locator("#page-image")
-                expect(img).to_be_visible()
-                page.wait_for_function("document.querySelector('#page-image').naturalWidth > 500")
-                page.screenshot(path=str(home / "workbench.png"))
+            # The next run publishes the correction (the file did not change: the correction is newer).
+            assert main_job(home) == (1, 0)
+            after = _task(home, key, seq)
+            assert list(after["lead_units"]) == [s.strip() for s in NEW_LEAD.split(";")]
+            assert list(after["corrected_fields"]) == ["lead_units"]
+            page.goto(f"{url}/task/{task_id}")
+            expect(page.locator("#corrected_fields")).to_have_text("lead_units")
 
-                # The next run publishes the correction (the file did not change: the correction is newer).
-                assert main_job(home) == (1, 0)
-                after = _task(home, key, seq)
-                assert list(after["lead_units"]) == [s.strip() for s in NEW_LEAD.split(";")]
-                assert list(after["corrected_fields"]) == ["lead_units"]
-                page.goto(f"{url}/task/{task_id}")
-                expect(page.locator("#corrected_fields")).to_have_text("lead_units")
-
-                # Another version of the file: that lead cell changed, the correction is stale.
-                text = (raw / TXT).read_text(encoding="utf-8")
-                assert text.count("Phòng khám GTVT") == 1
-                (raw / TXT).write_text(text.replace("Phòng khám GTVT", "Phòng khám Đa khoa"), encoding="utf-8")
-                assert main_job(home) == (1, 0)
-                fresh = _task(home, key, seq)
-                assert list(fresh["corrected_fields"]) == [] and "Phòng khám Đa khoa" in fresh["lead_units"]
-                page.goto(url + "/?kind=stale_correction")
-                stale = page.locator("#queue tr").filter(has_text="stale_correction")
-                expect(stale).to_have_count(1)
-                expect(stale).to_contain_text("value changed since the correction")
-                page.goto(url + "/corrections")
-                expect(page.locator("#corrections")).to_contain_text("stale")
-                expect(page.locator("#corrections")).to_contain_text("analyst-1")
-            finally:
-                browser.close()
+            # Another version of the file: that lead cell changed, the correction is stale.
+            text = (raw / TXT).read_text(encoding="utf-8")
+            assert text.count("Phòng khám GTVT") == 1
+            (raw / TXT).write_text(text.replace("Phòng khám GTVT", "Phòng khám Đa khoa"), encoding="utf-8")
+            assert main_job(home) == (1, 0)
+            fresh = _task(home, key, seq)
+            assert list(fresh["corrected_fields"]) == [] and "Phòng khám Đa khoa" in fresh["lead_units"]
+            page.goto(url + "/?kind=stale_correction")
+            stale = page.locator("#queue tr").filter(has_text="stale_correction")
+            expect(stale).to_have_count(1)
+            expect(stale).to_contain_text("value changed since the correction")
+            page.goto(url + "/corrections")
+            expect(page.locator("#corrections")).to_contain_text("stale")
+            expect(page.locator("#corrections")).to_contain_text("analyst-1")
     finally:
         stop(proc)
     (record,) = list((home / "data" / "corrections").glob("*.jsonl"))
@@ -191,25 +183,18 @@ def test_corrupt_pdf_is_a_failed_partition_in_the_dagster_ui(home: Path):
         runs = graphql(url, '{ runsOrError(filter: {statuses: [FAILURE]}) { ... on Runs { results { runId '
                             'tags { key value } } } } }')["data"]["runsOrError"]["results"]
         (bad,) = [r for r in runs if any(t["value"] == "corrupt_pdf" for t in r["tags"])]
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1500, "height": 1100})
-                page.set_default_timeout(UI_TIMEOUT_MS)
-                expect = sync_api.expect
-                expect.set_options(timeout=UI_TIMEOUT_MS)
-                # The run of that partition failed, and says why.
-                page.goto(f"{url}/runs/{bad['runId']}")
-                expect(page.get_by_text("Failure", exact=True).first).to_be_visible()
-                expect(page.get_by_text("file rejected at", exact=False).first).to_be_visible()
-                page.screenshot(path=str(home / "failed_run.png"))
-                # The asset's check for that partition failed with the reason.
-                page.goto(f"{url}/assets/plans?view=checks")
-                expect(page.get_by_text("file_readable").first).to_be_visible()
-                page.get_by_text("file_readable").first.click()
-                expect(page.get_by_text(reason[:30], exact=False).first).to_be_visible()
-                page.screenshot(path=str(home / "failed_check.png"))
-            finally:
-                browser.close()
+        expect = sync_api.expect
+        with chromium_page(sync_api, height=1100) as page:
+            # The run of that partition failed, and says why.
+            page.goto(f"{url}/runs/{bad['runId']}")
+            expect(page.get_by_text("Failure", exact=True).first).to_be_visible()
+            expect(page.get_by_text("file rejected at", exact=False).first).to_be_visible()
+            page.screenshot(path=str(home / "failed_run.png"))
+            # The asset's check for that partition failed with the reason.
+            page.goto(f"{url}/assets/plans?view=checks")
+            expect(page.get_by_text("file_readable").first).to_be_visible()
+            page.get_by_text("file_readable").first.click()
+            expect(page.get_by_text(reason[:30], exact=False).first).to_be_visible()
+            page.screenshot(path=str(home / "failed_check.png"))
     finally:
         stop(proc)
