@@ -127,7 +127,10 @@ def run_n(n: int, kinds: list[str], work: Path) -> dict:
     generate(raw, n, kinds)
     env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(d / "dagster")}
     (d / "dagster").mkdir(parents=True)
-    (d / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # the embedded profile's storage (dagster.yaml), under this fresh DAGSTER_HOME
+    (d / "dagster" / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nstorage:\n  custom:\n    module: pipeline.instance_storage\n"
+        f"    class: BatchedSqliteStorage\n    config:\n      base_dir: {d / 'dagster' / 'storage'}\n")
     cli = measure([PY, "-m", "khsyt.cli", "extract", str(raw), "--out", str(d / "cli_out"), "--no-ocr"], env)
     models = d / "dagster" / "plan_models"
     ingest_cmd = [PY, "-m", "pipeline.ingest", "--raw", str(raw), "--curated", str(d / "curated"),
