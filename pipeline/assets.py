@@ -411,6 +411,9 @@ def units(context: AssetExecutionContext, store: PlanStore):
 def compacted_datasets(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult:
     """Every per-plan dataset as a few large files under data/curated/compacted/<dataset>/,
     partitioned by province and plan year and sorted by plan: what DuckDB and pandas read
-    fast at tens of thousands of plans (one glob, a few files).  Rebuilt from the per-plan files."""
+    fast at tens of thousands of plans (one glob, a few files).  Only the partitions of plans
+    published or retired since the last compaction are rebuilt (khsyt/compaction.py)."""
     counts = compact(store.curated_dir)
-    return MaterializeResult(metadata={f"{k}_rows": v for k, v in counts.items()})
+    rebuilt, total = counts.pop("partitions_rebuilt"), counts.pop("partitions")
+    return MaterializeResult(metadata={"partitions_rebuilt": rebuilt, "partitions": total,
+                                       **{f"{k}_rows_rebuilt": v for k, v in counts.items()}})
