@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -298,8 +299,15 @@ def rejected_checks(r: Rejected):
 
 
 def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: int):
-    """One result per check: as it is for a single-partition run; for a batch run, failed when
-    any partition failed (at the worst severity), naming the partitions that failed."""
+    """The check results of a run.  A single-partition run: each result as it is (Dagster
+    files it under the run's partition).  A batch run: Dagster 1.13's ``AssetCheckResult``
+    has no partition (a step over a range of partitions evaluates a check once), so each
+    check gets one combined result, failed when any partition failed (at the worst severity),
+    naming the partitions that failed; and every failed partition gets its own evaluation
+    (``AssetCheckEvaluation`` with its ``partition``, as in a single-partition run), so a
+    plan's failed check shows on that plan's partition, not only in the combined result.
+    Passed partitions are not evaluated one by one: an event each (nine per plan) would
+    cost more than the rest of the run's bookkeeping."""
     if n_partitions <= 1:
         yield from (r for _, r in results)
         return
@@ -308,6 +316,9 @@ def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: in
         by_check.setdefault((r.asset_key, r.check_name), []).append((key, r))
     for (asset_key, name), rs in by_check.items():
         failed = [(k, r) for k, r in rs if not r.passed]
+        for k, r in failed:
+            yield AssetCheckEvaluation(asset_key=AssetKey.from_coercible(asset_key), check_name=name, passed=False,
+                                       metadata=r.metadata, severity=r.severity, partition=k, blocking=False)
         worst = (AssetCheckSeverity.ERROR if any(r.severity == AssetCheckSeverity.ERROR for _, r in failed)
                  else AssetCheckSeverity.WARN)
         yield AssetCheckResult(asset_key=asset_key, check_name=name, passed=not failed, severity=worst, metadata={
