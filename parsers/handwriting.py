@@ -9,7 +9,8 @@ tháng 12 năm 2017").  OCR reads such digits confidently wrong often enough ("3
 - its shape: only digits (a "#", "x", "†" or letter inside the number is a misread stroke), of a
   plausible length;
 - plausibility: a day 1–31 (and a real date with its month and year), a month 1–12, a year in
-  [:data:`MIN_YEAR`, the latest plausible year] and not after the plan's own dates.
+  [:data:`MIN_YEAR`, the latest plausible year] and not after the plan's own dates
+  (:func:`not_after`; parsers/metadata.py finds those dates).
 
 Otherwise the value is None and the reading says it is doubtful, so the caller names the field
 in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month").
@@ -153,9 +154,29 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
         except ValueError:  # 31 tháng 4
             return DateReading(date(year, month, 1), "month", True, "day:implausible")
         if latest is not None and value > latest:
-            return DateReading(date(year, month, 1), "month", True, "day:after_latest")
+            kept, precision = not_after(value, "day", latest)
+            return DateReading(kept, precision, True, "day:after_latest")
         return DateReading(value, "day", bool(lost), reason)
     return DateReading(date(year, month, 1), "month", bool(lost), reason)
+
+
+_COARSER = {"day": "month", "month": "year", "year": None}
+
+
+def _start_of(value: date, precision: str) -> date:
+    return {"day": value, "month": value.replace(day=1), "year": value.replace(month=1, day=1)}[precision]
+
+
+def not_after(value: date | None, precision: str | None, latest: date) -> tuple[date | None, str | None]:
+    """What of an issue date can stand when the document's own dates say it was issued on or
+    before ``latest``: the date itself, else its month, else its year, else nothing (a part whose
+    earliest day is after ``latest`` is impossible).  "28/12/2024" against 15/12/2024 keeps
+    December 2024; against 30/11/2024 it keeps 2024; against 2023 nothing."""
+    while value is not None and precision is not None and _start_of(value, precision) > latest:
+        precision = _COARSER[precision]
+    if value is None or precision is None:
+        return None, None
+    return _start_of(value, precision), precision
 
 
 class _Unit(Protocol):

@@ -311,6 +311,70 @@ def complete_period(meta: PlanMeta, deadline_texts: list[str | None]) -> None:
         meta.plan_period_end = max(years)
 
 
+# --------------------------------------------------------------------------- issue date vs the plan's own dates
+
+#: a plan may be issued in the year before its stated period starts, not earlier
+EARLIEST_ISSUE_BEFORE_PERIOD = 1
+
+
+@cache
+def _due_pattern() -> re.Pattern[str]:
+    """A deadline the document sets: a before-word of parsers/data/deadline_words.yaml ("trước",
+    "chậm nhất", "đến" …), optional filler ("là", "vào", "ngày"), then a full date with its year
+    ("21/12/2017", "20 tháng 12 năm 2017"); on folded text."""
+    from ._text import fold
+
+    w = load_yaml("deadline_words.yaml")
+    before = "|".join(sorted({re.escape(fold(x)) for x in [*w["before_by_end"], *w["before_by_start"]]},
+                             key=len, reverse=True))
+    filler = "|".join(re.escape(fold(x)) for x in w["before_filler"])
+    return re.compile(rf"(?<!\w)(?:{before})\s+(?:(?:{filler})\s+)*(?P<d>\d{{1,2}})\s*(?:[/.-]|\s+thang\s+)"
+                      rf"(?P<m>\d{{1,2}})\s*(?:[/.-]|,?\s+nam\s+)(?P<y>(?:19|20)\d{{2}})(?!\d)")
+
+
+def stated_due_dates(texts: list[str | None]) -> list[date]:
+    """The deadlines a document sets in its text ("gửi về Sở Y tế trước ngày 21/12/2017"), full
+    dates only: the dates it cannot have been issued after."""
+    from ._text import fold
+
+    out = []
+    for t in texts:
+        for m in _due_pattern().finditer(fold(t or "")):
+            try:
+                out.append(date(int(m.group("y")), int(m.group("m")), int(m.group("d"))))
+            except ValueError:
+                continue
+    return out
+
+
+def check_issue_date(meta: PlanMeta, due: list[date]) -> None:
+    """The issue date against the plan's own dates (a general plausibility rule, whatever read
+    the date): a document is not issued after the last deadline it sets, nor a plan after the
+    end of its stated period, nor more than :data:`EARLIEST_ISSUE_BEFORE_PERIOD` year before
+    the period starts.  Within the bound's year, what cannot stand is cut to the part that can
+    (the month, or the year: :func:`parsers.handwriting.not_after`); a year after the bound's,
+    or one merely too early, is kept; the field is flagged either way."""
+    from .handwriting import not_after
+
+    if meta.issue_date is None:
+        return
+    info = doc_type_info(meta.doc_type) if meta.doc_type else None
+    is_plan = meta.plan_heading or (info is not None and info.role == "plan")
+    bounds = [max(due)] if due else []
+    if is_plan and meta.period_stated and meta.plan_period_end:
+        bounds.append(date(meta.plan_period_end, 12, 31))
+    if bounds and meta.issue_date > min(bounds):
+        if meta.issue_date.year == min(bounds).year:
+            meta.issue_date, meta.issue_date_precision = not_after(meta.issue_date, meta.issue_date_precision,
+                                                                   min(bounds))
+        # else the years disagree, and the body's year is OCR'd too ("10/8/2010" for 2017):
+        # which one is wrong is for a human to say
+        meta.low_confidence["issue_date"] = 0.0
+    elif (is_plan and meta.period_stated and meta.plan_period_start
+          and meta.issue_date.year < meta.plan_period_start - EARLIEST_ISSUE_BEFORE_PERIOD):
+        meta.low_confidence["issue_date"] = 0.0
+
+
 # --------------------------------------------------------------------------- title
 
 
@@ -594,6 +658,7 @@ def parse_metadata(doc: Document) -> PlanMeta:
              if mm and not u.in_table and not re.match(r"^\s*(?:Căn cứ|Thực hiện)\b", u.text)]
     meta.plan_year, meta.plan_period_start, meta.plan_period_end, meta.period_stated = _plan_years(
         [meta.title, *intro[:2]], meta.issue_date)
+    check_issue_date(meta, stated_due_dates([u.text for u in units]))
 
     # ---- signer: the last signature of the body (a Quyết định's when the plan it issues is unsigned)
     body = units[:appendix_at] if appendix_at is not None else units

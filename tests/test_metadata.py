@@ -213,3 +213,75 @@ def test_body_citation_is_not_the_plan_number():
     meta = parse_metadata(_doc("Số: /KH-SYT", "Đồng Nai, ngày 16 tháng 4 năm 2020", "KẾ HOẠCH",
                                "Cải cách hành chính", "Thực hiện Kế hoạch số 244/KH-UBND ngày 25/12/2023;"))
     assert meta.doc_number is None
+
+
+# --------------------------------------------------------------------------- issue date vs own dates
+
+_LETTER = """UBND TỈNH KIÊN GIANG
+SỞ Y TẾ
+Số: 2242/SYT-NVY
+Kiên Giang, ngày {day} tháng 12 năm 2017
+V/v báo cáo công tác chăm sóc sức khỏe người cao tuổi năm 2017
+Kính gửi: Giám đốc các bệnh viện trong tỉnh.
+Căn cứ Công văn số 3544/LĐTBXH-BTXH ngày 27/11/2017 của Sở Lao động – Thương binh và Xã hội;
+Văn bản báo cáo gửi về Sở Y tế trước ngày 21/12/2017.
+"""
+
+
+def _meta(text: str):
+    return parse_metadata(Document(source_path="x.txt", source_format="txt", pages=parse_text(text)))
+
+
+def test_an_issue_date_after_the_deadline_the_document_sets_is_cut_and_flagged():
+    meta = _meta(_LETTER.format(day="11"))  # issued before its deadline: kept as read
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 12, 11), "day")
+    assert "issue_date" not in meta.low_confidence
+    meta = _meta(_LETTER.format(day="28"))  # "28" cannot be: the reports are due on the 21st
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 12, 1), "month")
+    assert "issue_date" in meta.low_confidence
+    # a deadline in another year (a body date OCR'd "2010" for 2017, a cited old deadline):
+    # the date is kept for a human to judge, and flagged
+    meta = _meta(_LETTER.format(day="11").replace("21/12/2017", "21/12/2010"))
+    assert meta.issue_date == date(2017, 12, 11) and "issue_date" in meta.low_confidence
+
+
+_PLAN = """UBND TỈNH THANH HÓA
+SỞ Y TẾ
+Số: 15/KH-SYT
+Thanh Hóa, ngày 20 tháng 12 năm {year}
+KẾ HOẠCH
+Cải cách hành chính năm 2024
+"""
+
+
+@pytest.mark.parametrize("year, flagged", [(2023, False), (2024, False), (2025, True), (2021, True)])
+def test_a_plan_is_not_issued_after_its_period_nor_long_before_it(year, flagged):
+    meta = _meta(_PLAN.format(year=year))
+    assert (meta.plan_period_start, meta.plan_period_end) == (2024, 2024)
+    assert meta.issue_date == date(year, 12, 20)  # another year: kept, for a human to judge
+    assert ("issue_date" in meta.low_confidence) is flagged
+
+
+def test_the_last_dated_task_deadline_bounds_the_issue_date():
+    from parsers.metadata import check_issue_date
+    from parsers.plan import task_due_dates
+    from parsers.records import PlanMeta
+
+    meta = PlanMeta(issue_date=date(2024, 3, 28), issue_date_precision="day", plan_year=2024,
+                    plan_period_start=2024, plan_period_end=2024, period_stated=True, plan_heading=True)
+    cells = ["Trước ngày 15/3/2024", "Quý I/2024", "Thường xuyên", "Trước ngày 20/3", None]
+    assert task_due_dates(meta, cells) == [date(2024, 3, 15)]  # day-dated and with its year only
+    check_issue_date(meta, task_due_dates(meta, cells))
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2024, 3, 1), "month")
+    assert "issue_date" in meta.low_confidence
+
+
+def test_not_after_keeps_the_part_of_a_date_that_can_stand():
+    from parsers.handwriting import not_after
+
+    d = date(2024, 12, 28)
+    assert not_after(d, "day", date(2024, 12, 31)) == (d, "day")
+    assert not_after(d, "day", date(2024, 12, 15)) == (date(2024, 12, 1), "month")
+    assert not_after(d, "day", date(2024, 11, 30)) == (date(2024, 1, 1), "year")
+    assert not_after(d, "day", date(2023, 12, 31)) == (None, None)
+    assert not_after(date(2024, 12, 1), "month", date(2024, 12, 1)) == (date(2024, 12, 1), "month")
