@@ -94,6 +94,7 @@ class Unit:
     in_table: bool = False
     page_width: float | None = None
     words: list | None = None  # OCR words with their confidences (extractors.model.LineWord)
+    rereads: list | None = None  # second readings of its handwritten blanks (extractors.model.Reread)
 
 
 _MARKUP = re.compile(r"\*+|^#+\s*")
@@ -113,7 +114,7 @@ def text_units(doc: Document) -> list[Unit]:
             t = _unit_text(block.text)
             if t and not _DECORATION.match(t):
                 out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page),
-                                words=block.words))
+                                words=block.words, rereads=block.rereads))
         elif isinstance(block, Table):
             for row in block.grid():
                 for cell in row:

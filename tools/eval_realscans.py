@@ -101,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--judge-only", action="store_true",
                     help="score parsers/handwriting.py on the header lines instead of parse_metadata")
     ap.add_argument("--option", action="append", default=[], help="OcrOptions override NAME=VALUE")
+    ap.add_argument("--alone-conf", type=float, default=None,
+                    help="experiment: publish a second reading alone at this confidence (handwriting.ALONE_CONF)")
     args = ap.parse_args(argv)
+    if args.alone_conf is not None:
+        import parsers.handwriting
+
+        parsers.handwriting.ALONE_CONF = args.alone_conf
     for kv in args.option:
         k, v = kv.split("=", 1)
         OPTIONS[k] = type(getattr(__import__("extractors.ocr", fromlist=["OcrOptions"]).OcrOptions(), k))(v)
