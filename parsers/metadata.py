@@ -28,14 +28,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+from rapidfuzz import fuzz
+
 from extractors.model import BBox, Document, Line, Table
 
 from ._text import clean, load_yaml, strip_diacritics
+from ._text import fold as fold_plain
 from .handwriting import judge_header
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
-from .signers import is_mark, is_person_name, parse_signature, starts_signature
+from .signers import is_mark, is_person_name, name_doubt, parse_signature, starts_signature
 
 __all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_period", "doc_type_info"]
 
@@ -445,6 +448,10 @@ def _same_column(anchor: Unit, u: Unit) -> bool:
     return not (b.x1 < a.x0 - 20 or b.top < a.top)
 
 
+#: OCR'd lines of at most this many words inside a stamped signer block are stamp specks
+STAMP_SPECK_WORDS = 3
+
+
 def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
     """Every signature block (title, name, OCR confidence of the name) in order."""
     out = []
@@ -458,19 +465,31 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
         sig = parse_signature(u.text)
         name, conf = (sig.name, u.confidence) if sig and sig.name else (None, None)
         j = i + 1
+        fallback: tuple[str, float | None, int] | None = None
         while name is None and j < len(units) and j <= i + 10:
             v = units[j]
             if not _same_column(u, v) or is_mark(v.text):
                 j += 1
                 continue
             if is_person_name(v.text):
+                if v.words is not None and name_doubt(v.text):
+                    # OCR'd: the misread tail of a title ("VĂN PHO") or a name part under the
+                    # stamp; the name may still come below, past the stamp's specks
+                    fallback = fallback or (v.text, v.confidence, j)
+                    j += 1
+                    continue
                 name, conf = v.text, v.confidence
                 break
-            if _upper(v.text) and len(v.text.split()) <= 8:
+            if fallback is not None and v.words is not None and len(v.text.split()) <= STAMP_SPECK_WORDS:
+                j += 1
+                continue
+            if fallback is None and _upper(v.text) and len(v.text.split()) <= 8:
                 block.append(v.text)
                 j += 1
                 continue
             break
+        if name is None and fallback is not None:
+            name, conf, j = fallback
         sig = parse_signature(" ".join(block))
         if sig is not None and (sig.name or name):
             out.append((sig.title, sig.name or name, conf))
@@ -666,7 +685,7 @@ def parse_metadata(doc: Document) -> PlanMeta:
     sigs = _signatures(body) or _signatures(units)
     if sigs:
         meta.signer_title, meta.signer_name, conf = sigs[-1]
-        if conf is not None and conf < 60:
+        if conf is not None and (conf < 60 or name_doubt(meta.signer_name)):
             meta.low_confidence["signer_name"] = conf
     elif site.get("signer_name") and is_person_name(site["signer_name"]):
         meta.signer_name = clean(site["signer_name"])
@@ -676,13 +695,28 @@ def parse_metadata(doc: Document) -> PlanMeta:
             # a stamp or signature covers the title: the name alone, flagged for a human
             meta.signer_name = name.text
             meta.low_confidence["signer_title"] = name.confidence if name.confidence is not None else 0.0
+            if name.words is not None and name_doubt(name.text):
+                meta.low_confidence["signer_name"] = name.confidence or 0.0
+    if meta.signer_name is None and any(u.words is not None for u in body):
+        # a scan whose signer block could not be read: say so rather than leave a silent gap
+        meta.low_confidence.setdefault("signer_name", 0.0)
     return meta
+
+
+def _is_recipients(text: str) -> bool:
+    """ "Nơi nhận:" heading the recipients, also as OCR reads it ("Noi nhận", "Noi hhận")."""
+    head = fold_plain(text[:len(RECIPIENTS) + 1]).rstrip(" :")
+    return fuzz.ratio(head, fold_plain(RECIPIENTS)) >= RECIPIENTS_LIKE
+
+
+RECIPIENTS = "Nơi nhận"
+RECIPIENTS_LIKE = 80.0  # rapidfuzz ratio (folded) at which a line's start reads "Nơi nhận"
 
 
 def _stamped_signer(body: list[Unit]) -> Unit | None:
     """The signer's name printed alone in the right half of the page after "Nơi nhận" (scans
     whose red stamp hides the title).  Only where geometry is known."""
-    recipients = next((i for i in range(len(body) - 1, -1, -1) if body[i].text.startswith("Nơi nhận")), None)
+    recipients = next((i for i in range(len(body) - 1, -1, -1) if _is_recipients(body[i].text)), None)
     if recipients is None:
         return None
     for u in body[recipients + 1: recipients + 25]:

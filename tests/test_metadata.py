@@ -285,3 +285,49 @@ def test_not_after_keeps_the_part_of_a_date_that_can_stand():
     assert not_after(d, "day", date(2024, 11, 30)) == (date(2024, 1, 1), "year")
     assert not_after(d, "day", date(2023, 12, 31)) == (None, None)
     assert not_after(date(2024, 12, 1), "month", date(2024, 12, 1)) == (date(2024, 12, 1), "month")
+
+
+# --------------------------------------------------------------------------- signer under a stamp
+
+
+def _ocr(text: str, x0: float, top: float, conf: float = 90.0) -> Line:
+    from extractors.model import LineWord
+
+    words = text.split()
+    x1 = x0 + 7 * len(text)
+    return Line(text=text, bbox=BBox(x0, top, x1, top + 11), confidence=conf,
+                words=[LineWord(w, conf) for w in words])
+
+
+def _scan(*lines: Line):
+    return parse_metadata(Document("x.pdf", "pdf", [Page(1, blocks=list(lines), width=601.0, height=842.0,
+                                                        method="ocr")]))
+
+
+def test_a_signer_name_below_the_stamp_is_taken_over_a_misread_title_tail():
+    # SQo_2264 as read: "CHÁNH VĂN PHÒNG" read "CHÁNH" / "VĂN PHO", the stamp's specks, then the name
+    meta = _scan(_ocr("TL. GIÁM ĐỐC", 366, 512), _ocr("Nơi nhận:", 75, 516), _ocr("CHÁNH", 342, 528),
+                 _ocr("VĂN PHO", 397, 530), _ocr("- Như trên;", 76, 533), _ocr("sở,", 360, 563, 85),
+                 _ocr("VÀ", 406, 574, 61), _ocr("XIỆN GÀ", 352, 613, 68), _ocr("Phạm Minh Tâm", 353, 629, 96))
+    assert meta.signer_name == "Phạm Minh Tâm" and "signer_name" not in meta.low_confidence
+
+
+@pytest.mark.parametrize("read, why", [("Văn Phúc", "the family name under the stamp"),
+                                       ("Tà Văn Phúc", "a family name misread"),
+                                       ("Hoàng Anh", "two words: a part may be lost")])
+def test_an_ocr_signer_name_that_may_have_lost_a_part_is_flagged(read, why):
+    meta = _scan(_ocr("KT. GIÁM ĐỐC", 360, 600), _ocr("PHÓ GIÁM ĐỐC", 366, 609), _ocr(read, 369, 700, 96))
+    assert meta.signer_name == read and "signer_name" in meta.low_confidence, why
+    meta = _scan(_ocr("KT. GIÁM ĐỐC", 360, 600), _ocr("PHÓ GIÁM ĐỐC", 366, 609), _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_name == "Hà Văn Phúc" and "signer_name" not in meta.low_confidence
+
+
+def test_a_misread_title_is_no_name_and_a_scan_without_a_signer_is_flagged():
+    # 28l_02: the title "GIÁM ĐỐC" read "IÁM ĐÓC" under the stamp, the name not read at all
+    meta = _scan(_ocr("Nơi nhận:", 75, 600), _ocr("- Như trên;", 76, 612), _ocr("IÁM ĐÓC", 401, 709, 70))
+    assert meta.signer_name is None and "signer_name" in meta.low_confidence
+    # D04_02: "Nơi nhận" read "Noi hhận", the title lost, the name alone in the right half
+    meta = _scan(_ocr("Noi hhận:", 87, 339, 74), _ocr("- Lưu: VT, kvXuyen.", 87, 402),
+                 _ocr("TÁM ĐÓC SỞ Y TẾ", 370, 439, 80), _ocr("Lê Hoàng Anh", 382, 458, 96))
+    assert meta.signer_name == "Lê Hoàng Anh" and "signer_title" in meta.low_confidence
+    assert "signer_name" not in meta.low_confidence
