@@ -562,6 +562,8 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
         meta.issue_date, meta.issue_date_precision = when.value, when.precision
         if when.doubtful:
             meta.low_confidence["issue_date"] = 0.0
+        else:  # every part judged by its own words' confidence: the line's mean says less
+            meta.low_confidence.pop("issue_date", None)
     for field in ("doc_number", "issue_date"):
         if getattr(meta, field) is None and (number if field == "doc_number" else when) is None:
             meta.low_confidence.setdefault(field, 0.0)
