@@ -20,6 +20,7 @@ reading's word boxes, in the top part of the page.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -30,8 +31,12 @@ import numpy as np
 
 from .model import BBox, Line, LineWord, Reread
 
+log = logging.getLogger("khsyt.ocr")
+
 #: bump when the blanks are located or read differently: part of the OCR cache key
-BLANKS_VERSION = "blanks-2"
+BLANKS_VERSION = "blanks-3"
+#: the header (with its blanks) is on the first pages; later pages are not looked at
+HEADER_PAGES = 2
 #: only lines whose top is in this upper fraction of the page are header lines
 HEADER_FRACTION = 0.45
 #: the crop reaches this many line heights above and below the line (handwriting overflows)
@@ -117,13 +122,15 @@ def digit_reader_for(name: str) -> DigitReader | None:
         return None
     try:
         return RapidDigitReader()
-    except ImportError:
+    except Exception as e:  # not installed (ImportError), or its runtime cannot start here
         if name == "auto":
+            if not isinstance(e, ImportError):
+                log.warning("the rapidocr digit reader cannot start (%s): handwriting has one reading", e)
             return None
         from .errors import OcrUnavailable
 
-        raise OcrUnavailable("the rapidocr digit reader is not installed (pip install 'khsyt[handwriting]'; "
-                             "make setup)") from None
+        raise OcrUnavailable(f"the rapidocr digit reader cannot start ({e}); install it with "
+                             "pip install 'khsyt[handwriting]' (make setup)") from None
 
 
 def _x_at(words: Sequence[LineWord], index: int) -> float:

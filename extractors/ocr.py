@@ -35,7 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from extractors.digit_reader import digit_reader_for, reread_blanks
+from extractors.digit_reader import HEADER_PAGES, digit_reader_for, reread_blanks
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import (
@@ -735,7 +735,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         rotation=prep.rotation,
         confidence=_mean(all_confs),
     )
-    reader = digit_reader_for(opts.digit_reader)
+    reader = digit_reader_for(opts.digit_reader) if page_number <= HEADER_PAGES else None
     if reader is not None:
         reread_blanks(page.lines, prep.gray, dpi, page.height, reader)
     return _PageResult(page=page, n_words=len(all_confs))
