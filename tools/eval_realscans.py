@@ -145,13 +145,13 @@ def judged_header(page: Page) -> tuple[dict[str, str | None], set[str]]:
     low: set[str] = set()
     seen_number = seen_date = False
     for ln in page.lines[:25]:
-        n = None if seen_number else read_number(ln.text, ln.words)
+        n = None if seen_number else read_number(ln.text, ln.words, ln.rereads)
         if n is not None:
             seen_number = True
             got["doc_number"] = n.number
             if n.doubtful:
                 low.add("doc_number")
-        d = None if seen_date else read_date(ln.text, ln.words)
+        d = None if seen_date else read_date(ln.text, ln.words, rereads=ln.rereads)
         if d is not None:
             seen_date = True
             got["issue_date"] = d.value.isoformat() if d.value and d.precision == "day" else None
