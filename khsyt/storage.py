@@ -12,6 +12,13 @@ relative to the storage root (``"tasks/K.parquet"``):
 - ``lock(name)`` — an exclusive lock held while one plan is published (released by the
   kernel when a process is killed).
 
+A local folder also has symbolic links, which give the documented view its single switch
+(:mod:`khsyt.snapshots`): ``symlinks`` is true, and ``link`` (a hard link into a new
+snapshot folder), ``point`` (replace a symbolic link by one atomic rename), ``exchange``
+(swap two names atomically, ``renameat2(RENAME_EXCHANGE)``), ``is_link``, ``readlink`` and
+``fsync_dir`` serve it.  Object storage has no links: there the protocol keeps the documented
+files in line one by one (see :mod:`khsyt.datasets`).
+
 :class:`LocalStorage` implements them on a local folder.  An object store (``s3://`` through
 fsspec/UPath) implements the same methods: there a PUT is atomic and ``lock`` is given by the
 deployment (one run per partition); the manifest switch stays the one commit point.
@@ -79,6 +86,9 @@ def check_relative(rel: str) -> str:
 class LocalStorage:
     """The storage interface on a local folder (see the module docstring)."""
 
+    #: symbolic links and hard links: the documented view is switched whole (khsyt.snapshots)
+    symlinks = True
+
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
@@ -104,9 +114,9 @@ class LocalStorage:
         return self.path(rel).read_bytes()
 
     def listdir(self, rel: str) -> list[str]:
-        """Names in a folder (empty when it does not exist)."""
+        """Names in a folder (``""``: the root; empty when it does not exist)."""
         try:
-            return sorted(os.listdir(self.path(rel)))
+            return sorted(os.listdir(self.root if rel == "" else self.path(rel)))
         except FileNotFoundError:
             return []
 
@@ -117,7 +127,25 @@ class LocalStorage:
         except OSError:
             return False
 
+    def is_link(self, rel: str) -> bool:
+        return self.path(rel).is_symlink()
+
+    def readlink(self, rel: str) -> str | None:
+        """The target of a symbolic link (None when ``rel`` is not one)."""
+        try:
+            return os.readlink(self.path(rel))
+        except OSError:
+            return None
+
+    def is_dir(self, rel: str) -> bool:
+        """A real folder (not a symbolic link to one)."""
+        p = self.path(rel)
+        return p.is_dir() and not p.is_symlink()
+
     # -- writes --------------------------------------------------------------------------
+    def fsync_dir(self, rel: str = "") -> None:
+        self._fsync_dir(self.path(rel) if rel else self.root)
+
     def _fsync_dir(self, d: Path) -> None:
         if not _fsync_on():
             return
@@ -175,6 +203,54 @@ class LocalStorage:
 
         self._replace(dst, fill)
 
+    def link(self, src: str, dst: str) -> None:
+        """Hard-link ``src`` at ``dst``, a new name in a folder no reader sees yet (a snapshot
+        being built): no temporary, no per-file fsync — the folder is fsync'd before it is
+        switched in.  Copies where the file system has no hard links."""
+        source, target = self.path(src), self.path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _step("link", dst)
+        try:
+            os.link(source, target)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            shutil.copyfile(source, target)
+
+    def point(self, rel: str, target: str) -> None:
+        """Make ``rel`` a symbolic link to ``target`` (relative to ``rel``'s folder) with one
+        atomic rename: readers see the old link or the new one.  ``IsADirectoryError`` when
+        ``rel`` is a real folder (see :meth:`exchange`)."""
+        dst = self.path(rel)
+        tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.tmp"
+        os.symlink(target, tmp)
+        try:
+            _step("switch", rel)
+            os.replace(tmp, dst)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._fsync_dir(dst.parent)
+
+    def exchange(self, a: str, b: str) -> bool:
+        """Swap the names ``a`` and ``b`` in one step (``renameat2(RENAME_EXCHANGE)``, Linux
+        3.15+ on ext4, xfs, btrfs, tmpfs): how a real folder becomes a link with no moment at
+        which neither exists.  False, and nothing done, where the system lacks the call."""
+        pa_, pb = self.path(a), self.path(b)
+        _step("exchange", b)
+        if not _renameat2(pa_, pb):
+            return False
+        self._fsync_dir(pb.parent)
+        return True
+
+    def move(self, src: str, dst: str) -> None:
+        """Rename ``src`` to ``dst`` (a new name)."""
+        target = self.path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _step("move", dst)
+        os.rename(self.path(src), target)
+        self._fsync_dir(target.parent)
+
     def remove(self, rel: str) -> None:
         p = self.path(rel)
         if p.exists() or p.is_symlink():
@@ -201,6 +277,26 @@ class LocalStorage:
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _renameat2(a: Path, b: Path) -> bool:
+    """Exchange two paths atomically; False when the C library or the file system lacks it."""
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd = -100
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def storage_for(root: Path | str | LocalStorage) -> LocalStorage:
