@@ -2,7 +2,12 @@
 see the old plan or the new one — never a mix — and that the next run repairs the folder.
 
 The writer counts its mutating operations (khsyt/storage.py); a child publishes with
-``KHSYT_KILL_AT=i`` for every i from 1 to the number of operations a whole publication takes.
+``KHSYT_KILL_AT=i`` for every i from 1 to the number of operations a whole publication takes
+(the plan's files, its manifest switch, then the snapshot of the documented view: its links,
+its switch and the deletion of older snapshots).  Readers are checked through the documented
+globs (DuckDB joining ``tasks/*.parquet`` with ``plans/*.parquet``) and through the manifests
+(``read_dataset``), right after the kill and after the repair of the next run.  Folders are
+copied with their links kept (``copytree(symlinks=True)``), as ``cp -a`` does.
 """
 
 from __future__ import annotations
@@ -23,8 +28,22 @@ TXT = "001_174c7ea9301aa0d6.txt"
 OTHER = "002_5402a99ec6066c4b.txt"
 
 
+def _copy(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, symlinks=True)
+
+
 def _leftovers(out: Path) -> list[str]:
+    """What a finished folder must not hold: temporary files, pending marks, more than one
+    generation of a plan, more than two snapshots, a documented folder that is not a link into
+    the current snapshot, a migration left half done."""
+    from khsyt import snapshots
+
     bad = [str(p.relative_to(out)) for p in out.rglob("*.tmp")]
+    bad += [p.name for p in out.glob(".*")]
+    snaps = out / snapshots.SNAPSHOTS
+    if snaps.is_dir() and len(list(snaps.iterdir())) > 2:
+        bad.append(f"{len(list(snaps.iterdir()))} snapshots")
+    bad += [f"{n} is not a link" for n in datasets.DOCUMENTED if not (out / n).is_symlink()]
     bad += [str(p.relative_to(out)) for p in (out / "_pending").glob("*")] if (out / "_pending").is_dir() else []
     gens = out / "_generations"
     if gens.is_dir():
@@ -52,6 +71,7 @@ def versions(tmp_path_factory, raw_dir):
     datasets.ensure_dirs(base)
     for f in (TXT, OTHER):
         datasets.write_plan(base, partition_key(f), extract_plan(src / f, Settings(ocr=False)))
+    datasets.publish_view(base)
     # version B: the same plan with one task row fewer (changed bytes → a new plan_id)
     text = (src / TXT).read_text(encoding="utf-8")
     (src / TXT).write_text(text + "\n", encoding="utf-8")
@@ -94,11 +114,12 @@ def _publish_in_process(out: Path, key: str, what) -> None:
         datasets.retire(out, key)
     else:
         datasets.write_plan(out, key, pickle.loads(Path(what).read_bytes()))
+    datasets.publish_view(out)
 
 
 def _count_ops(base: Path, tmp: Path, key: str, what) -> int:
     out = tmp / "count"
-    shutil.copytree(base, out)
+    _copy(base, out)
     log = tmp / "ops.log"
     child = run(["tests/reliability/publish_child.py", str(out), key, str(what)],
                 env={"KHSYT_COUNT_WRITES": str(log)})
@@ -111,44 +132,45 @@ def test_kill_between_every_pair_of_writes(versions, tmp_path, scenario, server,
     monkeypatch.setenv("KHSYT_FSYNC", "0")  # kills, not power cuts: the renames are what matter
     base, key, results = versions
     what = results[scenario]
-    before = _state(base, datasets.read_dataset)
+    before = _state(base, glob_view)
+    assert before == _state(base, datasets.read_dataset)
     n = _count_ops(base, tmp_path, key, what)
     assert n >= 8, f"only {n} writes counted"
-    outcomes = {"old": 0, "new": 0}
-    glob_mixed = 0
-    after = None
+    after = _state(tmp_path / "count", glob_view)
+    assert after != before and _leftovers(tmp_path / "count") == []
+    manifests = {"old": 0, "new": 0}  # what read_dataset showed right after each kill
+    globs = {"old": 0, "new": 0, "mixed": 0}  # what the documented globs showed
     for i in range(1, n + 1):
         out = tmp_path / f"k{i}"
-        shutil.copytree(base, out)
+        _copy(base, out)
         code = server(i, out, key, what)
         assert code == -9, f"kill point {i}: exit {code}"
-        # Through the manifests, right after the kill: the old state or the new one, whole.
+        # Right after the kill, through the manifests and through the documented globs: the
+        # old state or the new one, each plan whole (plan_states checks the join).
         seen = _state(out, datasets.read_dataset)
-        try:  # the documented glob can lag the manifest only between the switch and the repair
-            if _state(out, glob_view) != seen:
-                glob_mixed += 1
-        except AssertionError:
-            glob_mixed += 1
-        # The next run's start-up check repairs; then the documented glob agrees.
+        assert seen in (before, after), f"kill point {i}: the manifests show a mix"
+        manifests["old" if seen == before else "new"] += 1
+        try:
+            view = _state(out, glob_view)
+        except AssertionError:  # the plans–tasks join lost or doubled a plan
+            view = None
+        globs["old" if view == before else "new" if view == after else "mixed"] += 1
+        # The next run's start-up check repairs: the globs then show what the manifests committed.
         datasets.repair(out)
-        assert _leftovers(out) == []
-        repaired = _state(out, glob_view)
-        assert repaired == seen, f"kill point {i}: repair changed the committed state"
-        if seen == before:
-            outcomes["old"] += 1
-        else:
-            outcomes["new"] += 1
-            after = after or seen
-            assert seen == after
+        assert _leftovers(out) == [], f"kill point {i}"
+        assert _state(out, glob_view) == seen == _state(out, datasets.read_dataset), \
+            f"kill point {i}: repair changed the committed state"
         if i in (1, n // 2, n):  # and publishing again completes it
             _publish_in_process(out, key, what)
             final = _state(out, glob_view)
-            assert final == _state(out, datasets.read_dataset) != before
+            assert final == _state(out, datasets.read_dataset) == after
             assert _leftovers(out) == []
         shutil.rmtree(out)
-    print(f"\n{scenario}: {n} kill points: {outcomes['old']} old, {outcomes['new']} new, 0 mixed through the "
-          f"manifests; the glob lagged at {glob_mixed} before the repair")
-    assert outcomes["old"] and outcomes["new"] and outcomes["old"] + outcomes["new"] == n
+    print(f"\n{scenario}: {n} kill points: manifests {manifests['old']} old / {manifests['new']} new; "
+          f"documented globs {globs['old']} old / {globs['new']} new / {globs['mixed']} mixed or lost")
+    assert globs["mixed"] == 0, globs
+    assert manifests["old"] and manifests["new"] and globs["old"] and globs["new"]
+    assert globs["new"] <= manifests["new"]  # the view never runs ahead of the commit
     if scenario == "reject":  # the good rows stay, a rejects row is added
         final = _state(tmp_path / "count", glob_view)
         assert final["rejects"] == [key] and {k: v for k, v in final.items() if k != "rejects"} == \
@@ -178,8 +200,11 @@ def _cli(args: list[str], **env):
 
 def test_the_cli_killed_during_a_replacement_is_repaired_by_its_next_run(tmp_path, raw_dir):
     """The real CLI, killed at write points of the replacement of a plan (all of them with
-    KHSYT_KILL_EVERY=1 — make fuzz — else the manifest switch and the write after it; the
-    forking publisher above covers every point of the same code)."""
+    KHSYT_KILL_EVERY=1 — make fuzz — else right before and after the manifest switch and
+    right before and after the switch of the documented view (a kill at point i dies just
+    before the i-th write); the forking publisher above covers
+    every point of the same code): the documented globs show the old plan or the new one whole,
+    and the next run completes the new one."""
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(raw_dir / TXT, src / TXT)
@@ -189,25 +214,32 @@ def test_the_cli_killed_during_a_replacement_is_repaired_by_its_next_run(tmp_pat
     (src / TXT).write_text((src / TXT).read_text(encoding="utf-8") + "\n", encoding="utf-8")
     log = tmp_path / "ops.log"
     count = tmp_path / "count"
-    shutil.copytree(base, count)
+    _copy(base, count)
     assert _cli([str(src), "--out", str(count)], KHSYT_COUNT_WRITES=str(log)).returncode == 0
     ops = [ln.split("\t") for ln in log.read_text().splitlines()]
     after = _state(count, glob_view)
     assert after != before
     key = partition_key(TXT)
-    mine = [int(n) for n, _op, rel in ops if key in rel]
     commit = next(int(n) for n, op, rel in ops if op == "rename" and rel == f"_manifest/{key}.json")
-    points = mine if os.environ.get("KHSYT_KILL_EVERY") else [commit, commit + 1]
+    switch = max(int(n) for n, op, rel in ops if op == "switch" and rel == "_current")
+    mine = sorted({int(n) for n, _op, rel in ops if key in rel} | set(range(commit, switch + 2)))
+    points = mine if os.environ.get("KHSYT_KILL_EVERY") else [commit, commit + 1, switch, switch + 1]
+    seen_globs = []
     for i in points:
         out = tmp_path / f"k{i}"
-        shutil.copytree(base, out)
+        _copy(base, out)
         assert _cli([str(src), "--out", str(out)], KHSYT_KILL_AT=str(i)).returncode == -9
         seen = _state(out, datasets.read_dataset)
-        assert seen in (before, after) or {**before, **seen} == {**after, **seen}, f"kill point {i}: a mix"
+        assert seen in (before, after), f"kill point {i}: the manifests show a mix"
+        view = _state(out, glob_view)  # raises when the join loses or doubles a plan
+        assert view in (before, after), f"kill point {i}: the documented globs show a mix"
+        seen_globs.append("old" if view == before else "new")
         assert _cli([str(src), "--out", str(out)]).returncode == 0
         assert _state(out, glob_view) == after and _leftovers(out) == []
         shutil.rmtree(out)
-    print(f"\nCLI: {len(points)} of {len(mine)} kill points of the replaced plan checked")
+    print(f"\nCLI: {len(points)} of {len(mine)} kill points of the replaced plan checked; the globs showed "
+          f"{seen_globs.count('old')} old, {seen_globs.count('new')} new, 0 mixed")
+    assert seen_globs[-1] == "new" and "old" in seen_globs
 
 
 def test_two_cli_runs_at_once_into_one_folder(tmp_path, raw_dir):
