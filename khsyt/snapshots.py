@@ -257,12 +257,12 @@ def whole_path(name: str) -> str:
 
 
 def clean_leftovers(st: LocalStorage) -> list[str]:
-    """Temporary files a killed writer left in the root (a link being switched) and in
-    ``_whole`` (a cross-plan dataset being written); removed under the view lock, which
-    every writer of those folders holds."""
+    """Temporary files a killed writer left in the root (a link being switched), in
+    ``_whole`` (a cross-plan dataset being written) and ``_empty``; removed under the view
+    lock, which every writer of those folders holds."""
     def tmps() -> list[str]:
-        return [n for n in st.listdir("") if n.startswith(".") and n.endswith(".tmp")] + \
-               [f"{WHOLE_DIR}/{n}" for n in st.listdir(WHOLE_DIR) if n.startswith(".") and n.endswith(".tmp")]
+        return [f"{d}/{n}" if d else n for d in ("", WHOLE_DIR, EMPTY_DIR) for n in st.listdir(d)
+                if n.startswith(".") and n.endswith(".tmp")]
 
     if not enabled(st) or not tmps():
         return []
