@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from .datasets import PER_PLAN, SCHEMAS
+from .datasets import PER_PLAN, SCHEMAS, current_files
 from .objectstore import FsspecStorage
 
 COMPACTED = "compacted"
@@ -43,8 +43,15 @@ def province_key(name: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s).strip("_") or "unknown"
 
 
-def _source_glob(curated: FsspecStorage, name: str) -> str:
-    return curated.uri(f"{name}/*.parquet")
+def _sources(store: FsspecStorage, name: str) -> str | None:
+    """A DuckDB list of the dataset's current files: every plan's as its manifest names it
+    (not the documented glob, which on a local folder shows the last switched snapshot — a
+    rebuild right after a retirement must not see the retired plan), plus the empty file
+    that fixes the schema; None when there is none."""
+    files = [store.uri(rel) for rel in current_files(str(store.url), name)]
+    if store.exists(f"{name}/_empty.parquet"):
+        files.append(store.uri(f"{name}/_empty.parquet"))
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]" if files else None
 
 
 def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "rejects")) -> dict[str, int]:
@@ -56,12 +63,19 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
     con.create_function("province_key", province_key, ["VARCHAR"], "VARCHAR")
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="khsyt-compact-") as staging:
-        plans = _source_glob(store, "plans")
-        con.execute(f"CREATE TEMP TABLE keys AS SELECT plan_id, province_key(province) AS province_key, "
-                    f"coalesce(plan_year, 0) AS year FROM read_parquet('{plans}', union_by_name=true)")
+        plans = _sources(store, "plans")
+        con.execute("CREATE TEMP TABLE keys (plan_id VARCHAR, province_key VARCHAR, year INTEGER)")
+        if plans:
+            con.execute(f"INSERT INTO keys SELECT plan_id, province_key(province), coalesce(plan_year, 0) "
+                        f"FROM read_parquet({plans}, union_by_name=true)")
         for name in datasets:
             cols = ", ".join(f'd."{f.name}"' for f in SCHEMAS[name])
-            src = f"read_parquet('{_source_glob(store, name)}', union_by_name=true)"
+            files = _sources(store, name)
+            if files is None:
+                counts[name] = 0
+                _publish(store, Path(staging) / name, f"{COMPACTED}/{name}")
+                continue
+            src = f"read_parquet({files}, union_by_name=true)"
             if name == "rejects":  # rejected files have no plan: one folder
                 select = f"SELECT {cols}, 'rejected' AS province_key, 0 AS year FROM {src} d"
                 order = "partition_key"

@@ -499,6 +499,14 @@ def _read_each(st, name: str, read) -> list[tuple[str, Any]]:
     return out
 
 
+def current_files(out_dir, name: str) -> list[str]:
+    """The relative paths of dataset ``name``'s current files, one per plan, as the manifests
+    name them (for a reader that opens them itself, e.g. DuckDB; a concurrent publication
+    may delete a generation after this listing — then list again)."""
+    st = storage_for(out_dir)
+    return [rel for key in sorted(published_keys(st)) if (rel := _current_files(st, key).get(name))]
+
+
 def read_dataset(out_dir, name: str) -> pa.Table:
     """A whole per-plan dataset read through the manifests: every plan as of its last
     publication, even while another is being published (locally the documented glob shows
