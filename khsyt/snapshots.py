@@ -196,14 +196,19 @@ def _build_and_switch(st: LocalStorage) -> str:
     marks = ds.pending_keys(st)  # listed first: a mark written later stays for the next snapshot
     sid = f"{time.time_ns():019d}-{secrets.token_hex(3)}"
     base = f"{SNAPSHOTS}/{sid}"
-    for name in ds.SCHEMAS:
-        st.link(f"{EMPTY_DIR}/{name}.parquet", f"{base}/{name}/_empty.parquet")
+    pairs = [(f"{EMPTY_DIR}/{name}.parquet", f"{base}/{name}/_empty.parquet") for name in ds.SCHEMAS]
+    pairs += [(whole_path(name), f"{base}/{name}/{name}.parquet") for name in ds.WHOLE if st.exists(whole_path(name))]
     included: dict[str, str | None] = {}
     for key in ds.manifest_keys(st):
-        included[key] = _link_plan(st, base, key)
-    for name in ds.WHOLE:
-        if st.exists(f"{WHOLE_DIR}/{name}.parquet"):
-            st.link(f"{WHOLE_DIR}/{name}.parquet", f"{base}/{name}/{name}.parquet")
+        man = ds.manifest(st, key)
+        included[key] = ds.live_generation(man)
+        if included[key] is not None:
+            pairs += [(rel, f"{base}/{name}/{key}.parquet") for name, rel in sorted(man["files"].items())]
+    try:
+        st.link_many(pairs)
+    except FileNotFoundError:  # a publication deleted a generation just read: plan by plan
+        for key in included:
+            included[key] = _link_plan(st, base, key)
     st.write_bytes(f"{base}/{INDEX}", json.dumps(included, sort_keys=True).encode())
     for name in st.listdir(base):
         if st.is_dir(f"{base}/{name}"):
@@ -234,20 +239,17 @@ def _link_plan(st: LocalStorage, base: str, key: str) -> str | None:
     from . import datasets as ds
 
     for _attempt in range(20):
+        for name in ds.PUBLISHED:
+            st.remove(f"{base}/{name}/{key}.parquet")
         man = ds.manifest(st, key)
         gen = ds.live_generation(man)
         if gen is None:
             return None
-        made = []
         try:
-            for name, rel in sorted(man["files"].items()):
-                dst = f"{base}/{name}/{key}.parquet"
-                st.link(rel, dst)
-                made.append(dst)
+            st.link_many([(rel, f"{base}/{name}/{key}.parquet") for name, rel in sorted(man["files"].items())])
             return gen
         except FileNotFoundError:
-            for dst in made:
-                st.remove(dst)
+            continue
     raise RuntimeError(f"the manifest of {key} kept changing while a snapshot was built")
 
 

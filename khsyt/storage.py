@@ -13,7 +13,7 @@ relative to the storage root (``"tasks/K.parquet"``):
   kernel when a process is killed).
 
 A local folder also has symbolic links, which give the documented view its single switch
-(:mod:`khsyt.snapshots`): ``symlinks`` is true, and ``link`` (a hard link into a new
+(:mod:`khsyt.snapshots`): ``symlinks`` is true, and ``link_many`` (hard links into a new
 snapshot folder), ``point`` (replace a symbolic link by one atomic rename), ``exchange``
 (swap two names atomically, ``renameat2(RENAME_EXCHANGE)``), ``is_link``, ``readlink`` and
 ``fsync_dir`` serve it.  Object storage has no links: there the protocol keeps the documented
@@ -77,6 +77,9 @@ def _fsync_on() -> bool:
 
 def check_relative(rel: str) -> str:
     """A clean POSIX relative path, or PathEscapes."""
+    if rel and rel[0] != "/" and "\\" not in rel and "\0" not in rel and \
+            all(part not in ("", ".", "..") for part in rel.split("/")):
+        return rel  # the common case, without building a path object
     p = PurePosixPath(rel)
     if p.is_absolute() or not p.parts or any(part in ("..", "") for part in p.parts) or "\\" in rel or "\0" in rel:
         raise PathEscapes(f"path {rel!r} is not a plain path inside the dataset folder")
@@ -91,6 +94,7 @@ class LocalStorage:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._resolved_root: Path | None = None
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -100,7 +104,9 @@ class LocalStorage:
         """The local path of ``rel``, checked to stay inside the root (symlinks resolved)."""
         rel = check_relative(rel)
         p = self.root / rel
-        root = self.root.resolve()
+        if self._resolved_root is None or not self.root.is_dir():
+            self._resolved_root = self.root.resolve()
+        root = self._resolved_root
         parent = p.parent.resolve()
         if parent != root and root not in parent.parents:
             raise PathEscapes(f"{rel!r} resolves outside {root}")
@@ -203,19 +209,31 @@ class LocalStorage:
 
         self._replace(dst, fill)
 
-    def link(self, src: str, dst: str) -> None:
-        """Hard-link ``src`` at ``dst``, a new name in a folder no reader sees yet (a snapshot
-        being built): no temporary, no per-file fsync — the folder is fsync'd before it is
-        switched in.  Copies where the file system has no hard links."""
-        source, target = self.path(src), self.path(dst)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _step("link", dst)
-        try:
-            os.link(source, target)
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
-                raise
-            shutil.copyfile(source, target)
+    def link_many(self, pairs: list[tuple[str, str]]) -> None:
+        """Hard-link each ``src`` at ``dst``, new names in a folder no reader sees yet (a
+        snapshot being built): no temporary, no per-file fsync — the folder is fsync'd before
+        it is switched in; a copy where the file system has no hard links.  Each folder is
+        checked (and created) once, not per file: a snapshot of thousands of files costs
+        little more than the links themselves."""
+        folders: dict[str, Path] = {}
+
+        def place(rel: str, make: bool) -> Path:
+            parent, _, name = check_relative(rel).rpartition("/")
+            if parent not in folders:
+                folders[parent] = self.path(rel).parent
+                if make:
+                    folders[parent].mkdir(parents=True, exist_ok=True)
+            return folders[parent] / name
+
+        for src, dst in pairs:
+            source, target = place(src, False), place(dst, True)
+            _step("link", dst)
+            try:
+                os.link(source, target)
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    raise
+                shutil.copyfile(source, target)
 
     def point(self, rel: str, target: str) -> None:
         """Make ``rel`` a symbolic link to ``target`` (relative to ``rel``'s folder) with one
