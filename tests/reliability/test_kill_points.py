@@ -250,6 +250,29 @@ def test_the_migration_of_an_older_layout_killed_anywhere(versions, tmp_path, se
     assert lost == 0
 
 
+def test_a_run_killed_while_writing_the_cross_plan_datasets(versions, tmp_path):
+    """Killed with a cross-plan dataset's temporary file written but not renamed: the view is
+    unchanged, and the next run's repair removes the temporary."""
+    base, _key, _results = versions
+    code = "import sys; from khsyt.cross_plan import write_cross_plan; write_cross_plan(sys.argv[1], None)"
+    count, log = tmp_path / "count", tmp_path / "ops.log"
+    _copy(base, count)
+    assert run(["-c", code, str(count)], env={"KHSYT_COUNT_WRITES": str(log)}).returncode == 0
+    ops = [ln.split("\t") for ln in log.read_text().splitlines()]
+    points = [int(n) for n, op, rel in ops if op == "rename" and rel.startswith("_whole/")]
+    assert len(points) == len(datasets.WHOLE)
+    before = _state(base, glob_view)
+    for i in points:
+        out = tmp_path / f"c{i}"
+        _copy(base, out)
+        assert run(["-c", code, str(out)], env={"KHSYT_KILL_AT": str(i)}).returncode == -9
+        assert list((out / "_whole").glob(".*.tmp")), f"kill point {i}: no temporary left to clean"
+        assert _state(out, glob_view) == before
+        datasets.repair(out)
+        assert _leftovers(out) == [] and _state(out, glob_view) == before
+        shutil.rmtree(out)
+
+
 def test_no_process_ever_writes_outside(tmp_path):
     from khsyt.storage import PathEscapes
 
