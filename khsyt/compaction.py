@@ -9,16 +9,25 @@ few large reads:
 
     duckdb.sql("SELECT … FROM read_parquet('data/curated/compacted/tasks/**/*.parquet') t …")
 
-The compacted copy is a derived view, rebuilt from the per-plan files (an asset in the Dagster
-job, after each ingest); each of its files is replaced whole, then files of partitions that no
-longer exist are removed.  Row order within a file: ``plan_id``, then the dataset's own order.
+The compacted copy is a derived view, rebuilt from each plan's current files (an asset in the
+Dagster job, after each ingest).  On a local folder it is switched whole, like the per-plan view
+(:mod:`khsyt.snapshots`): a rebuild writes ``_compacted/<id>/<dataset>/…``, then ``compacted`` — a
+link to it — is replaced by one atomic rename (a real ``compacted/`` folder of an older release is
+swapped with the link by ``renameat2``), so a reader sees one rebuild of every dataset; the
+previous rebuild is kept for readers still listing it, older ones are deleted.  On object storage
+each file is replaced whole, then files of partitions that no longer exist are removed (a reader
+during a rebuild may see some partitions rebuilt and others not).  Row order within a file:
+``plan_id``, then the dataset's own order.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import shutil
 import tempfile
+import time
 import unicodedata
 from pathlib import Path
 
@@ -26,8 +35,11 @@ import duckdb
 
 from .datasets import PER_PLAN, SCHEMAS, current_files
 from .objectstore import FsspecStorage
+from .storage import LocalStorage
 
 COMPACTED = "compacted"
+#: The rebuilds of a local folder's compacted copy (``compacted`` links to one of them).
+REBUILDS = "_compacted"
 #: Extra sort keys after plan_id, so that a plan's rows keep their reading order.
 ORDER = {"plans": "", "tasks": ", seq", "pages": ", page", "legal_refs": ", raw", "tables": ", table_id", "rejects": ""}
 #: Rows per Parquet row group: large enough for fast scans, small enough to skip by plan.
@@ -62,7 +74,12 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
         con.register_filesystem(store.fs)
     con.create_function("province_key", province_key, ["VARCHAR"], "VARCHAR")
     counts: dict[str, int] = {}
-    with tempfile.TemporaryDirectory(prefix="khsyt-compact-") as staging:
+    local = LocalStorage(store.root) if store.local else None
+    rid = f"{time.time_ns():019d}-{secrets.token_hex(3)}"
+    with tempfile.TemporaryDirectory(prefix="khsyt-compact-") as tmp:
+        # locally the rebuild is written in place, in a folder no reader sees until the switch
+        staging = local.path(f"{REBUILDS}/{rid}") if local else Path(tmp)
+        staging.mkdir(parents=True, exist_ok=True)
         plans = _sources(store, "plans")
         con.execute("CREATE TEMP TABLE keys (plan_id VARCHAR, province_key VARCHAR, year INTEGER)")
         if plans:
@@ -73,7 +90,8 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
             files = _sources(store, name)
             if files is None:
                 counts[name] = 0
-                _publish(store, Path(staging) / name, f"{COMPACTED}/{name}")
+                if not local:
+                    _publish(store, Path(staging) / name, f"{COMPACTED}/{name}")
                 continue
             src = f"read_parquet({files}, union_by_name=true)"
             if name == "rejects":  # rejected files have no plan: one folder
@@ -91,9 +109,43 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
                 con.execute(f"COPY ({select} ORDER BY province_key, year, {order}) TO '{out}' "
                             f"(FORMAT PARQUET, PARTITION_BY (province_key, year), ROW_GROUP_SIZE {ROW_GROUP}, "
                             f"FILENAME_PATTERN 'data_{{i}}', OVERWRITE_OR_IGNORE)")
-            _publish(store, out, f"{COMPACTED}/{name}")
-    con.close()
+            if not local:
+                _publish(store, out, f"{COMPACTED}/{name}")
+        con.close()
+        if local:
+            _switch(local, rid, keep=[n for n in (*PER_PLAN, "rejects") if n not in datasets])
     return counts
+
+
+def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
+    """Make ``compacted`` show rebuild ``rid`` (datasets in ``keep`` carried over from the
+    current one as hard links), by one atomic rename; delete rebuilds before the previous."""
+    new = f"{REBUILDS}/{rid}"
+    current = st.path(COMPACTED)
+    for name in keep:  # datasets this rebuild did not touch
+        src = current / name
+        for root, _dirs, names in os.walk(src):
+            rel = Path(root).relative_to(current).as_posix()
+            st.link_many([(f"{COMPACTED}/{rel}/{f}", f"{new}/{rel}/{f}") for f in names])
+    for root, _dirs, _names in os.walk(st.path(new)):
+        st.fsync_dir(Path(root).relative_to(st.root).as_posix())
+    previous = (st.readlink(COMPACTED) or "").rsplit("/", 1)[-1]
+    aside = f".{COMPACTED}.migrating"
+    if st.is_link(aside):
+        st.remove(aside)
+    if st.is_dir(COMPACTED):  # the real folder of an older release: swapped with the link
+        st.point(aside, new)
+        if not st.exchange(aside, COMPACTED):
+            st.remove(aside)
+            st.move(COMPACTED, aside)
+            st.point(COMPACTED, new)
+    else:
+        st.point(COMPACTED, new)
+    if st.is_dir(aside):
+        st.remove_tree(aside)
+    for old in st.listdir(REBUILDS):
+        if old not in (rid, previous):
+            st.remove_tree(f"{REBUILDS}/{old}")
 
 
 def _publish(store: FsspecStorage, staged: Path, dest: str) -> None:

@@ -29,8 +29,8 @@ documented view showing the old plan whole, and the next run's repair publishes 
 
 Whole-file datasets (``units``, ``plan_versions``, ``review_queue``, rebuilt across plans after
 each run) are written to ``_whole/<name>.parquet`` and join the snapshot, so that they switch
-with the plans they were computed from.  ``compacted/`` is not in it: it is a derived copy
-rebuilt after each ingest (see :mod:`khsyt.compaction`).
+with the plans they were computed from.  ``compacted/`` is not in it: a derived copy rebuilt after
+each ingest, it has its own link and switch (:mod:`khsyt.compaction`).
 
 **Migration.**  A folder written before this layout has real folders ``tasks/`` etc.
 :func:`ensure_layout` (run by ``ensure_dirs``, ``repair`` and every publication) converts it,
