@@ -35,6 +35,7 @@ import duckdb
 
 from .datasets import PER_PLAN, SCHEMAS, current_files
 from .objectstore import FsspecStorage
+from .snapshots import link_folder
 from .storage import LocalStorage
 
 COMPACTED = "compacted"
@@ -130,19 +131,8 @@ def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
     for root, _dirs, _names in os.walk(st.path(new)):
         st.fsync_dir(Path(root).relative_to(st.root).as_posix())
     previous = (st.readlink(COMPACTED) or "").rsplit("/", 1)[-1]
-    aside = f".{COMPACTED}.migrating"
-    if st.is_link(aside):
-        st.remove(aside)
-    if st.is_dir(COMPACTED):  # the real folder of an older release: swapped with the link
-        st.point(aside, new)
-        if not st.exchange(aside, COMPACTED):
-            st.remove(aside)
-            st.move(COMPACTED, aside)
-            st.point(COMPACTED, new)
-    else:
-        st.point(COMPACTED, new)
-    if st.is_dir(aside):
-        st.remove_tree(aside)
+    link_folder(st, COMPACTED, new)  # the real folder of an older release is swapped, then deleted
+    st.remove_tree(f".{COMPACTED}.migrating")
     for old in st.listdir(REBUILDS):
         if old not in (rid, previous):
             st.remove_tree(f"{REBUILDS}/{old}")

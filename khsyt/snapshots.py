@@ -72,6 +72,7 @@ def active(st: Any) -> bool:
 
 
 def _aside(name: str) -> str:
+    """Where a real folder replaced by its link waits to be emptied."""
     return f".{name}.migrating"
 
 
@@ -120,19 +121,28 @@ def _migrate(st: LocalStorage) -> None:
                 st.publish_copy(src, f"{WHOLE_DIR}/{name}.parquet")
     _build_and_switch(st)
     for name in ds.DOCUMENTED:
-        aside = _aside(name)
-        if st.is_link(aside):  # a link made for an exchange that did not happen
-            st.remove(aside)
-        if st.is_dir(name):
-            st.point(aside, f"{CURRENT}/{name}")
-            if not st.exchange(aside, name):  # no renameat2: the folder is missing for an instant
-                st.remove(aside)
-                st.move(name, aside)
-                st.point(name, f"{CURRENT}/{name}")
-        elif not st.is_link(name):
-            st.point(name, f"{CURRENT}/{name}")
-        if st.is_dir(aside):
+        if not st.is_link(name) or st.is_link(_aside(name)):
+            link_folder(st, name, f"{CURRENT}/{name}")
+        if st.is_dir(_aside(name)):
             _empty_old_folder(st, name)
+
+
+def link_folder(st: LocalStorage, name: str, target: str) -> None:
+    """Make ``name`` a link to ``target`` by one atomic rename.  A real folder there (an older
+    layout) is swapped with the link by ``renameat2(RENAME_EXCHANGE)`` — without that call it is
+    moved aside first, and the name is missing for an instant — and is left at
+    ``.<name>.migrating`` for the caller to empty."""
+    aside = _aside(name)
+    if st.is_link(aside):  # a link made for an exchange that did not happen
+        st.remove(aside)
+    if not st.is_dir(name):
+        st.point(name, target)
+        return
+    st.point(aside, target)
+    if not st.exchange(aside, name):
+        st.remove(aside)
+        st.move(name, aside)
+        st.point(name, target)
 
 
 def _adopt(st: LocalStorage, names: list[str]) -> None:

@@ -161,13 +161,13 @@ class LocalStorage:
         finally:
             os.close(fd)
 
-    def _replace(self, rel: str, fill) -> None:
+    def _replace(self, rel: str, fill, op: str = "rename") -> None:
         dst = self.path(rel)
         dst.parent.mkdir(parents=True, exist_ok=True)
         tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.tmp"
         try:
             fill(tmp)
-            _step("rename", rel)
+            _step(op, rel)
             os.replace(tmp, dst)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -198,14 +198,7 @@ class LocalStorage:
 
         def fill(tmp: Path) -> None:
             _step("link", dst)
-            try:
-                os.link(source, tmp)
-            except OSError as exc:  # a file system without hard links: copy, then flush
-                if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
-                    raise
-                shutil.copyfile(source, tmp)
-                with open(tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
+            _link_or_copy(source, tmp, flush=True)
 
         self._replace(dst, fill)
 
@@ -228,27 +221,13 @@ class LocalStorage:
         for src, dst in pairs:
             source, target = place(src, False), place(dst, True)
             _step("link", dst)
-            try:
-                os.link(source, target)
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
-                    raise
-                shutil.copyfile(source, target)
+            _link_or_copy(source, target, flush=False)
 
     def point(self, rel: str, target: str) -> None:
         """Make ``rel`` a symbolic link to ``target`` (relative to ``rel``'s folder) with one
         atomic rename: readers see the old link or the new one.  ``IsADirectoryError`` when
         ``rel`` is a real folder (see :meth:`exchange`)."""
-        dst = self.path(rel)
-        tmp = dst.parent / f".{dst.name}.{secrets.token_hex(4)}.tmp"
-        os.symlink(target, tmp)
-        try:
-            _step("switch", rel)
-            os.replace(tmp, dst)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        self._fsync_dir(dst.parent)
+        self._replace(rel, lambda tmp: os.symlink(target, tmp), op="switch")
 
     def exchange(self, a: str, b: str) -> bool:
         """Swap the names ``a`` and ``b`` in one step (``renameat2(RENAME_EXCHANGE)``, Linux
@@ -295,6 +274,19 @@ class LocalStorage:
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+
+def _link_or_copy(source: Path, target: Path, flush: bool) -> None:
+    """A hard link; a copy (flushed when asked) on a file system without hard links."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        shutil.copyfile(source, target)
+        if flush:
+            with open(target, "rb+") as fh:
+                os.fsync(fh.fileno())
 
 
 _RENAME_EXCHANGE = 2
