@@ -35,7 +35,7 @@ import duckdb
 
 from .datasets import PER_PLAN, SCHEMAS, current_files
 from .objectstore import FsspecStorage
-from .snapshots import link_folder
+from .snapshots import VIEW_LOCK, link_folder
 from .storage import LocalStorage
 
 COMPACTED = "compacted"
@@ -130,12 +130,13 @@ def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
             st.link_many([(f"{COMPACTED}/{rel}/{f}", f"{new}/{rel}/{f}") for f in names])
     for root, _dirs, _names in os.walk(st.path(new)):
         st.fsync_dir(Path(root).relative_to(st.root).as_posix())
-    previous = (st.readlink(COMPACTED) or "").rsplit("/", 1)[-1]
-    link_folder(st, COMPACTED, new)  # the real folder of an older release is swapped, then deleted
-    st.remove_tree(f".{COMPACTED}.migrating")
-    for old in st.listdir(REBUILDS):
-        if old not in (rid, previous):
-            st.remove_tree(f"{REBUILDS}/{old}")
+    with st.lock(VIEW_LOCK):  # the lock under which the repair removes a killed switch's temporaries
+        previous = (st.readlink(COMPACTED) or "").rsplit("/", 1)[-1]
+        link_folder(st, COMPACTED, new)  # the real folder of an older release is swapped, then deleted
+        st.remove_tree(f".{COMPACTED}.migrating")
+        for old in st.listdir(REBUILDS):
+            if old not in (rid, previous):
+                st.remove_tree(f"{REBUILDS}/{old}")
 
 
 def _publish(store: FsspecStorage, staged: Path, dest: str) -> None:
