@@ -120,7 +120,8 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
 
 def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
     """Make ``compacted`` show rebuild ``rid`` (datasets in ``keep`` carried over from the
-    current one as hard links), by one atomic rename; delete rebuilds before the previous."""
+    current one as hard links), by one atomic rename; delete rebuilds older than both it and
+    the previous one (a concurrent rebuild, newer, is not touched)."""
     new = f"{REBUILDS}/{rid}"
     current = st.path(COMPACTED)
     for name in keep:  # datasets this rebuild did not touch
@@ -134,8 +135,8 @@ def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
         previous = (st.readlink(COMPACTED) or "").rsplit("/", 1)[-1]
         link_folder(st, COMPACTED, new)  # the real folder of an older release is swapped, then deleted
         st.remove_tree(f".{COMPACTED}.migrating")
-        for old in st.listdir(REBUILDS):
-            if old not in (rid, previous):
+        for old in st.listdir(REBUILDS):  # ids sort by time: a rebuild still being written is newer
+            if old < min(rid, previous or rid):
                 st.remove_tree(f"{REBUILDS}/{old}")
 
 
