@@ -22,10 +22,16 @@ system-deps:
 	fi
 	@tools/install_ocr_model.sh
 
+# The handwriting recogniser (pyproject.toml, extra "handwriting"), without its opencv-python
+# requirement: the project's opencv-python-headless provides cv2.  Optional: without it the
+# header judge has Tesseract's reading alone.
+RAPIDOCR := 'rapidocr-onnxruntime>=1.4.4,<1.5'
+
 .venv/.installed: pyproject.toml
 	python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps $(RAPIDOCR) || echo "rapidocr-onnxruntime not installable here (Python < 3.13 only): handwriting second reader off"
 	touch $@
 
 setup: system-deps .venv/.installed

@@ -35,6 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from extractors.digit_reader import HEADER_PAGES, digit_reader_for, reread_blanks
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import (
@@ -106,6 +107,9 @@ class OcrOptions:
     tone_max_conf: float = 93.0
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
     signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
+    # second recogniser of the handwritten header blanks (extractors/digit_reader.py): "auto"
+    # (when installed), "rapidocr" or "none"
+    digit_reader: str = "auto"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -760,6 +764,9 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         rotation=prep.rotation,
         confidence=_mean(all_confs),
     )
+    reader = digit_reader_for(opts.digit_reader) if page_number <= HEADER_PAGES else None
+    if reader is not None:
+        reread_blanks(page.lines, prep.gray, dpi, page.height, reader)
     return _PageResult(page=page, n_words=len(all_confs))
 
 
@@ -811,7 +818,8 @@ def _options_key(opts: OcrOptions) -> str:
             lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()).hexdigest()
         except OSError:
             lex = "missing"
-    return f"{opts!r}|{lex}"
+    reader = digit_reader_for(opts.digit_reader)
+    return f"{opts!r}|{lex}|{reader.version if reader is not None else 'no digit reader'}"
 
 
 def _cache_path(cache_dir: Path, sha: str, page: int, dpi: int, engine_version: str, options_key: str) -> Path:
