@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils \
   postgresql redis-server
 
-.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale serve serve-stop worker lint clean golden
+.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale bench-snapshot serve serve-stop worker lint clean golden
 
 # System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
 # Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
@@ -101,6 +101,10 @@ worker: setup
 NS ?= 100,1000
 bench-scale: setup
 	$(PY) bench/bench_scale.py --ns $(NS)
+
+# What one switch of the documented view costs at N plans, next to cp -al making the same links
+bench-snapshot: setup
+	$(PY) bench/bench_snapshot.py --plans $(or $(N),1000)
 
 # OCR speed/quality next to plain tesseract on the same pages in one run; updates bench/RESULTS.md
 bench: setup
