@@ -269,3 +269,105 @@ def _fix_roman_prefix(token: str, alone: bool = False) -> str:
     if not _VALID_ROMAN.match(fixed):
         return token
     return fixed + ("." if punct == "," else punct)
+
+
+# --------------------------------------------------------------------------- page evidence
+
+#: A word pair read elsewhere on the page replaces a reading of the same letters only when it is
+#: at least as frequent there and this much more confident, or twice as frequent and not this
+#: much less confident (Tesseract's word confidences differ by tenths between a right and a
+#: wrong accent): what recurs on a page (indicator names in a table, a unit's name) is printed the
+#: same way each time, and Tesseract's lost accents ("phục hôi", "cộng đông", "khuyêt") are
+#: one-off readings next to correct ones.
+PAGE_VARIANT_GAIN = 3.0
+
+
+@dataclass
+class _Variant:
+    count: int = 0
+    conf: float = -1.0  # best (over occurrences) of the pair's lower word confidence
+    cased: str | None = None  # the most confident occurrence not in all capitals
+    cased_conf: float = -1.0
+
+
+def _pair_core(a: str, b: str) -> tuple[str, str, str, str] | None:
+    """(lead, first, second, trail) of two tokens, when both cores are words of letters only."""
+    parts = _split_punct([a, b])
+    if parts is None:
+        return None
+    lead, (x, y), trail = parts
+    if not (x.isalpha() and y.isalpha()):
+        return None
+    return lead, x, y, trail
+
+
+def _all_caps(text: str) -> bool:
+    return len(text) > 1 and text.isupper()
+
+
+class PagePhrases:
+    """Word pairs as read on one page (every line and cell), grouped by their letters without
+    diacritics, to put a one-off misreading right by the page's own other readings of the
+    same pair.  Pairs across punctuation or with digits are not used."""
+
+    def __init__(self, lines: list[tuple[list[str], list[float]]]) -> None:
+        self.groups: dict[str, dict[str, _Variant]] = {}
+        for tokens, confs in lines:
+            for i in range(len(tokens) - 1):
+                core = _pair_core(tokens[i], tokens[i + 1])
+                if core is None:
+                    continue
+                _, x, y, _ = core
+                text = f"{x} {y}"
+                v = self.groups.setdefault(base_letters(text), {}).setdefault(text.casefold(), _Variant())
+                conf = min(confs[i], confs[i + 1])
+                v.count += 1
+                v.conf = max(v.conf, conf)
+                if not (_all_caps(x) or _all_caps(y)) and conf > v.cased_conf:
+                    v.cased, v.cased_conf = text, conf
+
+    @staticmethod
+    def _beats(v: _Variant, w: _Variant) -> bool:
+        return ((v.count >= w.count and v.conf >= w.conf + PAGE_VARIANT_GAIN)
+                or (v.count >= 2 * w.count and v.conf >= w.conf - PAGE_VARIANT_GAIN))
+
+    def _better(self, key: str, read: str) -> str | None:
+        """The diacritic form of the pair that beats the reading ``read`` (casefolded) and every
+        other form that does; None when there is none or no single one."""
+        variants = self.groups.get(key, {})
+        own = variants.get(read)
+        if own is None:
+            return None
+        winners = [form for form, v in variants.items()
+                   if form != read and all(is_vietnamese_syllable(s) for s in form.split(" "))
+                   and self._beats(v, own)]
+        best = [f for f in winners if all(g == f or self._beats(variants[f], variants[g]) for g in winners)]
+        return best[0] if len(best) == 1 else None
+
+    def harmonise(self, tokens: list[str], confs: list[float]) -> list[str]:
+        """Tokens of one line with each pair that the page reads better elsewhere replaced by
+        that reading: its diacritics in the case of the reading; or, for a lone word in
+        capitals before or after a lower-case word ("SỐ xã"), the case of a more confident
+        reading of the same pair ("Số xã").  Punctuation around the pair is kept."""
+        out = list(tokens)
+        for i in range(len(out) - 1):
+            core = _pair_core(out[i], out[i + 1])
+            if core is None:
+                continue
+            lead, x, y, trail = core
+            read = f"{x} {y}"
+            key = base_letters(read)
+            best = self._better(key, read.casefold())
+            if best is not None:
+                form = _transfer_case(read, best)
+            else:
+                own = self.groups.get(key, {}).get(read.casefold())
+                lone_caps = (_all_caps(x) and y.islower()) or (x.islower() and _all_caps(y))
+                if (own is None or own.cased is None or not lone_caps
+                        or own.cased_conf < min(confs[i], confs[i + 1]) + PAGE_VARIANT_GAIN):
+                    continue
+                form = own.cased
+            a, b = form.split(" ")
+            if (a, b) != (x, y):
+                out[i], out[i + 1] = lead + a, b + trail
+        return out
