@@ -690,7 +690,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     lines.extend(_lines_of(free_words, COLUMN_GAP * dpi / 72.0, None, None))
     reread_idx = {cr.index for cr in reread}
     line_crops: list[_Crop] = []
-    if opts.recheck_conf > 0:
+    if opts.recheck_conf > 0 and any(_doubtful(ln, opts) for ln in lines):  # the other image only then
         alt = _ocr_input(prep, replace(opts, image="binary" if opts.image != "binary" else "gray"), rules)
         line_crops = [cr for cr in _recheck_crops(lines, alt, opts) if lines[cr.index].cell not in reread_idx]
     if reread or line_crops:

@@ -26,7 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
-from extractors.text_quality import is_vietnamese_syllable
+from extractors.text_quality import _TONES, is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
 MIN_TERM_CHARS = 8  # shorter terms: a near miss is too often another real word
@@ -301,6 +301,14 @@ def _pair_core(a: str, b: str) -> tuple[str, str, str, str] | None:
     return lead, x, y, trail
 
 
+def _spelling(text: str) -> tuple[str, tuple[str, ...]]:
+    """A text's letters without tone marks and the tone of each word: "hoá" and "hóa" are the
+    same word written in the old and the new tone placement, which one page may mix."""
+    words = unicodedata.normalize("NFD", text.casefold()).split(" ")
+    return (" ".join("".join(ch for ch in w if ch not in _TONES[1:]) for w in words),
+            tuple("".join(ch for ch in w if ch in _TONES[1:]) for w in words))
+
+
 def _all_caps(text: str) -> bool:
     return len(text) > 1 and text.isupper()
 
@@ -339,7 +347,7 @@ class PagePhrases:
         if own is None:
             return None
         winners = [form for form, v in variants.items()
-                   if form != read and all(is_vietnamese_syllable(s) for s in form.split(" "))
+                   if _spelling(form) != _spelling(read) and all(is_vietnamese_syllable(s) for s in form.split(" "))
                    and self._beats(v, own)]
         best = [f for f in winners if all(g == f or self._beats(variants[f], variants[g]) for g in winners)]
         return best[0] if len(best) == 1 else None

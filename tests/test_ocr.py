@@ -310,6 +310,9 @@ def test_page_phrases_put_a_one_off_misreading_right() -> None:
     # two readings, once each, equally sure: no evidence either way
     even = PagePhrases([(["cơ", "sở"], [96, 96]), (["cơ", "số"], [96, 95])])
     assert even.harmonise(["cơ", "số"], [96, 95]) == ["cơ", "số"]
+    # the old and the new tone placement are one spelling each, not misreadings of each other
+    tones = PagePhrases([(["Thanh", "Hóa"], [97, 97])] * 3 + [(["Thanh", "Hoá,"], [97, 95])])
+    assert tones.harmonise(["Thanh", "Hoá,"], [97, 95]) == ["Thanh", "Hoá,"]
     # headings in capitals are not lowered by a lower-case reading elsewhere
     caps = PagePhrases([(["KẾ", "HOẠCH"], [96, 96]), (["kế", "hoạch"], [97, 97]), (["kế", "hoạch"], [97, 97])])
     assert caps.harmonise(["KẾ", "HOẠCH"], [96, 96]) == ["KẾ", "HOẠCH"]
