@@ -147,6 +147,7 @@ def correct_tokens(
     if line_start and out:
         out[0] = _fix_roman_prefix(out[0], alone=len(out) == 1)
     _apply_rewrites(out, lex)
+    _fix_date_frame(out)
     for i, tok in enumerate(out):
         if confs is not None and confs[i] < ABBREVIATION_MAX_CONF:
             out[i] = _fix_abbreviation(tok, lex, attested)
@@ -202,6 +203,26 @@ def _apply_rewrites(out: list[str], lex: Lexicon) -> None:
                 fixed[0] = lead + fixed[0]
                 fixed[-1] = fixed[-1] + trail
                 out[i: i + n] = fixed
+
+
+_DAY_MONTH = re.compile(r"^\d{1,2}$")
+_YEAR = re.compile(r"^\d{4}[.,;:)]*$")
+
+
+def _fix_date_frame(out: list[str]) -> None:
+    """The frame words of a written date, in place: in "… <n> tháng <n> năm <yyyy>" the word
+    between the day and the month is "tháng", and the word before the day "ngày", whatever
+    one misread letter made of them ("thúng", "ngảy"); their numbers say what they are, so no
+    confidence is needed.  Only a word one letter (diacritics aside) from the frame word."""
+    for i in range(1, len(out) - 3):
+        if not (_DAY_MONTH.match(out[i - 1]) and _DAY_MONTH.match(out[i + 1])
+                and out[i + 2].casefold() == "năm" and _YEAR.match(out[i + 3])):
+            continue
+        for j, word in ((i, "tháng"), (i - 2, "ngày")):
+            if j < 0 or out[j].casefold() == word or not out[j].isalpha():
+                continue
+            if len(out[j]) == len(word) and Levenshtein.distance(base_letters(out[j]), base_letters(word)) <= 1:
+                out[j] = _transfer_case(out[j], word)
 
 
 #: Prior odds that an all-capital word near a listed abbreviation is that abbreviation misread

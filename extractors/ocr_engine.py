@@ -190,6 +190,32 @@ def _tesserocr() -> Any | None:
     return tesserocr
 
 
+def _release(version_text: str) -> str | None:
+    m = re.search(r"tesseract\s+v?([\w.\-]+)", version_text)
+    return m.group(1) if m else None
+
+
+@functools.lru_cache(maxsize=8)
+def _api_release(tesseract_cmd: str) -> str | None:
+    """The Tesseract release tesserocr is linked to, when it is the CLI's own; None (use the
+    CLI) when tesserocr is missing or bundles another release."""
+    tesserocr = _tesserocr()
+    if tesserocr is None:
+        log.info("tesserocr not installed: Tesseract runs as one process per image (make setup)")
+        return None
+    lib = _release(tesserocr.tesseract_version())
+    try:
+        out = _run([tesseract_cmd, "--version"])
+        cli = _release((out.stdout or out.stderr).decode("utf-8", "replace"))
+    except (OSError, subprocess.SubprocessError):
+        cli = None
+    if lib is None or lib != cli:
+        log.warning("tesserocr is linked to Tesseract %s, the CLI is %s: using the CLI (make setup builds "
+                    "tesserocr against the system Tesseract)", lib, cli)
+        return None
+    return lib
+
+
 def _api(datapath: str, lang: str, oem: int, variables: tuple[tuple[str, str], ...]) -> Any:
     """This thread's TessBaseAPI for one model and settings, created (model loaded) once."""
     apis: dict[tuple[Any, ...], Any] = _API_LOCAL.__dict__.setdefault("apis", {})
@@ -211,10 +237,14 @@ class TesseractEngine:
 
     ``binding="api"`` (default) recognises in-process through tesserocr (Tesseract's C++ API):
     the model is loaded once per process and thread, and the image is handed over as raw bytes.
-    The CLI through pytesseract (``binding="cli"``, also the fallback when tesserocr is not
-    installed) starts a process per call, which loads the ~0.1 s model every time and needs the
-    image written to a file: on a page read in two or three calls (page pass, second readings,
-    signer block) that was a sixth of our CPU (bench/RESULTS.md).  OSD and the tessdata lookup
+    The CLI through pytesseract (``binding="cli"``) starts a process per call, which loads the
+    ~0.1 s model every time and needs the image written to a file: on a page read in two or
+    three calls (page pass, second readings, signer block) that was a fifth of our CPU
+    (bench/RESULTS.md).  The API is used only when tesserocr is linked to the same Tesseract
+    release as the CLI (``make setup`` builds it against the system library): the wheel's
+    bundled newer release reads these scans differently (exact task texts 0.66 instead of 0.71
+    on the synthetic scans, words run together), and the settings here were measured with the
+    system one.  Otherwise, or without tesserocr, the CLI is used.  OSD and the tessdata lookup
     use the CLI (``tesseract_cmd``) either way.
 
     ``tesseract_cmd`` is applied to pytesseract right before each call (pytesseract keeps it as
@@ -241,10 +271,8 @@ class TesseractEngine:
         if path is not None:
             st = os.stat(path)
             digest = hashlib.sha256(f"{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
-        via = "cli"
-        tesserocr = _tesserocr() if self.binding == "api" else None
-        if tesserocr is not None:
-            via = "api" + tesserocr.tesseract_version().split()[1]
+        release = _api_release(self.tesseract_cmd) if self.binding == "api" else None
+        via = "cli" if release is None else f"api{release}"
         return (f"tesseract:{self._binary_version()}:{via}:{self.lang}@{digest}:oem{self.oem}:"
                 f"{self.extra_config}")
 
@@ -257,12 +285,7 @@ class TesseractEngine:
         return tuple(re.findall(r"-c\s+(\w+)=(\S+)", self.extra_config))
 
     def _uses_api(self) -> bool:
-        if self.binding != "api":
-            return False
-        if _tesserocr() is None:
-            log.info("tesserocr not installed: Tesseract is called as a process per image")
-            return False
-        return True
+        return self.binding == "api" and _api_release(self.tesseract_cmd) is not None
 
     def model_path(self) -> str | None:
         """The traineddata file of ``lang`` (first language of a ``a+b`` list), if installed."""
@@ -277,9 +300,7 @@ class TesseractEngine:
             out = _run([self.tesseract_cmd, "--version"])
         except (OSError, subprocess.SubprocessError):
             return "unknown"
-        text = (out.stdout or out.stderr).decode("utf-8", "replace")
-        m = re.search(r"tesseract\s+v?([\w.\-]+)", text)
-        return m.group(1) if m else "unknown"
+        return _release((out.stdout or out.stderr).decode("utf-8", "replace")) or "unknown"
 
     def check_available(self) -> None:
         if shutil.which(self.tesseract_cmd) is None and not os.path.isfile(self.tesseract_cmd):
