@@ -26,6 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
+from extractors.ocr_words import fix_lookalikes, keep_positions, repair_tones, split_joined
 from extractors.text_quality import _TONES, is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
@@ -186,7 +187,11 @@ def correct_tokens(
             step = n
             break
         i += step
-    return out
+    # a speck read as a full stop, two syllables run together: safe without confidences (they
+    # never change right text); a lone "." becomes "" (one token per token in).  A tone repair
+    # only where the engine was unsure.
+    out = split_joined(fix_lookalikes(keep_positions(out)))
+    return repair_tones(out, None if confs is None else [c < max_conf for c in confs])
 
 
 def _apply_rewrites(out: list[str], lex: Lexicon) -> None:

@@ -1,0 +1,271 @@
+"""Word-level repairs of OCR text that need no document knowledge: a tone mark misread, a speck
+read as a full stop.
+
+Tesseract's commonest Vietnamese error keeps a syllable's letters and vowel marks but reads the
+wrong *tone*: the hook above for the acute ("sửa đối" for "sửa đổi", "tố chức" for "tổ chức"), a
+speck over an i ("chỉ phí" for "chi phí"), a lost mark ("năm bắt" for "nắm bắt").  Each misread
+syllable is a real syllable, so no spelling check sees it; what gives it away is its neighbour:
+the pair is no Vietnamese word, and one tone change makes it one.  The dictionary is
+underthesea's ``Viet74K`` word list (49,581 two-syllable words, shipped inside the package: general
+Vietnamese, not this project's documents).  A syllable is changed only when neither pair it forms
+with its neighbours is a word, exactly one tone change makes one of them a word, and the
+neighbour keeps its reading; a capitalised word inside a line (a name) is never touched.
+
+A speck of dust beside a word is read as a full stop ("mức độ. 3", "công. chức").  In
+Vietnamese prose a full stop ends a sentence and the next word starts with a capital: in the
+converted text of all sample and dev2 plans (digital, no OCR), "word. lowercase" never occurs
+except after an ellipsis.  So a single full stop after a word (or standing alone, or glued in
+front of one) followed by a word in lower case is dropped.
+
+Both rules are measured on text that is known to be right (``tests/test_ocr_words.py`` runs them
+over the converted sample and dev2 plans: they change nothing there) and on the synthetic scans
+(bench/RESULTS.md).  Callers gate them by the engine's confidence like the lexicon correction.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+from extractors.text_quality import is_vietnamese_syllable
+
+#: Combining marks of the five Vietnamese tones (grave, acute, tilde, hook above, dot below).
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_TONE_ORDER = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+_LEAD = "([\"'“‘"
+_TRAIL = ",;:)\"'”’!?"
+
+
+def toneless(word: str) -> str:
+    """Case-folded ``word`` without its tone mark (vowel marks and đ kept): "Đổi" -> "đôi"."""
+    d = unicodedata.normalize("NFD", word.casefold())
+    return unicodedata.normalize("NFC", "".join(ch for ch in d if ch not in TONE_MARKS))
+
+
+@lru_cache(maxsize=1)
+def word_pairs() -> tuple[frozenset[str], dict[tuple[str, str], tuple[tuple[str, str], ...]]]:
+    """The two-syllable words of the dictionary (case-folded, "a b"), and the same indexed by
+    their toneless syllables."""
+    path = resources.files("underthesea") / "corpus" / "data" / "Viet74K.txt"
+    words: set[str] = set()
+    index: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = unicodedata.normalize("NFC", line.strip()).casefold().split()
+        if len(parts) != 2:
+            continue
+        a, b = (_placement(x) for x in parts)
+        words.add(f"{a} {b}")
+        index.setdefault((toneless(a), toneless(b)), []).append((a, b))
+    return frozenset(words), {k: tuple(v) for k, v in index.items()}
+
+
+@lru_cache(maxsize=1)
+def words_in_use() -> frozenset[str]:
+    """Two-syllable words that occur in running text: the word-segmented VLSP 2013 test set
+    underthesea ships beside its tagger (66,000 words of news and administrative prose).  The
+    dictionary alone also holds rare words ("bàn tính", "số đề", "lập công") that a misread
+    common syllable would too easily make; a repair must make a word that is in use."""
+    path = (resources.files("underthesea") / "pipeline" / "pos_tag" / "models"
+            / "pos_crf_vlsp2013_20230303" / "test_output.txt")
+    out: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        w = unicodedata.normalize("NFC", line.split("\t", 1)[0]).casefold().split()
+        if len(w) == 2:
+            out.add(" ".join(_placement(x) for x in w))
+    return frozenset(out)
+
+
+def _core(token: str) -> tuple[str, str, str]:
+    """``token`` split into leading punctuation, the word, trailing punctuation."""
+    lead = token[: len(token) - len(token.lstrip(_LEAD))]
+    rest = token[len(lead):]
+    body = rest.rstrip(_TRAIL + ".")
+    return lead, body, rest[len(body):]
+
+
+def _is_word(s: str) -> bool:
+    return bool(s) and all(ch.isalpha() for ch in s)
+
+
+def _with_case(read: str, word: str) -> str:
+    if len(read) > 1 and read.isupper():
+        return word.upper()
+    if read[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def _placement(word: str) -> str:
+    """Old and new tone placement spelled alike ("hóa" = "hoá", "Ủy" = "Uỷ")."""
+    for old, new in (("óa", "oá"), ("òa", "oà"), ("ỏa", "oả"), ("õa", "oã"), ("ọa", "oạ"),
+                     ("óe", "oé"), ("òe", "oè"), ("ỏe", "oẻ"), ("õe", "oẽ"), ("ọe", "oẹ"),
+                     ("úy", "uý"), ("ùy", "uỳ"), ("ủy", "uỷ"), ("ũy", "uỹ"), ("ụy", "uỵ")):
+        word = word.replace(old, new)
+    return word
+
+
+#: Syllables on each side of a syllable that the word coverage is judged over.
+WINDOW = 2
+
+
+def _case_class(word: str) -> str:
+    if len(word) > 1 and word.isupper():
+        return "upper"
+    return "title" if word[:1].isupper() else "lower"
+
+
+def repair_tones(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
+    """Tokens with misread tone marks repaired (see the module docstring); one token per token.
+
+    The evidence is word coverage: in the window of :data:`WINDOW` syllables on each side, how
+    many syllables the best split into two-syllable dictionary words covers.  A syllable is
+    changed to another tone only when that covers more ("kịp thời năm bắt tình hình": "bắt tình"
+    alone, but "nắm bắt" + "tình hình"), and exactly one tone does ("trên địa bàn tỉnh" stays:
+    "bàn tính" would only take "bàn" from "địa bàn").  Punctuation ends a phrase; a name
+    (a capitalised word inside a line) is neither changed nor paired.
+    ``changeable[i]`` False keeps token i as read (the caller's confidence gate)."""
+    words, index = word_pairs()
+    in_use = words_in_use()
+    out = list(tokens)
+    parts = [_core(t) for t in out]
+
+    def linked(a: int, b: int) -> bool:
+        """Syllables a and b may form a word: both words, nothing between, cases that go together."""
+        if a < 0 or b >= len(parts) or not _is_word(parts[a][1]) or not _is_word(parts[b][1]):
+            return False
+        if parts[a][2] or parts[b][0]:
+            return False
+        ca, cb = _case_class(parts[a][1]), _case_class(parts[b][1])
+        # a capitalised word pairs only where a sentence or item starts (else it is a name)
+        starts = a == 0 or not _is_word(parts[a - 1][1]) or bool(parts[a - 1][2])
+        return (ca, cb) in (("lower", "lower"), ("upper", "upper")) or (starts and (ca, cb) == ("title", "lower"))
+
+    def coverage(lo: int, hi: int, i: int, v: str) -> int:
+        """Most non-overlapping dictionary pairs in syllables lo..hi, syllable i read as v."""
+        best = [0] * (hi - lo + 2)
+        for j in range(lo + 1, hi + 1):
+            k = j - lo + 1
+            best[k] = best[k - 1]
+            if linked(j - 1, j):
+                a = v if j - 1 == i else _placement(parts[j - 1][1].casefold())
+                b = v if j == i else _placement(parts[j][1].casefold())
+                if f"{a} {b}" in words:
+                    best[k] = max(best[k], best[k - 2] + 1)
+        return best[hi - lo + 1]
+
+    for i, (lead, core, trail) in enumerate(parts):
+        if changeable is not None and not changeable[i]:
+            continue
+        if not _is_word(core) or _case_class(core) == "title":
+            continue
+        # each side is a neighbour, or punctuation that ends the phrase; the edge of a line is
+        # neither (half of the context is unseen)
+        l_ok, r_ok = linked(i - 1, i), linked(i, i + 1)
+        l_closed = bool(lead) or (i > 0 and bool(parts[i - 1][2]))
+        r_closed = bool(trail)
+        if not ((l_ok or l_closed) and (r_ok or r_closed) and (l_ok or r_ok)):
+            continue
+        key = _placement(core.casefold())
+        variants: set[str] = set()
+        if l_ok:
+            left = _placement(parts[i - 1][1].casefold())
+            variants |= {b for a, b in index.get((toneless(left), toneless(key)), ())
+                         if a == left and f"{left} {b}" in in_use}
+        if r_ok:
+            right = _placement(parts[i + 1][1].casefold())
+            variants |= {a for a, b in index.get((toneless(key), toneless(right)), ())
+                         if b == right and f"{a} {right}" in in_use}
+        variants.discard(key)
+        if not variants:
+            continue
+        lo, hi = max(0, i - WINDOW), min(len(parts) - 1, i + WINDOW)
+        now = coverage(lo, hi, i, key)
+        scored = {v: coverage(lo, hi, i, v) for v in variants}
+        top = max(scored.values())
+        winners = [v for v, c in scored.items() if c == top]
+        if top > now and len(winners) == 1:
+            new = _with_case(core, winners[0])
+            out[i] = lead + new + trail
+            parts[i] = (lead, new, trail)
+    return out
+
+
+def drop_stray_stops(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
+    """Full stops that cannot end a sentence dropped: a single "." after a word, alone, or glued
+    in front of a word, when the next word starts in lower case.  Returns fewer tokens only
+    when a token was a lone "."; callers that map tokens to boxes keep the token as "" instead:
+    see ``keep_positions``."""
+    return [t for t in _stops(tokens, changeable) if t]
+
+
+def _stops(tokens: list[str], changeable: list[bool] | None) -> list[str]:
+    out = list(tokens)
+    for i, tok in enumerate(out):
+        if changeable is not None and not changeable[i]:
+            continue
+        nxt = next((t for t in out[i + 1:] if t), "")
+        nxt_core = nxt.lstrip(_LEAD)
+        if tok.startswith(".") and not tok.startswith("..") and tok[1:2].islower() and tok[1:].isalpha():
+            out[i] = tok[1:]
+            continue
+        if not nxt_core[:1].islower() or not nxt_core[:1].isalpha():
+            continue
+        if tok in (".", "-.", "·"):
+            out[i] = ""
+        elif tok.endswith(".") and not tok.endswith("..") and _is_word(tok[:-1].lstrip(_LEAD)) \
+                and len(tok[:-1].lstrip(_LEAD)) >= 2 and not tok[:-1].lstrip(_LEAD).isupper():
+            out[i] = tok[:-1]
+    return out
+
+
+def keep_positions(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
+    """:func:`drop_stray_stops` with one token out per token in (a dropped "." becomes "")."""
+    return _stops(tokens, changeable)
+
+
+def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
+    """Two syllables read as one word ("kếhoạch", "mụctiêu": the space between close glyphs
+    lost) split again: a token that is no Vietnamese syllable, but exactly one split of which is
+    two syllables making a dictionary word.  One token per token in (the split one holds a space)."""
+    words, _ = word_pairs()
+    out = list(tokens)
+    for i, tok in enumerate(out):
+        if changeable is not None and not changeable[i]:
+            continue
+        lead, core, trail = _core(tok)
+        if core.endswith("/"):  # "kếhoạch/ báo cáo"
+            core, trail = core[:-1], "/" + trail
+        if len(core) < 4 or not _is_word(core) or is_vietnamese_syllable(core):
+            continue
+        splits = [(core[:k], core[k:]) for k in range(1, len(core))
+                  if is_vietnamese_syllable(core[:k]) and is_vietnamese_syllable(core[k:])
+                  and f"{_placement(core[:k].casefold())} {_placement(core[k:].casefold())}" in words]
+        if len(splits) == 1:
+            out[i] = f"{lead}{splits[0][0]} {splits[0][1]}{trail}"
+    return out
+
+
+#: Letters no Vietnamese word contains, read for a Vietnamese letter with a speck over it.
+LOOKALIKES = {"ÿ": "y", "ï": "i", "ë": "e", "ü": "u", "ö": "o", "ä": "a",
+              "Ÿ": "Y", "Ï": "I", "Ë": "E", "Ü": "U", "Ö": "O", "Ä": "A"}
+
+
+def fix_lookalikes(tokens: list[str]) -> list[str]:
+    """"sở ÿ tế" -> "sở y tế", "yÿ" -> "y": a letter foreign to Vietnamese replaced by the
+    Vietnamese letter it is drawn like, when that makes the word a syllable (a doubled reading
+    of the same glyph, "yÿ", is read once)."""
+    out = list(tokens)
+    for i, tok in enumerate(out):
+        if not any(ch in LOOKALIKES for ch in tok):
+            continue
+        lead, core, trail = _core(tok)
+        fixed = "".join(LOOKALIKES.get(ch, ch) for ch in core)
+        for k in range(len(fixed) - 1):
+            if fixed[k].casefold() == fixed[k + 1].casefold() and core[k + 1] in LOOKALIKES \
+                    and not is_vietnamese_syllable(fixed) and is_vietnamese_syllable(fixed[:k + 1] + fixed[k + 2:]):
+                fixed = fixed[:k + 1] + fixed[k + 2:]
+                break
+        if is_vietnamese_syllable(fixed):
+            out[i] = lead + fixed + trail
+    return out
