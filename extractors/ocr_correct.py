@@ -26,8 +26,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
-from extractors.ocr_words import fix_lookalikes, keep_positions, repair_tones, split_joined
-from extractors.text_quality import _TONES, is_vietnamese_syllable
+from extractors.ocr_words import TONE_MARKS, fix_lookalikes, keep_positions, repair_tones, split_joined
+from extractors.text_quality import is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
 MIN_TERM_CHARS = 8  # shorter terms: a near miss is too often another real word
@@ -331,8 +331,8 @@ def _spelling(text: str) -> tuple[str, tuple[str, ...]]:
     """A text's letters without tone marks and the tone of each word: "hoá" and "hóa" are the
     same word written in the old and the new tone placement, which one page may mix."""
     words = unicodedata.normalize("NFD", text.casefold()).split(" ")
-    return (" ".join("".join(ch for ch in w if ch not in _TONES[1:]) for w in words),
-            tuple("".join(ch for ch in w if ch in _TONES[1:]) for w in words))
+    return (" ".join("".join(ch for ch in w if ch not in TONE_MARKS) for w in words),
+            tuple("".join(ch for ch in w if ch in TONE_MARKS) for w in words))
 
 
 def _all_caps(text: str) -> bool:
