@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -335,6 +336,15 @@ def _spelling(text: str) -> tuple[str, tuple[str, ...]]:
             tuple("".join(ch for ch in w if ch in TONE_MARKS) for w in words))
 
 
+def _pairs(tokens: list[str]) -> Iterator[tuple[int, str, str, str, str]]:
+    """(index, lead, first, second, trail) of each pair of letter words; reads ``tokens`` as it
+    goes, so a pair sees the change made to the pair before it."""
+    for i in range(len(tokens) - 1):
+        core = _pair_core(tokens[i], tokens[i + 1])
+        if core is not None:
+            yield (i, *core)
+
+
 def _all_caps(text: str) -> bool:
     return len(text) > 1 and text.isupper()
 
@@ -347,11 +357,7 @@ class PagePhrases:
     def __init__(self, lines: list[tuple[list[str], list[float]]]) -> None:
         self.groups: dict[str, dict[str, _Variant]] = {}
         for tokens, confs in lines:
-            for i in range(len(tokens) - 1):
-                core = _pair_core(tokens[i], tokens[i + 1])
-                if core is None:
-                    continue
-                _, x, y, _ = core
+            for i, _, x, y, _ in _pairs(tokens):
                 text = f"{x} {y}"
                 v = self.groups.setdefault(base_letters(text), {}).setdefault(text.casefold(), _Variant())
                 conf = min(confs[i], confs[i + 1])
@@ -384,11 +390,7 @@ class PagePhrases:
         capitals before or after a lower-case word ("SỐ xã"), the case of a more confident
         reading of the same pair ("Số xã").  Punctuation around the pair is kept."""
         out = list(tokens)
-        for i in range(len(out) - 1):
-            core = _pair_core(out[i], out[i + 1])
-            if core is None:
-                continue
-            lead, x, y, trail = core
+        for i, lead, x, y, trail in _pairs(out):
             read = f"{x} {y}"
             key = base_letters(read)
             best = self._better(key, read.casefold())
