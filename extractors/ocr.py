@@ -100,6 +100,10 @@ class OcrOptions:
     recheck_conf: float = 80.0
     correct: bool = True  # lexicon post-correction of doubtful words (extractors.ocr_correct)
     correct_max_conf: float = 93.0  # ... only where some word of the term was read below this
+    # a misread tone repaired (extractors.ocr_words) only in words read below this (a confident
+    # reading is what was printed, misprints included); > 100 = always.  Scan 200 exact_task:
+    # 0.801 at 93, 0.814 always (two more repairs, one misprint "mỗi" made "mối")
+    tone_max_conf: float = 93.0
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
     signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
     # a word pair read better elsewhere on the page replaces a one-off reading of its letters
@@ -385,7 +389,8 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool,
         for t in w.text.split():
             tokens.append(t)
             owner.append(i)
-    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start, attested)
+    fixed = correct_tokens(tokens, [ws[i].conf for i in owner], lex, opts.correct_max_conf, line_start, attested,
+                           opts.tone_max_conf)
     texts: list[list[str]] = [[] for _ in ws]
     for i, t in zip(owner, fixed, strict=True):
         texts[i].append(t)
@@ -406,7 +411,7 @@ def _across_lines(lines: list[list[Word]], opts: OcrOptions) -> list[list[Word]]
         for wi, w in enumerate(ws):
             tokens.append(w.text)
             owner.append((li, wi))
-    gate = [lines[li][wi].conf < opts.correct_max_conf for li, wi in owner]
+    gate = [lines[li][wi].conf < opts.tone_max_conf for li, wi in owner]
     fixed = repair_tones(keep_positions(tokens), gate)
     out = [list(ws) for ws in lines]
     for (li, wi), old, new in zip(owner, tokens, fixed, strict=True):

@@ -135,6 +135,7 @@ def correct_tokens(
     max_conf: float = 100.0,
     line_start: bool = True,
     attested: frozenset[str] = frozenset(),
+    tone_max_conf: float | None = None,
 ) -> list[str]:
     """Tokens (words as read, punctuation attached) with near-misses of lexicon terms replaced,
     longest terms first; one token out per token in.
@@ -192,7 +193,8 @@ def correct_tokens(
     # never change right text); a lone "." becomes "" (one token per token in).  A tone repair
     # only where the engine was unsure.
     out = split_joined(fix_lookalikes(keep_positions(out)))
-    return repair_tones(out, None if confs is None else [c < max_conf for c in confs])
+    tone_gate = max_conf if tone_max_conf is None else tone_max_conf
+    return repair_tones(out, None if confs is None else [c < tone_gate for c in confs])
 
 
 def _apply_rewrites(out: list[str], lex: Lexicon) -> None:

@@ -199,6 +199,15 @@ def drop_stray_stops(tokens: list[str], changeable: list[bool] | None = None) ->
     return [t for t in _stops(tokens, changeable) if t]
 
 
+def _stop_ends_nothing(tok: str) -> bool:
+    """A token ending in one full stop that is not an abbreviation's own ("v.v.", "TP.HCM."):
+    a word, a document symbol ("NĐ-CP."), a closing quote or comma before it ("bạch”.", "TTHC,.")."""
+    if not tok.endswith(".") or tok.endswith(".."):
+        return False
+    core = tok[:-1].lstrip(_LEAD).rstrip(",;:”’\"')")
+    return len(core) >= 2 and "." not in core and any(ch.isalpha() for ch in core)
+
+
 def _stops(tokens: list[str], changeable: list[bool] | None) -> list[str]:
     out = list(tokens)
     for i, tok in enumerate(out):
@@ -209,12 +218,14 @@ def _stops(tokens: list[str], changeable: list[bool] | None) -> list[str]:
         if tok.startswith(".") and not tok.startswith("..") and tok[1:2].islower() and tok[1:].isalpha():
             out[i] = tok[1:]
             continue
+        if tok[-2:] in (",.", ";.", ":."):  # a stop right after a comma ends nothing, whatever follows
+            out[i] = tok[:-1]
+            continue
         if not nxt_core[:1].islower() or not nxt_core[:1].isalpha():
             continue
         if tok in (".", "-.", "·"):
             out[i] = ""
-        elif tok.endswith(".") and not tok.endswith("..") and _is_word(tok[:-1].lstrip(_LEAD)) \
-                and len(tok[:-1].lstrip(_LEAD)) >= 2 and not tok[:-1].lstrip(_LEAD).isupper():
+        elif _stop_ends_nothing(tok):
             out[i] = tok[:-1]
     return out
 
@@ -236,6 +247,12 @@ def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> lis
         lead, core, trail = _core(tok)
         if core.endswith("/"):  # "kếhoạch/ báo cáo"
             core, trail = core[:-1], "/" + trail
+        if core.count(".") == 1:  # "quy.định", "tổ.chức": a speck between two syllables
+            a, b = core.split(".")
+            if is_vietnamese_syllable(a) and is_vietnamese_syllable(b) and a.islower() and b.islower() \
+                    and f"{_placement(a)} {_placement(b)}" in words:
+                out[i] = f"{lead}{a} {b}{trail}"
+            continue
         if len(core) < 4 or not _is_word(core) or is_vietnamese_syllable(core):
             continue
         splits = [(core[:k], core[k:]) for k in range(1, len(core))

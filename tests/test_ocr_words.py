@@ -65,7 +65,9 @@ def test_gate_keeps_confident_words():
     ("cung cấp .dvc trực tuyến", "cung cấp dvc trực tuyến"),
     ("năm 2025. Các đơn vị", "năm 2025. Các đơn vị"),
     ("v.v. và các", "v.v. và các"),
-    ("TP. hồ sơ", "TP. hồ sơ"),
+    ("TP. Hồ Chí Minh", "TP. Hồ Chí Minh"),
+    ("Nghị định số 34/2016/NĐ-CP. ngày 14/5/2016", "Nghị định số 34/2016/NĐ-CP ngày 14/5/2016"),
+    ("các TTHC,. TTHC nội bộ", "các TTHC, TTHC nội bộ"),
     ("các nội dung... được", "các nội dung... được"),
 ])
 def test_stray_stops(read, printed):
@@ -108,6 +110,8 @@ def test_tone_repair_rarely_changes_right_text():
     ("kếhoạch/ báo cáo", "kế hoạch/ báo cáo"),
     ("Mụctiêu 1:", "Mục tiêu 1:"),
     ("vị trí việclàm", "vị trí việc làm"),
+    ("lộ trình quy.định tại", "lộ trình quy định tại"),
+    ("dichvucong.gov.vn và tinh.gov", "dichvucong.gov.vn và tinh.gov"),
     ("internet IoT 5G", "internet IoT 5G"),
 ])
 def test_split_joined(read, printed):
