@@ -248,19 +248,19 @@ def _profile_score(xs: np.ndarray, ys: np.ndarray, n_bins: int, deg: float) -> f
     return float(np.sum(np.diff(hist) ** 2))
 
 
-#: Coarse steps of the angle searches (degrees).  A text line's profile peak is about a degree
-#: wide (line height over line length), so half a degree finds it; the skew then refines to
-#: 0.01 degree, the orientation test needs no more than the coarse peak.
-SKEW_COARSE_STEP = 0.5
+#: Coarse step of the orientation test's angle search (degrees).  A text line's profile peak is
+#: about a degree wide (line height over line length), so half a degree finds it; the test
+#: needs no more than the coarse peak.  The skew search keeps its 0.25-degree start: a start of
+#: 0.5 ended 0.02 degree off on a real scan, and the reading of that page moved with it.
 DIRECTION_STEP = 0.5
 
 
 def _best_angle(xs: np.ndarray, ys: np.ndarray, n_bins: int, max_deg: float,
-                coarse: float = SKEW_COARSE_STEP, refine: bool = True) -> tuple[float, float]:
+                coarse: float = 0.25, refine: bool = True) -> tuple[float, float]:
     """Coarse-to-fine search of the angle with the sharpest row profile; (angle, score)."""
     best = max(np.arange(-max_deg, max_deg + 1e-9, coarse), key=lambda d: _profile_score(xs, ys, n_bins, d))
-    for step in (0.1, 0.02, 0.01) if refine else ():
-        cands = np.arange(best - 3 * step, best + 3 * step + 1e-9, step)
+    for step in (0.05, 0.01) if refine else ():
+        cands = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
         best = max(cands, key=lambda d: _profile_score(xs, ys, n_bins, d))
     return float(best), _profile_score(xs, ys, n_bins, best)
 
