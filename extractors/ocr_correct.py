@@ -27,7 +27,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
-from extractors.ocr_words import TONE_MARKS, fix_lookalikes, keep_positions, repair_tones, split_joined
+from extractors.ocr_words import (
+    TONE_MARKS,
+    fix_lookalikes,
+    keep_positions,
+    repair_tones,
+    split_joined,
+    toneless,
+    word_pairs,
+)
 from extractors.text_quality import is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
@@ -347,6 +355,14 @@ def _pairs(tokens: list[str]) -> Iterator[tuple[int, str, str, str, str]]:
             yield (i, *core)
 
 
+def _in_dictionary(pair: str) -> bool:
+    """Whether a word pair ("a b", any case and tone placement) is a two-syllable word of the
+    dictionary the OCR word repairs use (underthesea's Viet74K)."""
+    a, b = pair.split(" ")
+    return any(_spelling(f"{x} {y}") == _spelling(pair)
+               for x, y in word_pairs()[1].get((toneless(a), toneless(b)), ()))
+
+
 def _all_caps(text: str) -> bool:
     return len(text) > 1 and text.isupper()
 
@@ -354,7 +370,8 @@ def _all_caps(text: str) -> bool:
 class PagePhrases:
     """Word pairs as read on one page (every line and cell), grouped by their letters without
     diacritics, to put a one-off misreading right by the page's own other readings of the
-    same pair.  Pairs across punctuation or with digits are not used."""
+    same pair, when that reading is a two-syllable word of the dictionary.  Pairs across
+    punctuation or with digits are not used."""
 
     def __init__(self, lines: list[tuple[list[str], list[float]]]) -> None:
         self.groups: dict[str, dict[str, _Variant]] = {}
@@ -384,7 +401,12 @@ class PagePhrases:
                    if _spelling(form) != _spelling(read) and all(is_vietnamese_syllable(s) for s in form.split(" "))
                    and self._beats(v, own)]
         best = [f for f in winners if all(g == f or self._beats(variants[f], variants[g]) for g in winners)]
-        return best[0] if len(best) == 1 else None
+        if len(best) != 1:
+            return None
+        # only into a word of the dictionary: two words side by side are not one word ("bộ của"
+        # is not a misread "bố của"), and a word is not made a non-word however often the page
+        # misreads it the same way ("đôn đốc" read "đồn đốc" twice)
+        return best[0] if _in_dictionary(best[0]) else None
 
     def harmonise(self, tokens: list[str], confs: list[float]) -> list[str]:
         """Tokens of one line with each pair that the page reads better elsewhere replaced by

@@ -320,6 +320,12 @@ def test_page_phrases_put_a_one_off_misreading_right() -> None:
     # two readings, once each, equally sure: no evidence either way
     even = PagePhrases([(["cơ", "sở"], [96, 96]), (["cơ", "số"], [96, 95])])
     assert even.harmonise(["cơ", "số"], [96, 95]) == ["cơ", "số"]
+    # only into a dictionary word: never a word into a non-word by a misreading that recurs on
+    # the page, nor two words side by side into two others
+    recurring = PagePhrases([(["đồn", "đốc"], [96, 97])] * 2 + [(["đôn", "đốc"], [75, 97])])
+    assert recurring.harmonise(["đôn", "đốc"], [75, 97]) == ["đôn", "đốc"]
+    across = PagePhrases([(["công", "bố", "của"], [97, 97, 97])] * 2 + [(["nội", "bộ", "của"], [97, 97, 97])])
+    assert across.harmonise(["nội", "bộ", "của"], [97, 97, 97]) == ["nội", "bộ", "của"]
     # the old and the new tone placement are one spelling each, not misreadings of each other
     tones = PagePhrases([(["Thanh", "Hóa"], [97, 97])] * 3 + [(["Thanh", "Hoá,"], [97, 95])])
     assert tones.harmonise(["Thanh", "Hoá,"], [97, 95]) == ["Thanh", "Hoá,"]
