@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils \
   postgresql redis-server libtesseract-dev libleptonica-dev g++ pkg-config
 
-.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale serve serve-stop worker lint clean golden
+.PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale bench-snapshot serve serve-stop worker lint clean golden
 
 # System packages (Tesseract with its Vietnamese models and its headers, to build tesserocr
 # against it; npm to fetch the default OCR model, Chromium for the UI test) and the default OCR
@@ -23,10 +23,16 @@ system-deps:
 	fi
 	@tools/install_ocr_model.sh
 
+# The handwriting recogniser (pyproject.toml, extra "handwriting"), without its opencv-python
+# requirement: the project's opencv-python-headless provides cv2.  Optional: without it the
+# header judge has Tesseract's reading alone.
+RAPIDOCR := 'rapidocr-onnxruntime>=1.4.4,<1.5'
+
 .venv/.installed: pyproject.toml
 	python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
 	PIP_NO_BINARY=tesserocr $(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps $(RAPIDOCR) || echo "rapidocr-onnxruntime not installable here (Python < 3.13 only): handwriting second reader off"
 	touch $@
 
 setup: system-deps .venv/.installed
@@ -95,6 +101,10 @@ worker: setup
 NS ?= 100,1000
 bench-scale: setup
 	$(PY) bench/bench_scale.py --ns $(NS)
+
+# What one switch of the documented view costs at N plans, next to cp -al making the same links
+bench-snapshot: setup
+	$(PY) bench/bench_snapshot.py --plans $(or $(N),1000)
 
 # OCR speed/quality next to plain tesseract on the same pages in one run; updates bench/RESULTS.md
 bench: setup

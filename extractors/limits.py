@@ -181,27 +181,71 @@ def check_time() -> None:
         raise LimitExceeded("file_seconds", "reading the file took too long", stage="extract")
 
 
+class _Watchdog:
+    """The wall-time limit outside the main thread, where no SIGALRM can be delivered (a
+    worker thread of the caller's own program; Dagster runs steps in the main thread of a
+    process, the in-process executor in the caller's): a timer thread that, at the deadline,
+    raises :class:`_WallTime` in the reading thread (``PyThreadState_SetAsyncExc``).  Like a
+    Python signal handler it takes effect at the next bytecode: a long C call (one pdfium
+    render, one Tesseract page) finishes first, then the file stops."""
+
+    def __init__(self, seconds: float) -> None:
+        import ctypes
+
+        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        tid = ctypes.c_ulong(threading.get_ident())
+        self._raise = lambda: set_async(tid, ctypes.py_object(_WallTime))
+        self._withdraw = lambda: set_async(tid, ctypes.c_void_p(None))  # NULL: clears a pending one
+        self._lock = threading.Lock()
+        self._done = self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.fired = True
+                self._raise()
+
+    def stop(self) -> None:
+        """Called in the reading thread when the file is done; raises :class:`_WallTime`
+        when the deadline fired (a delivery still pending is withdrawn and raised here)."""
+        with self._lock:
+            self._done = True
+            self._timer.cancel()
+        if self.fired:
+            self._withdraw()
+            raise _WallTime()
+
+
 @contextlib.contextmanager
 def file_deadline(name: str) -> Iterator[None]:
-    """Bound the wall time of reading one file: a SIGALRM timer in the main thread, and the
-    deadline that :func:`check_time` enforces elsewhere."""
+    """Bound the wall time of reading one file: a SIGALRM timer in the main thread, a
+    watchdog (:class:`_Watchdog`) in any other thread, and the deadline that
+    :func:`check_time` enforces in loops."""
     seconds = _limits.file_seconds
     _deadline.end = time.monotonic() + seconds
     use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-    previous = None
+    previous = watchdog = None
     if use_alarm:
         def on_alarm(signum, frame):
             raise _WallTime()
 
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.setitimer(signal.ITIMER_REAL, seconds)
+    else:
+        watchdog = _Watchdog(seconds)
     try:
-        yield
+        try:
+            yield
+        finally:
+            _deadline.end = None
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+            if watchdog is not None:
+                watchdog.stop()
     except _WallTime:
         raise LimitExceeded("file_seconds", f"reading {name} took more than {seconds:g} s",
                             stage="extract") from None
-    finally:
-        _deadline.end = None
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)

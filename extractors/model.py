@@ -49,6 +49,19 @@ class LineWord:
     bbox: BBox | None = None
 
 
+@dataclass(frozen=True)
+class Reread:
+    """A second recogniser's reading of one handwritten blank of a Line ("Số: 2242 /…", the day
+    of "ngày 11 tháng …"), digits only, with its own confidence: the header judge compares it
+    with the first reading (extractors/digit_reader.py, parsers/handwriting.py)."""
+
+    field: str  # "number", "day", "month"
+    text: str  # the digits read ("" when it saw none)
+    conf: float  # 0-100: the least confident of its digits
+    engine: str  # the recogniser and its model ("rapidocr-onnxruntime 1.4.4 PP-OCRv4 digits")
+    bbox: BBox | None = None  # the crop it read, in page points
+
+
 @dataclass
 class Line:
     """A line (or paragraph, for sources without geometry) of free text outside tables."""
@@ -60,6 +73,8 @@ class Line:
     #: OCR words in reading order (their texts joined by spaces are ``text``); None when not OCR
     words: list[LineWord] | None = None
     id: str | None = None  # "p<page>-l<k>", set by assign_ids
+    #: second readings of its handwritten blanks; None when no second recogniser looked
+    rereads: list[Reread] | None = None
 
 
 @dataclass
@@ -206,10 +221,13 @@ def page_from_dict(d: dict[str, Any]) -> Page:
             cells = [Cell(**{**_known(Cell, c), "bbox": _bbox(c.get("bbox"))}) for c in b.get("cells", [])]
             blocks.append(Table(**{**_known(Table, b), "cells": cells, "bbox": _bbox(b.get("bbox"))}))
         else:
-            words = b.get("words")
+            words, rereads = b.get("words"), b.get("rereads")
             blocks.append(Line(**{**_known(Line, b), "bbox": _bbox(b.get("bbox")),
                                   "words": None if words is None else [
-                                      LineWord(w["text"], w["conf"], _bbox(w.get("bbox"))) for w in words]}))
+                                      LineWord(w["text"], w["conf"], _bbox(w.get("bbox"))) for w in words],
+                                  "rereads": None if rereads is None else [
+                                      Reread(**{**_known(Reread, r), "bbox": _bbox(r.get("bbox"))})
+                                      for r in rereads]}))
     return Page(**{**_known(Page, d), "blocks": blocks})
 
 

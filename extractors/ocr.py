@@ -35,6 +35,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from extractors.digit_reader import HEADER_PAGES, digit_reader_for, reread_blanks
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import (
@@ -68,7 +69,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-19"
+CODE_VERSION = "ocr-20"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -109,6 +110,9 @@ class OcrOptions:
     # a word pair read better elsewhere on the page replaces a one-off reading of its letters
     # (extractors.ocr_correct.PagePhrases)
     harmonise: bool = True
+    # second recogniser of the handwritten header blanks (extractors/digit_reader.py): "auto"
+    # (when installed), "rapidocr" or "none"
+    digit_reader: str = "auto"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -786,6 +790,9 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         rotation=prep.rotation,
         confidence=_mean(all_confs),
     )
+    reader = digit_reader_for(opts.digit_reader) if page_number <= HEADER_PAGES else None
+    if reader is not None:
+        reread_blanks(page.lines, prep.gray, dpi, page.height, reader)
     return _PageResult(page=page, n_words=len(all_confs))
 
 
@@ -837,7 +844,8 @@ def _options_key(opts: OcrOptions) -> str:
             lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()).hexdigest()
         except OSError:
             lex = "missing"
-    return f"{opts!r}|{lex}"
+    reader = digit_reader_for(opts.digit_reader)
+    return f"{opts!r}|{lex}|{reader.version if reader is not None else 'no digit reader'}"
 
 
 def _cache_path(cache_dir: Path, sha: str, page: int, dpi: int, engine_version: str, options_key: str) -> Path:

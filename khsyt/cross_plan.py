@@ -10,29 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from . import snapshots
 from .corrections import UNIT_FIELDS, status_of_all
-from .datasets import CROSS_PLAN, SCHEMAS, versioned
+from .datasets import CROSS_PLAN, read_rows, write_whole
 from .document_key import copy_rank
 from .flags import guessed_units
-from .storage import storage_for
 from .units_dataset import build_units
-
-
-def read_rows(curated: Path | str, name: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-    """Every row of a per-plan dataset, with ``partition_key`` (the file it came from) added;
-    a local folder or object storage alike.  A column a file lacks (an older release) is null."""
-    st = storage_for(curated)
-    fs = getattr(st, "fs", None)
-    want = list(columns or SCHEMAS[name].names)
-    rows = []
-    for n in sorted(n for n in st.listdir(name) if n.endswith(".parquet") and not n.startswith(("_", "."))):
-        f = st.path(f"{name}/{n}")
-        have = pq.read_schema(f, filesystem=fs).names
-        for r in pq.read_table(f, columns=[c for c in want if c in have], filesystem=fs).to_pylist():
-            rows.append({**{c: None for c in want}, **r, "partition_key": n[: -len(".parquet")]})
-    return rows
 
 
 def build_plan_versions(plans: list[dict[str, Any]]) -> pa.Table:
@@ -116,7 +100,7 @@ def write_cross_plan(curated: Path, corrections_dir: Path | None) -> dict[str, p
     versions = build_plan_versions(read_rows(curated, "plans"))
     tables = {"units": build_units(curated), "plan_versions": versions,
               "review_queue": build_review_queue(curated, corrections_dir, versions)}
-    st = storage_for(curated)
     for name, table in tables.items():
-        st.write_parquet(f"{name}/{name}.parquet", versioned(table))
+        write_whole(curated, name, table)
+    snapshots.publish(curated)  # the end of a batch: its plans and these files switch in together
     return tables

@@ -8,15 +8,23 @@ partition key) — the documented paths readers glob.  Behind them (folders star
 - ``_generations/<key>/<gen>/<dataset>.parquet`` — immutable files of one publication;
 - ``_manifest/<key>.json`` — the plan's current generation: **the commit point**, replaced
   by one fsync'd atomic rename;
-- ``_pending/<key>.json`` — written before a publication starts, removed when it is done.
+- ``_pending/<key>.json`` — written before a publication starts, removed when it is done
+  (on a local folder: when a snapshot of the documented view shows it).
 
 Publishing a plan (under a per-plan lock): mark pending → write the new generation's files →
-switch the manifest → bring the documented files in line with the manifest (hard links,
-renamed into place) → delete other generations → clear the mark.  A crash before the switch
-leaves the old plan everywhere; a crash after it is rolled forward by :func:`repair`, which the
-CLI, the Dagster job and the sensor run before they publish: it finds the pending marks and
-makes the documented files equal to the manifest.  :func:`read_dataset` reads through the
-manifests and is consistent even in the moment between the switch and the last rename.
+switch the manifest → delete other generations.  A crash before the switch leaves the old plan;
+after it the new plan is committed.  Then the documented files are brought in line:
+
+- on a local folder the documented folders are links into one snapshot of every dataset,
+  rebuilt from the manifests once per batch and switched by one atomic rename
+  (:mod:`khsyt.snapshots`): a reader of ``tasks/*.parquet`` joined with ``plans/*.parquet``
+  sees the state of one snapshot whole, at every moment and after any kill;
+- on object storage (no links) each documented file is replaced after the switch, one by one,
+  and the mark cleared; there only :func:`read_dataset` is consistent at every moment.
+
+:func:`repair`, which the CLI, the Dagster job and the sensor run before they publish, finds the
+pending marks, completes what the manifests committed and (locally) publishes a new snapshot.
+:func:`read_dataset` reads through the manifests: each plan as of its last commit.
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from . import snapshots
 from .results import Extracted, Rejected
 from .storage import LocalStorage, PathEscapes, storage_for
 
@@ -220,6 +230,10 @@ CROSS_PLAN = {name: versioned(schema) for name, schema in CROSS_PLAN.items()}
 PER_PLAN = ("plans", "tasks", "pages", "legal_refs", "tables")
 #: Every dataset a publication of one plan file touches.
 PUBLISHED = (*PER_PLAN, "rejects")
+#: Datasets written whole, across plans, after each run (one file ``<name>/<name>.parquet``).
+WHOLE = ("units", "plan_versions", "review_queue")
+#: Every documented dataset folder (the links of a local folder's snapshot view).
+DOCUMENTED = (*PUBLISHED, *WHOLE)
 
 GENERATIONS, MANIFESTS, PENDING = "_generations", "_manifest", "_pending"
 #: A partition key: letters, digits, "_" and "-", bounded; never path syntax.
@@ -258,10 +272,11 @@ def manifest(out_dir, key: str) -> dict[str, Any] | None:
         return None
 
 
-def _sync(st, key: str, man: dict[str, Any] | None) -> None:
-    """Make the documented per-dataset files of ``key`` equal to what the manifest names."""
+def sync_documented(st, key: str, man: dict[str, Any] | None, names: tuple[str, ...] = PUBLISHED) -> None:
+    """Make the documented per-dataset files of ``key`` equal to what the manifest names, one
+    file at a time (object storage, and a local folder of the older layout being migrated)."""
     files = (man or {}).get("files", {})
-    for name in PUBLISHED:
+    for name in names:
         dst = _visible(name, key)
         src = files.get(name)
         if src is None:
@@ -276,7 +291,12 @@ def _collect(st, key: str, keep: str | None) -> None:
             st.remove_tree(f"{GENERATIONS}/{key}/{gen}")
 
 
-def _publish(st, key: str, tables: dict[str, pa.Table | str], info: dict[str, Any]) -> None:
+def live_generation(man: dict[str, Any] | None) -> str | None:
+    """The generation a manifest publishes (None: no manifest, or a retirement's tombstone)."""
+    return man["generation"] if man and man.get("files") else None
+
+
+def publish_generation(st, key: str, tables: dict[str, pa.Table | str], info: dict[str, Any]) -> None:
     """One publication of ``key`` (the protocol in the module docstring), under its lock.
 
     ``tables`` maps a dataset to its new rows, or to the relative path of an existing file
@@ -300,20 +320,59 @@ def _publish(st, key: str, tables: dict[str, pa.Table | str], info: dict[str, An
         man = {"key": key, "generation": gen, "files": files, "published_at": datetime.now(UTC).isoformat(), **info}
         # the commit; a retirement commits a tombstone (no files), removed once it is carried out
         st.write_bytes(man_rel, json.dumps(man, ensure_ascii=False, sort_keys=True).encode())
-        _finish(st, key, man)
+        finish(st, key, man)
+        if not snapshots.enabled(st):
+            clear_pending(st, key)  # locally the mark stays until a snapshot shows the plan
 
 
-def _finish(st, key: str, man: dict[str, Any] | None) -> None:
-    """Carry out a committed manifest: documented files, old generations, tombstone, mark.
-    Without a manifest (a first publication, or a folder written before this protocol,
-    interrupted before its commit) the documented files stay as they are."""
-    if man is not None:
-        _sync(st, key, man)
-    live = man is not None and bool(man["files"])
-    _collect(st, key, man["generation"] if live else None)
-    if man is not None and not live:
+def finish(st, key: str, man: dict[str, Any] | None) -> None:
+    """Carry out a committed manifest: documented files (object storage), old generations,
+    tombstone.  Without a manifest (a first publication, or a folder written before this
+    protocol, interrupted before its commit) the documented files stay as they are."""
+    if man is not None and not snapshots.enabled(st):
+        sync_documented(st, key, man)
+    gen = live_generation(man)
+    _collect(st, key, gen)
+    if man is not None and gen is None:
         st.remove(f"{MANIFESTS}/{key}.json")
+
+
+def clear_pending(st, key: str, tmps: dict[str, list[str]] | None = None) -> None:
+    """The plan is published (and, locally, shown by a snapshot): remove its mark and the
+    temporary files a killed writer left beside its mark and manifest."""
+    tmps = _tmp_listing(st) if tmps is None else tmps
+    for folder in (MANIFESTS, PENDING):
+        for f in tmps.get(folder, []):
+            if f.startswith(f".{key}.json."):
+                st.remove(f"{folder}/{f}")
     st.remove(f"{PENDING}/{key}.json")
+
+
+def _tmp_listing(st, folders: tuple[str, ...] = (MANIFESTS, PENDING)) -> dict[str, list[str]]:
+    return {n: [f for f in st.listdir(n) if f.startswith(".") and f.endswith(".tmp")] for n in folders}
+
+
+def pending_keys(st) -> list[str]:
+    """Keys with a pending mark (or a mark's temporary file): publications under way, killed,
+    or (locally) not yet in a snapshot."""
+    keys = set()
+    for name in st.listdir(PENDING):
+        m = re.fullmatch(r"\.?([A-Za-z0-9][A-Za-z0-9_-]*)\.json(?:\.[0-9a-f]+\.tmp)?", name)
+        if m and KEY_RE.fullmatch(m.group(1)):
+            keys.add(m.group(1))
+    return sorted(keys)
+
+
+def manifest_keys(st) -> list[str]:
+    """Keys with a manifest (every plan published through the protocol)."""
+    return sorted(k for k in (n[:-5] for n in st.listdir(MANIFESTS) if n.endswith(".json") and not n.startswith("."))
+                  if KEY_RE.fullmatch(k))
+
+
+def _legacy(st) -> bool:
+    """Whether documented files without a manifest count as published: object storage and
+    a local folder not yet migrated to the snapshot layout (where every plan has a manifest)."""
+    return not snapshots.active(st)
 
 
 def _current_files(st, key: str) -> dict[str, str]:
@@ -322,6 +381,8 @@ def _current_files(st, key: str) -> dict[str, str]:
     man = manifest(st, key)
     if man is not None:
         return dict(man["files"])
+    if not _legacy(st):
+        return {}
     return {n: _visible(n, key) for n in PUBLISHED if st.exists(_visible(n, key))}
 
 
@@ -333,6 +394,7 @@ def write_plan(out_dir, key: str, result: Extracted | Rejected) -> None:
     """
     st = storage_for(out_dir)
     check_key(key)
+    snapshots.ensure_layout(st)
     if isinstance(result, Rejected):
         prev = _current_files(st, key)
         old = manifest(st, key) or {}
@@ -350,49 +412,55 @@ def write_plan(out_dir, key: str, result: Extracted | Rejected) -> None:
         }
         info = {"plan_id": result.plan["plan_id"], "source_sha256": result.plan["source_sha256"],
                 "source_path": result.plan["source_path"], "rejected_sha256": None}
-    _publish(st, key, tables, info)
+    publish_generation(st, key, tables, info)
 
 
 def retire(out_dir, key: str) -> None:
     """Remove every row of a plan file that no longer exists, in every dataset at once."""
-    _publish(storage_for(out_dir), key, {}, {})
+    st = storage_for(out_dir)
+    check_key(key)
+    snapshots.ensure_layout(st)
+    publish_generation(st, key, {}, {})
 
 
 def repair(out_dir) -> list[str]:
     """Finish every interrupted publication (run at start-up and on every sensor tick).
 
-    For each pending mark: make the documented files equal to the manifest (the commit
-    point decides: before it the old plan stays, after it the new one is completed), delete
-    generations the manifest does not name and leftover temporary files.  Returns the keys
-    repaired; cheap (one folder listing) when nothing was interrupted.
+    For each pending mark: complete what the manifest committed (the commit point decides:
+    before it the old plan stays, after it the new one is completed), delete generations the
+    manifest does not name and leftover temporary files; on a local folder, migrate an older
+    layout and publish a snapshot of the documented view.  Returns the keys repaired; cheap
+    (a few folder listings) when nothing was interrupted.
     """
     st = storage_for(out_dir)
-    keys = set()
-    for name in st.listdir(PENDING):
-        m = re.fullmatch(r"\.?([A-Za-z0-9][A-Za-z0-9_-]*)\.json(?:\.[0-9a-f]+\.tmp)?", name)
-        if m and KEY_RE.fullmatch(m.group(1)):
-            keys.add(m.group(1))
+    snapshots.ensure_layout(st)
+    snapshots.clean_leftovers(st)
+    keys = pending_keys(st)
     if not keys:
         return []
-    tmp_files = {n: [f for f in st.listdir(n) if f.startswith(".") and f.endswith(".tmp")] for n in
-                 (*PUBLISHED, MANIFESTS, PENDING)}
-    for key in sorted(keys):
+    legacy_dirs = () if snapshots.enabled(st) else PUBLISHED  # locally no writer leaves files there
+    tmp_files = _tmp_listing(st, (*legacy_dirs, MANIFESTS, PENDING))
+    for key in keys:
         with st.lock(key):
             if not st.exists(f"{PENDING}/{key}.json") and not any(
                     f.startswith(f".{key}.json.") for f in tmp_files[PENDING]):
                 continue  # finished by its own process while this one waited for the lock
-            for folder, names in tmp_files.items():
-                stem = f".{key}.json." if folder in (MANIFESTS, PENDING) else f".{key}.parquet."
-                for f in names:
-                    if f.startswith(stem):
+            for folder in legacy_dirs:
+                for f in tmp_files[folder]:
+                    if f.startswith(f".{key}.parquet."):
                         st.remove(f"{folder}/{f}")
-            _finish(st, key, manifest(st, key))
-    return sorted(keys)
+            finish(st, key, manifest(st, key))
+            if not snapshots.enabled(st):
+                clear_pending(st, key, tmp_files)
+    snapshots.publish(st)  # locally: shows the completed plans and clears their marks
+    return keys
 
 
 def published_keys(out_dir) -> set[str]:
     st = storage_for(out_dir)
-    keys = {n[:-5] for n in st.listdir(MANIFESTS) if n.endswith(".json") and not n.startswith(".")}
+    keys = set(manifest_keys(st))
+    if not _legacy(st):
+        return keys
     for name in PUBLISHED:
         keys.update(n[:-8] for n in st.listdir(name) if n.endswith(".parquet") and not n.startswith(("_", ".")))
     return keys
@@ -407,36 +475,92 @@ def published_sha256(out_dir) -> dict[str, str]:
         if man is not None:
             if man.get("source_sha256"):
                 out[key] = man["source_sha256"]
-        elif st.exists(_visible("plans", key)):
+        elif _legacy(st) and st.exists(_visible("plans", key)):
             t = st.read_parquet(_visible("plans", key), columns=["source_sha256"])
             if t.num_rows:
                 out[key] = t.column(0)[0].as_py()
     return out
 
 
-def read_dataset(out_dir, name: str) -> pa.Table:
-    """A whole per-plan dataset read through the manifests: every plan as of one publication,
-    even while another is being published (the documented glob is equal to this once
-    publications are finished)."""
-    st = storage_for(out_dir)
-    parts = [SCHEMAS[name].empty_table()]
+def _read_each(st, name: str, read) -> list[tuple[str, Any]]:
+    """(key, ``read(rel)``) for every plan's current file of dataset ``name``, through the
+    manifests: each plan as of its last commit."""
+    out = []
     for key in sorted(published_keys(st)):
         for _attempt in range(5):  # a concurrent publication may collect the file just named
             rel = _current_files(st, key).get(name)
             if rel is None:
                 break
             try:
-                parts.append(st.read_parquet(rel).cast(SCHEMAS[name]))
+                out.append((key, read(rel)))
                 break
             except FileNotFoundError:
                 continue
+    return out
+
+
+def current_files(out_dir, name: str) -> list[str]:
+    """The relative paths of dataset ``name``'s current files, one per plan, as the manifests
+    name them (for a reader that opens them itself, e.g. DuckDB; a concurrent publication
+    may delete a generation after this listing — then list again)."""
+    st = storage_for(out_dir)
+    return [rel for key in sorted(published_keys(st)) if (rel := _current_files(st, key).get(name))]
+
+
+def read_dataset(out_dir, name: str) -> pa.Table:
+    """A whole per-plan dataset read through the manifests: every plan as of its last
+    publication, even while another is being published (locally the documented glob shows
+    the same once the batch's snapshot is switched in; on object storage once the
+    publications are finished)."""
+    st = storage_for(out_dir)
+    parts = [SCHEMAS[name].empty_table(), *(t for _, t in _read_each(
+        st, name, lambda rel: st.read_parquet(rel).cast(SCHEMAS[name])))]
     return pa.concat_tables(parts)
+
+
+def read_rows(out_dir, name: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every row of a per-plan dataset through the manifests, with ``partition_key`` (the plan
+    file it came from) added; a local folder or object storage alike.  A column a file lacks
+    (an older release) is null."""
+    st = storage_for(out_dir)
+    fs = getattr(st, "fs", None)
+    want = list(columns or SCHEMAS[name].names)
+
+    def read(rel: str) -> list[dict[str, Any]]:
+        f = st.path(rel)
+        have = pq.read_schema(f, filesystem=fs).names
+        return pq.read_table(f, columns=[c for c in want if c in have], filesystem=fs).to_pylist()
+
+    return [{**dict.fromkeys(want), **r, "partition_key": key} for key, part in _read_each(st, name, read)
+            for r in part]
+
+
+def publish_view(out_dir) -> str | None:
+    """The end of a batch: switch the documented view of a local folder to what the manifests
+    committed, in one rename (:mod:`khsyt.snapshots`); the snapshot id, None on object storage
+    (whose documented files follow each publication)."""
+    return snapshots.publish(out_dir)
+
+
+def write_whole(out_dir, name: str, table: pa.Table) -> None:
+    """Publish a whole-file dataset (``units``, ``plan_versions``, ``review_queue``): locally
+    into ``_whole/``, shown by the next snapshot; on object storage at its documented path."""
+    st = storage_for(out_dir)
+    if not snapshots.enabled(st):
+        st.write_parquet(f"{name}/{name}.parquet", versioned(table))
+        return
+    snapshots.ensure_layout(st)
+    with st.lock(snapshots.VIEW_LOCK):
+        st.write_parquet(snapshots.whole_path(name), versioned(table))
 
 
 def ensure_dirs(out_dir) -> None:
     """Create every dataset directory with at least an empty file, so readers never fail
-    on a dataset that has no rows yet."""
+    on a dataset that has no rows yet (locally: the snapshot layout, migrating an older one)."""
     st = storage_for(out_dir)
+    if snapshots.enabled(st):
+        snapshots.ensure_layout(st)
+        return
     for name, schema in SCHEMAS.items():
         rel = f"{name}/_empty.parquet"
         if not st.exists(rel):
@@ -447,9 +571,10 @@ def schema_drift(out_dir: Path, key: str) -> dict[str, str]:
     """Datasets whose file for ``key`` does not have the contract's schema (name → reason)."""
     drift: dict[str, str] = {}
     st = storage_for(out_dir)
+    current = _current_files(st, key)
     for name in PER_PLAN:
-        rel = _visible(name, key)
-        if not st.exists(rel):
+        rel = current.get(name)
+        if rel is None or not st.exists(rel):
             continue
         got = st.read_parquet(rel).schema
         want = SCHEMAS[name]

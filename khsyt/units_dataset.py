@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.dataset as pads
 
 from parsers.units import normalize_units
 
-from .objectstore import FsspecStorage, is_url
+from .datasets import read_rows
 
 UNITS_SCHEMA = pa.schema([
     ("province", pa.string()),
@@ -24,19 +23,9 @@ UNITS_SCHEMA = pa.schema([
 
 
 def _read(curated: Path | str, name: str, columns: list[str]) -> list[dict]:
-    if is_url(curated):  # object storage: the same read through its fsspec filesystem
-        st = FsspecStorage(str(curated))
-        if not st.listdir(name):
-            return []
-        return pads.dataset(st.path(name), format="parquet", filesystem=st.fs).to_table(columns=columns).to_pylist()
-    d = Path(curated) / name
-    # (the dataset reader skips "_empty.parquet": a folder with only that file has no rows)
-    if not d.is_dir() or not any(not p.name.startswith(("_", ".")) for p in d.glob("*.parquet")):
-        return []
-    dataset = pads.dataset(str(d), format="parquet")
-    # a column added in a later release (plans.issuer_level) is read as null from older files
-    present = [c for c in columns if c in dataset.schema.names]
-    return [{c: r.get(c) for c in columns} for r in dataset.to_table(columns=present).to_pylist()]
+    """The columns of every plan's current rows (through the manifests, so a rebuild right
+    after a publication sees it before the documented view is switched)."""
+    return [{c: r[c] for c in columns} for r in read_rows(curated, name, columns)]
 
 
 def build_units(curated: Path) -> pa.Table:

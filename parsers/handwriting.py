@@ -9,7 +9,13 @@ tháng 12 năm 2017").  OCR reads such digits confidently wrong often enough ("3
 - its shape: only digits (a "#", "x", "†" or letter inside the number is a misread stroke), of a
   plausible length;
 - plausibility: a day 1–31 (and a real date with its month and year), a month 1–12, a year in
-  [:data:`MIN_YEAR`, the latest plausible year] and not after the plan's own dates.
+  [:data:`MIN_YEAR`, the latest plausible year] and not after the plan's own dates
+  (:func:`not_after`; parsers/metadata.py finds those dates).
+
+Where a second recogniser read the blank too (``Line.rereads``, extractors/digit_reader.py),
+the two readings are combined (:func:`second_opinion`): the same digits from both make the value
+confident even when the first reading's confidence was low; different digits make it doubtful
+even when the first was confident.
 
 Otherwise the value is None and the reading says it is doubtful, so the caller names the field
 in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month").
@@ -28,11 +34,24 @@ from datetime import date
 from typing import Protocol
 
 MIN_DIGIT_CONF = 80.0  # below this a digit word is not published
+#: a second reading agreeing with the first lifts it only with at least this confidence
+MIN_AGREEING_CONF = 80.0
+#: a second reading less sure than this is no reading (the first stands)
+MIN_SECOND_CONF = 50.0
+#: a second reading alone (the first saw no digits) is published only with at least this
+#: confidence; None: never (two readings must agree)
+ALONE_CONF: float | None = None
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
 
 
 class _Word(Protocol):
+    text: str
+    conf: float
+
+
+class _Reread(Protocol):
+    field: str
     text: str
     conf: float
 
@@ -59,8 +78,11 @@ class DateReading:
 
 # "Số: 2242 /SYT-NVY", "Số:22#2/SYT-NVY", "Số: /KH-SYT", "Số 15/KH-SYT-CĐN"; the symbol is
 # capitals and dashes (OCR may leave spaces around the dashes: "SYT- NVY")
+# OCR'd forms of a handwritten one: "số :2 2 /SYT-KHTC", "Số:JU /GM-SYT", "só::29+É /TB -SYT"
+# (a case-less "s", any "o"/"e" of "Số" but the "ơ" of "Sở", capitals and strokes in the blank,
+# never a lower-case word)
 _NUMBER_LINE = re.compile(
-    r"^\W{0,3}S[ốốoóôổỐO]\s*[:.]?\s*(?P<num>[^A-ZĐ]{0,14}?)\s*/\s*"
+    r"^\W{0,3}[Ss][ốốoóòỏõọôồổỗộOÓÒỎÕỌÔỐỒỔỖỘeéèêếề]\s*[:.]*\s*(?P<num>(?:(?![a-zđà-ỹ]{2}).){0,14}?)\s*/\s*"
     r"(?P<sym>[A-ZĐ]{1,8}(?:\s*-\s*[A-ZĐ0-9]{1,8}){1,3})\b"
 )
 _DATE = re.compile(r"ngày\s*(?P<d>.*?)\s*tháng\s*(?P<m>.*?)\s*năm\s*(?P<y>[^\s.,;]*)", re.I)
@@ -104,18 +126,55 @@ def judge_digits(token: str, conf: float | None, max_digits: int) -> tuple[str |
     return compact, "ok"
 
 
-def read_number(text: str, words: Sequence[_Word] | None = None) -> NumberReading | None:
+def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | None) -> tuple[str | None, str]:
+    """Combine the first reading's judged digits ``first`` (value, reason) of ``token`` with a
+    second recogniser's reading of the same blank.
+
+    - same digits: trusted if the second is at least :data:`MIN_AGREEING_CONF` sure ("agreed"),
+      whatever the first's own confidence;
+    - different digits: doubtful ("disagree"), however confident either was;
+    - the first read no digits (a stroke read as a letter): doubtful, unless :data:`ALONE_CONF`
+      allows the second alone;
+    - the second saw nothing, or is less than :data:`MIN_SECOND_CONF` sure: the first stands.
+    """
+    value, reason = first
+    if second is None or not second.text or second.conf < MIN_SECOND_CONF or reason in ("blank", "too_long"):
+        return value, reason
+    digits = token.replace(" ", "").replace(".", "").strip(".,:;")
+    if digits.isdigit() and second.text.isdigit():
+        if int(digits) != int(second.text):
+            return None, "disagree"
+        if value is not None or second.conf >= MIN_AGREEING_CONF:
+            return digits, "agreed" if value is None else reason
+        return value, reason
+    if ALONE_CONF is not None and second.conf >= ALONE_CONF and len(second.text) <= MAX_NUMBER_DIGITS:
+        return second.text, "second_reader"
+    return value, reason
+
+
+_BLANK_NAMES = {"d": "day", "m": "month"}  # the date's parts a second recogniser reads
+
+
+def _second(rereads: Sequence[_Reread] | None, field: str) -> _Reread | None:
+    return next((r for r in rereads or () if r.field == field), None)
+
+
+def read_number(text: str, words: Sequence[_Word] | None = None,
+                rereads: Sequence[_Reread] | None = None) -> NumberReading | None:
     """The number and symbol of a "Số: …/SYMBOL" line; None when the line is no such line."""
     m = _NUMBER_LINE.search(_joined(text, words))
     if not m:
         return None
     symbol = re.sub(r"\s*-\s*", "-", m.group("sym"))
     token = m.group("num") or ""
-    value, reason = judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS)
-    return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank"), reason=reason)
+    value, reason = second_opinion(judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS),
+                                   token, _second(rereads, "number"))
+    return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank", "agreed", "second_reader"),
+                         reason=reason)
 
 
-def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | None = None) -> DateReading | None:
+def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | None = None,
+              rereads: Sequence[_Reread] | None = None) -> DateReading | None:
     """The date of a "ngày … tháng … năm …" line, what could be read of it; None when the line
     has no such phrase.  ``latest``: no issue date can be after it (the extraction date, or the
     plan's own first date)."""
@@ -128,6 +187,7 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
     def part(name: str, lo: int, hi: int, max_digits: int) -> int | None:
         token = m.group(name)
         value, reason = judge_digits(token, _span_conf(m.span(name), words), max_digits)
+        value, reason = second_opinion((value, reason), token, _second(rereads, _BLANK_NAMES.get(name, "")))
         if value is None:
             if reason != "blank":
                 lost.append(f"{name}:{reason}")
@@ -153,14 +213,35 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
         except ValueError:  # 31 tháng 4
             return DateReading(date(year, month, 1), "month", True, "day:implausible")
         if latest is not None and value > latest:
-            return DateReading(date(year, month, 1), "month", True, "day:after_latest")
+            kept, precision = not_after(value, "day", latest)
+            return DateReading(kept, precision, True, "day:after_latest")
         return DateReading(value, "day", bool(lost), reason)
     return DateReading(date(year, month, 1), "month", bool(lost), reason)
+
+
+_COARSER = {"day": "month", "month": "year", "year": None}
+
+
+def _start_of(value: date, precision: str) -> date:
+    return {"day": value, "month": value.replace(day=1), "year": value.replace(month=1, day=1)}[precision]
+
+
+def not_after(value: date | None, precision: str | None, latest: date) -> tuple[date | None, str | None]:
+    """What of an issue date can stand when the document's own dates say it was issued on or
+    before ``latest``: the date itself, else its month, else its year, else nothing (a part whose
+    earliest day is after ``latest`` is impossible).  "28/12/2024" against 15/12/2024 keeps
+    December 2024; against 30/11/2024 it keeps 2024; against 2023 nothing."""
+    while value is not None and precision is not None and _start_of(value, precision) > latest:
+        precision = _COARSER[precision]
+    if value is None or precision is None:
+        return None, None
+    return _start_of(value, precision), precision
 
 
 class _Unit(Protocol):
     text: str
     words: Sequence[_Word] | None
+    rereads: Sequence[_Reread] | None
 
 
 def judge_header(units: Sequence[_Unit], latest: date | None = None
@@ -169,6 +250,6 @@ def judge_header(units: Sequence[_Unit], latest: date | None = None
     whether the header was OCR'd, and the judged number and date of its first OCR'd "Số:" line
     and first OCR'd date line.  Typed headers (no words) are left to the metadata parser."""
     ocr = [u for u in units if u.words is not None]
-    number = next((r for u in ocr if (r := read_number(u.text, u.words)) is not None), None)
-    when = next((r for u in ocr if (r := read_date(u.text, u.words, latest)) is not None), None)
+    number = next((r for u in ocr if (r := read_number(u.text, u.words, u.rereads)) is not None), None)
+    when = next((r for u in ocr if (r := read_date(u.text, u.words, latest, u.rereads)) is not None), None)
     return bool(ocr), number, when

@@ -28,14 +28,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
+from rapidfuzz import fuzz
+
 from extractors.model import BBox, Document, Line, Table
 
 from ._text import clean, load_yaml, strip_diacritics
+from ._text import fold as fold_plain
 from .handwriting import judge_header
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
-from .signers import is_mark, is_person_name, parse_signature, starts_signature
+from .signers import is_mark, is_person_name, name_doubt, parse_signature, starts_signature
 
 __all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_period", "doc_type_info"]
 
@@ -94,6 +97,7 @@ class Unit:
     in_table: bool = False
     page_width: float | None = None
     words: list | None = None  # OCR words with their confidences (extractors.model.LineWord)
+    rereads: list | None = None  # second readings of its handwritten blanks (extractors.model.Reread)
 
 
 _MARKUP = re.compile(r"\*+|^#+\s*")
@@ -113,7 +117,7 @@ def text_units(doc: Document) -> list[Unit]:
             t = _unit_text(block.text)
             if t and not _DECORATION.match(t):
                 out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page),
-                                words=block.words))
+                                words=block.words, rereads=block.rereads))
         elif isinstance(block, Table):
             for row in block.grid():
                 for cell in row:
@@ -311,6 +315,70 @@ def complete_period(meta: PlanMeta, deadline_texts: list[str | None]) -> None:
         meta.plan_period_end = max(years)
 
 
+# --------------------------------------------------------------------------- issue date vs the plan's own dates
+
+#: a plan may be issued in the year before its stated period starts, not earlier
+EARLIEST_ISSUE_BEFORE_PERIOD = 1
+
+
+@cache
+def _due_pattern() -> re.Pattern[str]:
+    """A deadline the document sets: a before-word of parsers/data/deadline_words.yaml ("trước",
+    "chậm nhất", "đến" …), optional filler ("là", "vào", "ngày"), then a full date with its year
+    ("21/12/2017", "20 tháng 12 năm 2017"); on folded text."""
+    from ._text import fold
+
+    w = load_yaml("deadline_words.yaml")
+    before = "|".join(sorted({re.escape(fold(x)) for x in [*w["before_by_end"], *w["before_by_start"]]},
+                             key=len, reverse=True))
+    filler = "|".join(re.escape(fold(x)) for x in w["before_filler"])
+    return re.compile(rf"(?<!\w)(?:{before})\s+(?:(?:{filler})\s+)*(?P<d>\d{{1,2}})\s*(?:[/.-]|\s+thang\s+)"
+                      rf"(?P<m>\d{{1,2}})\s*(?:[/.-]|,?\s+nam\s+)(?P<y>(?:19|20)\d{{2}})(?!\d)")
+
+
+def stated_due_dates(texts: list[str | None]) -> list[date]:
+    """The deadlines a document sets in its text ("gửi về Sở Y tế trước ngày 21/12/2017"), full
+    dates only: the dates it cannot have been issued after."""
+    from ._text import fold
+
+    out = []
+    for t in texts:
+        for m in _due_pattern().finditer(fold(t or "")):
+            try:
+                out.append(date(int(m.group("y")), int(m.group("m")), int(m.group("d"))))
+            except ValueError:
+                continue
+    return out
+
+
+def check_issue_date(meta: PlanMeta, due: list[date]) -> None:
+    """The issue date against the plan's own dates (a general plausibility rule, whatever read
+    the date): a document is not issued after the last deadline it sets, nor a plan after the
+    end of its stated period, nor more than :data:`EARLIEST_ISSUE_BEFORE_PERIOD` year before
+    the period starts.  Within the bound's year, what cannot stand is cut to the part that can
+    (the month, or the year: :func:`parsers.handwriting.not_after`); a year after the bound's,
+    or one merely too early, is kept; the field is flagged either way."""
+    from .handwriting import not_after
+
+    if meta.issue_date is None:
+        return
+    info = doc_type_info(meta.doc_type) if meta.doc_type else None
+    is_plan = meta.plan_heading or (info is not None and info.role == "plan")
+    bounds = [max(due)] if due else []
+    if is_plan and meta.period_stated and meta.plan_period_end:
+        bounds.append(date(meta.plan_period_end, 12, 31))
+    if bounds and meta.issue_date > min(bounds):
+        if meta.issue_date.year == min(bounds).year:
+            meta.issue_date, meta.issue_date_precision = not_after(meta.issue_date, meta.issue_date_precision,
+                                                                   min(bounds))
+        # else the years disagree, and the body's year is OCR'd too ("10/8/2010" for 2017):
+        # which one is wrong is for a human to say
+        meta.low_confidence["issue_date"] = 0.0
+    elif (is_plan and meta.period_stated and meta.plan_period_start
+          and meta.issue_date.year < meta.plan_period_start - EARLIEST_ISSUE_BEFORE_PERIOD):
+        meta.low_confidence["issue_date"] = 0.0
+
+
 # --------------------------------------------------------------------------- title
 
 
@@ -380,6 +448,10 @@ def _same_column(anchor: Unit, u: Unit) -> bool:
     return not (b.x1 < a.x0 - 20 or b.top < a.top)
 
 
+#: OCR'd lines of at most this many words inside a stamped signer block are stamp specks
+STAMP_SPECK_WORDS = 3
+
+
 def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
     """Every signature block (title, name, OCR confidence of the name) in order."""
     out = []
@@ -393,19 +465,31 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
         sig = parse_signature(u.text)
         name, conf = (sig.name, u.confidence) if sig and sig.name else (None, None)
         j = i + 1
+        fallback: tuple[str, float | None, int] | None = None
         while name is None and j < len(units) and j <= i + 10:
             v = units[j]
             if not _same_column(u, v) or is_mark(v.text):
                 j += 1
                 continue
             if is_person_name(v.text):
+                if v.words is not None and name_doubt(v.text):
+                    # OCR'd: the misread tail of a title ("VĂN PHO") or a name part under the
+                    # stamp; the name may still come below, past the stamp's specks
+                    fallback = fallback or (v.text, v.confidence, j)
+                    j += 1
+                    continue
                 name, conf = v.text, v.confidence
                 break
-            if _upper(v.text) and len(v.text.split()) <= 8:
+            if fallback is not None and v.words is not None and len(v.text.split()) <= STAMP_SPECK_WORDS:
+                j += 1
+                continue
+            if fallback is None and _upper(v.text) and len(v.text.split()) <= 8:
                 block.append(v.text)
                 j += 1
                 continue
             break
+        if name is None and fallback is not None:
+            name, conf, j = fallback
         sig = parse_signature(" ".join(block))
         if sig is not None and (sig.name or name):
             out.append((sig.title, sig.name or name, conf))
@@ -478,6 +562,8 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
         meta.issue_date, meta.issue_date_precision = when.value, when.precision
         if when.doubtful:
             meta.low_confidence["issue_date"] = 0.0
+        else:  # every part judged by its own words' confidence: the line's mean says less
+            meta.low_confidence.pop("issue_date", None)
     for field in ("doc_number", "issue_date"):
         if getattr(meta, field) is None and (number if field == "doc_number" else when) is None:
             meta.low_confidence.setdefault(field, 0.0)
@@ -594,13 +680,14 @@ def parse_metadata(doc: Document) -> PlanMeta:
              if mm and not u.in_table and not re.match(r"^\s*(?:Căn cứ|Thực hiện)\b", u.text)]
     meta.plan_year, meta.plan_period_start, meta.plan_period_end, meta.period_stated = _plan_years(
         [meta.title, *intro[:2]], meta.issue_date)
+    check_issue_date(meta, stated_due_dates([u.text for u in units]))
 
     # ---- signer: the last signature of the body (a Quyết định's when the plan it issues is unsigned)
     body = units[:appendix_at] if appendix_at is not None else units
     sigs = _signatures(body) or _signatures(units)
     if sigs:
         meta.signer_title, meta.signer_name, conf = sigs[-1]
-        if conf is not None and conf < 60:
+        if conf is not None and (conf < 60 or name_doubt(meta.signer_name)):
             meta.low_confidence["signer_name"] = conf
     elif site.get("signer_name") and is_person_name(site["signer_name"]):
         meta.signer_name = clean(site["signer_name"])
@@ -610,13 +697,28 @@ def parse_metadata(doc: Document) -> PlanMeta:
             # a stamp or signature covers the title: the name alone, flagged for a human
             meta.signer_name = name.text
             meta.low_confidence["signer_title"] = name.confidence if name.confidence is not None else 0.0
+            if name.words is not None and name_doubt(name.text):
+                meta.low_confidence["signer_name"] = name.confidence or 0.0
+    if meta.signer_name is None and any(u.words is not None for u in body):
+        # a scan whose signer block could not be read: say so rather than leave a silent gap
+        meta.low_confidence.setdefault("signer_name", 0.0)
     return meta
+
+
+def _is_recipients(text: str) -> bool:
+    """ "Nơi nhận:" heading the recipients, also as OCR reads it ("Noi nhận", "Noi hhận")."""
+    head = fold_plain(text[:len(RECIPIENTS) + 1]).rstrip(" :")
+    return fuzz.ratio(head, fold_plain(RECIPIENTS)) >= RECIPIENTS_LIKE
+
+
+RECIPIENTS = "Nơi nhận"
+RECIPIENTS_LIKE = 80.0  # rapidfuzz ratio (folded) at which a line's start reads "Nơi nhận"
 
 
 def _stamped_signer(body: list[Unit]) -> Unit | None:
     """The signer's name printed alone in the right half of the page after "Nơi nhận" (scans
     whose red stamp hides the title).  Only where geometry is known."""
-    recipients = next((i for i in range(len(body) - 1, -1, -1) if body[i].text.startswith("Nơi nhận")), None)
+    recipients = next((i for i in range(len(body) - 1, -1, -1) if _is_recipients(body[i].text)), None)
     if recipients is None:
         return None
     for u in body[recipients + 1: recipients + 25]:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from extractors.model import Document, Line
 
 from ._text import load_yaml
 from .appendix import parse_appendix_tables
 from .body import bulleted_tasks, labelled_tasks, paragraphs
-from .metadata import complete_period, parse_metadata
-from .records import ParsedPlan
+from .deadlines import parse_deadlines
+from .metadata import check_issue_date, complete_period, parse_metadata
+from .records import ParsedPlan, PlanMeta
 from .textutil import fold
 
 APPENDIX_HEADING = re.compile(r"^\s*PHỤ\s*LỤC\b")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 def lists_tasks(title: str | None) -> bool:
@@ -22,6 +25,15 @@ def lists_tasks(title: str | None) -> bool:
     words = load_yaml("body_fields.yaml")["task_sections"]
     low = fold(title or "")
     return any(fold(w) in low for w in words)
+
+
+def task_due_dates(meta: PlanMeta, deadline_texts: list[str | None]) -> list[date]:
+    """The dated deadlines of the tasks (a day or "before" a day, with the year printed: a year
+    filled in from the issue date would only repeat it), for the issue-date check."""
+    period = (meta.plan_period_start, meta.plan_period_end) if meta.plan_period_start and meta.plan_period_end else None
+    return [m.end for raw in deadline_texts if raw and YEAR.search(raw)
+            for m in parse_deadlines(raw, plan_period=period, default_year=meta.plan_year)
+            if m.kind in ("date", "before_date") and m.end is not None]
 
 
 def parse_document(doc: Document) -> ParsedPlan:
@@ -43,6 +55,7 @@ def parse_document(doc: Document) -> ParsedPlan:
     for i, t in enumerate(tasks, start=1):
         t.seq = i
     complete_period(meta, [t.deadline_raw for t in tasks])
+    check_issue_date(meta, task_due_dates(meta, [t.deadline_raw for t in tasks]))
     warnings = []
     if has_heading and not appendix_tasks:
         warnings.append("the plan has a PHỤ LỤC heading but no task table was recognised")

@@ -17,9 +17,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from ._text import clean, load_yaml
+from rapidfuzz import fuzz
 
-__all__ = ["Signature", "parse_signature", "is_mark", "is_person_name", "starts_signature"]
+from ._text import clean, fold, load_yaml
+
+__all__ = ["Signature", "parse_signature", "is_mark", "is_person_name", "starts_signature", "name_doubt"]
+
+#: a line this similar (rapidfuzz ratio, diacritics folded) to an office is a misread title
+#: ("IÁM ĐÓC", "PHÓGIÁM ĐỚC"), not a name
+OFFICE_LIKE = 80.0
 
 NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ](?:[a-zà-ỹđ]+|[A-ZĐÀ-Ỹ]+)$")
 
@@ -38,6 +44,8 @@ class _Vocab:
     office_re: re.Pattern[str]
     marks_re: re.Pattern[str]
     not_name: re.Pattern[str]
+    offices_folded: tuple[str, ...]
+    surnames: frozenset[str]
 
 
 @cache
@@ -55,6 +63,8 @@ def _vocab() -> _Vocab:
         marks_re=re.compile(r"^(?:" + "|".join(data["marks"]) + r")$", re.I),
         not_name=re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(x) for x in w.split())
                                                      for w in sorted(words, key=len, reverse=True)) + r")(?!\w)"),
+        offices_folded=tuple(fold(x) for o in offices for x in (o, f"{data['deputy']} {o}")),
+        surnames=frozenset(clean(n).lower() for n in data.get("surnames") or ()),
     )
 
 
@@ -76,7 +86,25 @@ def is_person_name(text: str) -> bool:
         return False
     if len({w.isupper() for w in words}) > 1:  # "PHÁP CHẾ Trần Văn Bình": a unit's tail and a name
         return False
-    return not _vocab().not_name.search(t.upper())
+    return not _vocab().not_name.search(t.upper()) and not _office_like(t)
+
+
+def _office_like(text: str) -> bool:
+    """An office misread by OCR ("IÁM ĐÓC" for GIÁM ĐỐC) that would pass for a name."""
+    f = fold(text)
+    return any(fuzz.ratio(f, o) >= OFFICE_LIKE for o in _vocab().offices_folded)
+
+
+def name_doubt(name: str) -> str | None:
+    """Why a name read by OCR may have lost or misread a part, or None: a Vietnamese name starts
+    with a family name of parsers/data/signer_titles.yaml ("Văn Phúc" lost its "Hà" under the
+    stamp) and has three words or more ("Hoàng Anh" for "Lê Hoàng Anh")."""
+    words = _strip(name).split()
+    if not words or words[0].lower() not in _vocab().surnames:  # with its tone: "Tà" is no "Tạ"
+        return "no family name first"
+    if len(words) < 3:
+        return "two words"
+    return None
 
 
 def starts_signature(text: str) -> bool:

@@ -228,6 +228,7 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
         outcomes[key] = publish(out, key, result, store.corrections)
         for name, meta in publication_metadata(out, key, result).items():
             context.add_asset_metadata(meta, asset_key=name, partition_key=key)
+    datasets.publish_view(out)  # the batch's plans enter the documented folders in one switch
     published = datasets.published_sha256(out)  # once per run, not once per plan
     checks: list[tuple[str, AssetCheckResult]] = []
     for key, result in parsed_plans.items():

@@ -80,6 +80,8 @@ def raw_files_sensor(context: SensorEvaluationContext, store: PlanStore):
     gone = sorted(k for k in known if k not in current)
     for k in gone:
         datasets.retire(store.curated, k)
+    if gone:  # the retired plans leave the documented folders together, in one switch
+        datasets.publish_view(store.curated)
     if not (new_keys or changed or gone):
         return SensorResult(skip_reason="no new, changed or deleted plan files",
                             cursor=json.dumps(current, sort_keys=True))

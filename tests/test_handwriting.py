@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from parsers.handwriting import MIN_DIGIT_CONF, judge_digits, read_date, read_number
+from parsers.handwriting import MIN_AGREEING_CONF, MIN_DIGIT_CONF, judge_digits, read_date, read_number
 
 
 @dataclass(frozen=True)
@@ -137,3 +137,81 @@ def test_metadata_of_an_ocr_header_uses_the_judge() -> None:
     meta = parse_metadata(Document("x.pdf", "pdf", [Page(1, blocks=lines, method="ocr")]))
     assert meta.doc_number == "2275/SYT-NVY" and meta.issue_date == date(2017, 12, 18)
     assert not {"doc_number", "issue_date"} & set(meta.low_confidence)
+
+
+# --------------------------------------------------------------------------- a second reading
+
+
+@dataclass(frozen=True)
+class R:
+    """A second recogniser's reading of a blank (extractors.model.Reread's fields)."""
+
+    field: str
+    text: str
+    conf: float
+
+
+def test_two_readings_that_agree_are_trusted_even_when_the_first_was_unsure() -> None:
+    # real readings of D04_02: printed "02" read by Tesseract at 70, by the second reader at 98
+    spec = "Số:(93) 02/ĐL-BTC.(70)"
+    assert read_number(*line(spec)).reason == "low_confidence"
+    r = read_number(*line(spec), [R("number", "02", 98.31)])
+    assert (r.number, r.symbol, r.doubtful, r.reason) == ("02", "ĐL-BTC", False, "agreed")
+    # ... but an agreeing reading that is itself unsure lifts nothing
+    r = read_number(*line(spec), [R("number", "02", MIN_AGREEING_CONF - 1)])
+    assert r.number is None and r.doubtful
+
+
+def test_two_readings_that_disagree_are_flagged_even_when_one_was_sure() -> None:
+    # real readings of Kjk_05: "05" written by hand, Tesseract "02" (76), the second reader "05"
+    r = read_number(*line("Số:(81) 02(76) /SYT-NVY(88)"), [R("number", "05", 99.5)])
+    assert (r.number, r.doubtful, r.reason) == (None, True, "disagree")
+    r = read_number(*line("Số:(96) 2275(91) /SYT-NVY(95)"), [R("number", "2215", 90)])
+    assert (r.number, r.doubtful, r.reason) == (None, True, "disagree")
+    # 28l_02: a printed month "3" written over, Tesseract "2", the second reader "3": the date
+    # keeps its year only
+    r = read_date(*line("Kiên(95) Giang,(96) ngày(96) Ê(20) tháng(96) 2(92) năm(96) 2018(96)"),
+                  rereads=[R("day", "", 0.0), R("month", "3", 88.48)])
+    assert (r.value, r.precision, r.doubtful) == (date(2018, 1, 1), "year", True)
+    assert "month:disagree" in r.reason
+
+
+def test_an_unsure_or_empty_second_reading_leaves_the_first() -> None:
+    # 28l_02: the second reader read "802" at 4 across "Số: 02": no reading
+    r = read_number(*line("Số:(96) 02(80) /SYT-GAVI(80)"), [R("number", "802", 4.27)])
+    assert (r.number, r.doubtful) == ("02", False)
+    r = read_date(*line("ngày(96) 18(96) tháng(96) 12(96) năm(96) 2017(96)"), rereads=[R("day", "", 0.0)])
+    assert (r.value, r.doubtful) == (date(2017, 12, 18), False)
+    # AQr_2193: the printed month "11" read at 69 and by the second reader at 96: the month is
+    # known; the handwritten day is still lost
+    r = read_date(*line("Kiên(95) Giang,(96) ngày(93) Â(77) 2(60) tháng(82) 11(69) năm(96) 2017(96)"),
+                  rereads=[R("day", "", 0.0), R("month", "11", 96.27)])
+    assert (r.value, r.precision, r.doubtful) == (date(2017, 11, 1), "month", True)
+
+
+def test_a_second_reading_alone_is_not_published_unless_allowed(monkeypatch) -> None:
+    import parsers.handwriting as hw
+
+    # P7f_11: the day "16" written by hand, Tesseract "ÍÚ", the second reader "16" at 97
+    spec = "Kiên(95) Giang,(96) ngày(96) ÍÚ(30) tháng(96) 01(96) năm(96) 2018(96)"
+    rereads = [R("day", "16", 97.25), R("month", "01", 99.03)]
+    r = read_date(*line(spec), rereads=rereads)
+    assert hw.ALONE_CONF is None and (r.value, r.precision, r.doubtful) == (date(2018, 1, 1), "month", True)
+    monkeypatch.setattr(hw, "ALONE_CONF", 95.0)
+    r = read_date(*line(spec), rereads=rereads)
+    assert (r.value, r.precision, r.doubtful) == (date(2018, 1, 16), "day", False)
+    r = read_date(*line(spec), rereads=[R("day", "16", 94.0)])
+    assert r.precision == "month" and r.doubtful
+    # a blank stays blank whatever a second reader makes of the dots
+    r = read_number(*line("Số:(96) /KH-SYT(95)"), [R("number", "7", 99.0)])
+    assert r.number is None and not r.doubtful
+
+
+def test_loose_first_readings_of_a_number_line_are_still_number_lines() -> None:
+    for spec, symbol in [("số(48) :2(0) 2(93) /SYT-KHTC(79)", "SYT-KHTC"), ("Số:JU(61) /GM-SYT(89)", "GM-SYT"),
+                         ("só::29+É(0) /TB(88) -SYT(91)", "TB-SYT"), ("sé:/3Í(19) /GM-SYT(85)", "GM-SYT")]:
+        r = read_number(*line(spec))
+        assert r is not None and (r.number, r.symbol, r.doubtful) == (None, symbol, True), spec
+    # "Sở" is not "Số", and a lower-case word is no number
+    assert read_number(*line("SỞ(90) Y(90) TẾ(90) 12/KH-SYT(90)")) is None
+    assert read_number(*line("Số(90) lượng(90) 12/KH-SYT(90)")) is None

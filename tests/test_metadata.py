@@ -213,3 +213,121 @@ def test_body_citation_is_not_the_plan_number():
     meta = parse_metadata(_doc("Số: /KH-SYT", "Đồng Nai, ngày 16 tháng 4 năm 2020", "KẾ HOẠCH",
                                "Cải cách hành chính", "Thực hiện Kế hoạch số 244/KH-UBND ngày 25/12/2023;"))
     assert meta.doc_number is None
+
+
+# --------------------------------------------------------------------------- issue date vs own dates
+
+_LETTER = """UBND TỈNH KIÊN GIANG
+SỞ Y TẾ
+Số: 2242/SYT-NVY
+Kiên Giang, ngày {day} tháng 12 năm 2017
+V/v báo cáo công tác chăm sóc sức khỏe người cao tuổi năm 2017
+Kính gửi: Giám đốc các bệnh viện trong tỉnh.
+Căn cứ Công văn số 3544/LĐTBXH-BTXH ngày 27/11/2017 của Sở Lao động – Thương binh và Xã hội;
+Văn bản báo cáo gửi về Sở Y tế trước ngày 21/12/2017.
+"""
+
+
+def _meta(text: str):
+    return parse_metadata(Document(source_path="x.txt", source_format="txt", pages=parse_text(text)))
+
+
+def test_an_issue_date_after_the_deadline_the_document_sets_is_cut_and_flagged():
+    meta = _meta(_LETTER.format(day="11"))  # issued before its deadline: kept as read
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 12, 11), "day")
+    assert "issue_date" not in meta.low_confidence
+    meta = _meta(_LETTER.format(day="28"))  # "28" cannot be: the reports are due on the 21st
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 12, 1), "month")
+    assert "issue_date" in meta.low_confidence
+    # a deadline in another year (a body date OCR'd "2010" for 2017, a cited old deadline):
+    # the date is kept for a human to judge, and flagged
+    meta = _meta(_LETTER.format(day="11").replace("21/12/2017", "21/12/2010"))
+    assert meta.issue_date == date(2017, 12, 11) and "issue_date" in meta.low_confidence
+
+
+_PLAN = """UBND TỈNH THANH HÓA
+SỞ Y TẾ
+Số: 15/KH-SYT
+Thanh Hóa, ngày 20 tháng 12 năm {year}
+KẾ HOẠCH
+Cải cách hành chính năm 2024
+"""
+
+
+@pytest.mark.parametrize("year, flagged", [(2023, False), (2024, False), (2025, True), (2021, True)])
+def test_a_plan_is_not_issued_after_its_period_nor_long_before_it(year, flagged):
+    meta = _meta(_PLAN.format(year=year))
+    assert (meta.plan_period_start, meta.plan_period_end) == (2024, 2024)
+    assert meta.issue_date == date(year, 12, 20)  # another year: kept, for a human to judge
+    assert ("issue_date" in meta.low_confidence) is flagged
+
+
+def test_the_last_dated_task_deadline_bounds_the_issue_date():
+    from parsers.metadata import check_issue_date
+    from parsers.plan import task_due_dates
+    from parsers.records import PlanMeta
+
+    meta = PlanMeta(issue_date=date(2024, 3, 28), issue_date_precision="day", plan_year=2024,
+                    plan_period_start=2024, plan_period_end=2024, period_stated=True, plan_heading=True)
+    cells = ["Trước ngày 15/3/2024", "Quý I/2024", "Thường xuyên", "Trước ngày 20/3", None]
+    assert task_due_dates(meta, cells) == [date(2024, 3, 15)]  # day-dated and with its year only
+    check_issue_date(meta, task_due_dates(meta, cells))
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2024, 3, 1), "month")
+    assert "issue_date" in meta.low_confidence
+
+
+def test_not_after_keeps_the_part_of_a_date_that_can_stand():
+    from parsers.handwriting import not_after
+
+    d = date(2024, 12, 28)
+    assert not_after(d, "day", date(2024, 12, 31)) == (d, "day")
+    assert not_after(d, "day", date(2024, 12, 15)) == (date(2024, 12, 1), "month")
+    assert not_after(d, "day", date(2024, 11, 30)) == (date(2024, 1, 1), "year")
+    assert not_after(d, "day", date(2023, 12, 31)) == (None, None)
+    assert not_after(date(2024, 12, 1), "month", date(2024, 12, 1)) == (date(2024, 12, 1), "month")
+
+
+# --------------------------------------------------------------------------- signer under a stamp
+
+
+def _ocr(text: str, x0: float, top: float, conf: float = 90.0) -> Line:
+    from extractors.model import LineWord
+
+    words = text.split()
+    x1 = x0 + 7 * len(text)
+    return Line(text=text, bbox=BBox(x0, top, x1, top + 11), confidence=conf,
+                words=[LineWord(w, conf) for w in words])
+
+
+def _scan(*lines: Line):
+    return parse_metadata(Document("x.pdf", "pdf", [Page(1, blocks=list(lines), width=601.0, height=842.0,
+                                                        method="ocr")]))
+
+
+def test_a_signer_name_below_the_stamp_is_taken_over_a_misread_title_tail():
+    # SQo_2264 as read: "CHÁNH VĂN PHÒNG" read "CHÁNH" / "VĂN PHO", the stamp's specks, then the name
+    meta = _scan(_ocr("TL. GIÁM ĐỐC", 366, 512), _ocr("Nơi nhận:", 75, 516), _ocr("CHÁNH", 342, 528),
+                 _ocr("VĂN PHO", 397, 530), _ocr("- Như trên;", 76, 533), _ocr("sở,", 360, 563, 85),
+                 _ocr("VÀ", 406, 574, 61), _ocr("XIỆN GÀ", 352, 613, 68), _ocr("Phạm Minh Tâm", 353, 629, 96))
+    assert meta.signer_name == "Phạm Minh Tâm" and "signer_name" not in meta.low_confidence
+
+
+@pytest.mark.parametrize("read, why", [("Văn Phúc", "the family name under the stamp"),
+                                       ("Tà Văn Phúc", "a family name misread"),
+                                       ("Hoàng Anh", "two words: a part may be lost")])
+def test_an_ocr_signer_name_that_may_have_lost_a_part_is_flagged(read, why):
+    meta = _scan(_ocr("KT. GIÁM ĐỐC", 360, 600), _ocr("PHÓ GIÁM ĐỐC", 366, 609), _ocr(read, 369, 700, 96))
+    assert meta.signer_name == read and "signer_name" in meta.low_confidence, why
+    meta = _scan(_ocr("KT. GIÁM ĐỐC", 360, 600), _ocr("PHÓ GIÁM ĐỐC", 366, 609), _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_name == "Hà Văn Phúc" and "signer_name" not in meta.low_confidence
+
+
+def test_a_misread_title_is_no_name_and_a_scan_without_a_signer_is_flagged():
+    # 28l_02: the title "GIÁM ĐỐC" read "IÁM ĐÓC" under the stamp, the name not read at all
+    meta = _scan(_ocr("Nơi nhận:", 75, 600), _ocr("- Như trên;", 76, 612), _ocr("IÁM ĐÓC", 401, 709, 70))
+    assert meta.signer_name is None and "signer_name" in meta.low_confidence
+    # D04_02: "Nơi nhận" read "Noi hhận", the title lost, the name alone in the right half
+    meta = _scan(_ocr("Noi hhận:", 87, 339, 74), _ocr("- Lưu: VT, kvXuyen.", 87, 402),
+                 _ocr("TÁM ĐÓC SỞ Y TẾ", 370, 439, 80), _ocr("Lê Hoàng Anh", 382, 458, 96))
+    assert meta.signer_name == "Lê Hoàng Anh" and "signer_title" in meta.low_confidence
+    assert "signer_name" not in meta.low_confidence

@@ -7,14 +7,17 @@ handwritten number and day and a stamp over the signer.  It is OCR'd once per se
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from extractors.digit_reader import digit_reader_for
 from extractors.errors import OcrUnavailable
-from extractors.model import Page
+from extractors.model import Document, Page
 from extractors.ocr import assign_words_to_cells, ocr_pdf_pages, visual_lines
 from extractors.ocr_engine import DEFAULT_MODEL, MODELS, TesseractEngine, Word, engine_for, ocr_available
+from parsers.metadata import parse_metadata
 from tools.eval_realscans import FIXTURES, cell_errors, line_errors, load_transcriptions
 
 TABLE_DOC = "9uV_2275_SYT_NVY.pdf"
@@ -93,6 +96,19 @@ def test_signer_name_under_the_stamp_is_read(table_page: Page) -> None:
     assert any(ln.text.endswith(want) and ln.confidence is not None and ln.confidence > 60 for ln in below)
     # the OCR words of every line are kept with their own confidences
     assert all(ln.words and " ".join(w.text for w in ln.words) == ln.text for ln in table_page.lines)
+
+
+@pytest.mark.skipif(digit_reader_for("auto") is None, reason="rapidocr-onnxruntime not installed (make setup)")
+def test_a_second_reader_reads_the_blanks_and_its_misreading_stays_flagged(table_page: Page) -> None:
+    """9uV_2275: number "2275" and day "18" written by hand.  The second recogniser reads the
+    three blanks of the header; where it and Tesseract do not agree on digits the field stays
+    flagged, and the printed month both read is kept."""
+    rereads = {r.field: r for ln in table_page.lines for r in ln.rereads or []}
+    assert set(rereads) == {"number", "day", "month"}
+    assert rereads["month"].text == "12" and rereads["month"].conf > 90
+    meta = parse_metadata(Document(TABLE_DOC, "pdf", [table_page]))
+    assert meta.doc_number is None and {"doc_number", "issue_date"} <= set(meta.low_confidence)
+    assert (meta.issue_date, meta.issue_date_precision) == (date(2017, 12, 1), "month")
 
 
 def test_progress_reports_every_page(table_page: Page, tmp_path: Path) -> None:

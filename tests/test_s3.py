@@ -13,6 +13,7 @@ import pytest
 from dagster import DagsterInstance
 
 from khsyt.compaction import compact
+from khsyt.datasets import PUBLISHED
 from khsyt.extract import partition_key
 from khsyt.objectstore import FsspecStorage
 from pipeline import ingest
@@ -129,11 +130,10 @@ def test_compacted_datasets_written_to_s3_and_read_back_with_duckdb(s3, raw_dir,
         (tmp_path / "raw" / f).write_bytes((raw_dir / f).read_bytes())
     with DagsterInstance.ephemeral() as instance:
         ingest.run(store, instance, io_manager=PlanModelIOManager(base_dir=str(tmp_path / "models")))
-    # mirror the per-plan files into the bucket, compact there, read back through fsspec
-    for p in local.rglob("*.parquet"):
-        rel = p.relative_to(local).as_posix()
-        if not rel.startswith("compacted/"):
-            s3.put_file(str(p), f"{BUCKET}/mirror/{rel}")
+    # mirror the per-plan files (the documented folders, links into the local snapshot) into
+    # the bucket, compact there, read back through fsspec
+    for p in (f for name in PUBLISHED for f in (local / name).glob("*.parquet")):
+        s3.put_file(str(p), f"{BUCKET}/mirror/{p.relative_to(local).as_posix()}")
     counts = compact(f"s3://{BUCKET}/mirror")
     con = duckdb.connect()
     want = con.execute(f"SELECT count(*), count(DISTINCT plan_id) FROM '{local}/tasks/*.parquet'").fetchone()

@@ -128,3 +128,36 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
         other = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False, ocr_dpi=200)
         assert len(stale(sorted(other.index()), other.settings().fingerprint(), published_state(curated),
                          other.sha256)) == 2
+
+
+def test_a_local_compacted_copy_is_switched_whole(raw_dir, tmp_path):
+    """compacted is a link to one rebuild; a real compacted/ folder of an older release is
+    swapped for the link; a partial rebuild recompacts only its datasets and carries the
+    others; only the current and the previous rebuild stay."""
+    import os
+    import shutil
+
+    import duckdb
+
+    from khsyt.cli import main
+    from khsyt.compaction import REBUILDS, compact
+
+    curated = tmp_path / "curated"
+    assert main(["extract", str(raw_dir / "001_174c7ea9301aa0d6.txt"), str(raw_dir / "003_453ccdb535033752.txt"),
+                 "--no-ocr", "-q", "--out", str(curated)]) == 0
+    first = compact(curated)
+    old = (curated / "compacted").resolve()
+    (curated / "compacted").unlink()
+    shutil.copytree(old, curated / "compacted")  # as an older release left it: a real folder
+    assert compact(curated, ("tasks",)) == {"tasks": first["tasks"]}
+    assert (curated / "compacted").is_symlink() and not list(curated.glob(".*"))
+    con = duckdb.connect()
+    for name in ("plans", "tasks", "pages"):
+        got = con.execute(f"SELECT count(*) FROM read_parquet('{curated}/compacted/{name}/**/*.parquet')").fetchone()[0]
+        assert got == first[name] > 0, name
+    compact(curated)
+    compact(curated)
+    assert len(os.listdir(curated / REBUILDS)) == 2
+    assert con.execute(f"SELECT count(*) FROM read_parquet('{curated}/compacted/tasks/**/*.parquet') t "
+                   f"JOIN read_parquet('{curated}/compacted/plans/**/*.parquet') p USING (plan_id)").fetchone()[0] \
+        == first["tasks"]

@@ -1,5 +1,8 @@
 """Child process of the kill-point tests: publish one pickled result (or retire a key) into
-a curated folder; KHSYT_KILL_AT makes it die between two writes.
+a curated folder as a batch of one plan — the plan's publication, then the switch of the
+documented view (what the CLI and the Dagster step do at the end of a batch) — or run the
+repair (``WHAT`` = ``repair``: the migration of an older layout); KHSYT_KILL_AT makes it die
+between two writes.
 
 ``publish_child.py OUT KEY WHAT`` publishes once.  ``publish_child.py --serve`` imports once,
 then for every line ``KILL_AT OUT KEY WHAT`` on stdin forks a process that publishes with that
@@ -16,11 +19,15 @@ from khsyt import datasets
 
 
 def publish(out: str, key: str, what: str) -> None:
+    if what == "repair":
+        datasets.repair(out)
+        return
     if what == "retire":
         datasets.retire(out, key)
     else:
         with open(what, "rb") as fh:
             datasets.write_plan(out, key, pickle.load(fh))
+    datasets.publish_view(out)
 
 
 if sys.argv[1] == "--serve":

@@ -149,3 +149,21 @@ def test_cli_retires_inputs_that_are_gone(tmp_path, raw_dir):
     assert len(pd.read_parquet(out / "plans")) == 2
     assert main(["extract", str(src / "renamed.txt"), "--out", str(out), "--no-ocr"]) == 0
     assert len(pd.read_parquet(out / "plans")) == 1
+
+
+def test_the_wall_time_limit_stops_a_file_read_outside_the_main_thread(tmp_path):
+    """No SIGALRM reaches a worker thread: there the watchdog stops the file (a text plan, whose
+    reading never calls the cooperative check), and the thread is usable afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from extractors.limits import limited
+    from khsyt.extract import Settings, extract_plan
+    from khsyt.results import Extracted, Rejected
+
+    slow = _slow(tmp_path)
+    with ThreadPoolExecutor(1) as pool:
+        with limited(file_seconds=0.005):
+            res = pool.submit(extract_plan, slow, Settings(ocr=False)).result(timeout=60)
+        again = pool.submit(extract_plan, slow, Settings(ocr=False)).result(timeout=60)
+    assert isinstance(res, Rejected) and "limit file_seconds=" in res.reason, res
+    assert isinstance(again, Extracted) and again.tasks  # the next file in that thread is not hit

@@ -40,10 +40,16 @@ def _joined(curated: Path) -> dict:
 
 def test_a_killed_run_is_marked_failed_and_the_next_run_repairs(site):
     raw, curated, home = site
-    # 12 writes create the empty datasets; the 17th is inside the first plan's publication
-    child = _ingest(raw, curated, home, KHSYT_KILL_AT="17")
+    # the writes that create the empty datasets and their first snapshot, counted on a new
+    # folder; the 5th write after them is inside the first plan's publication
+    log = curated.parent / "layout.log"
+    made = run(["-c", f"from khsyt import datasets; datasets.ensure_dirs({str(curated.parent / 'x')!r})"],
+               env={"KHSYT_COUNT_WRITES": str(log)})
+    assert made.returncode == 0, made.output
+    child = _ingest(raw, curated, home, KHSYT_KILL_AT=str(len(log.read_text().splitlines()) + 5))
     assert child.returncode == -9, child.output
     assert list((curated / "_pending").iterdir()), "the kill did not interrupt a publication"
+    assert _joined(curated) == {}  # the documented view still shows no plan, whole
     with DagsterInstance.from_config(str(home)) as instance:
         started = instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
         assert len(started) == 1, "the killed run should be left STARTED by Dagster itself"

@@ -1,0 +1,190 @@
+"""A second recogniser for the handwritten blanks of a header: the number and the day.
+
+Tesseract's print models do not read handwritten digits reliably, and reading the same crop
+again with Tesseract (another segmentation mode, a digit whitelist) repeats its mistakes.  A
+recogniser trained on other data gives an independent second opinion: where the two agree
+the value can be trusted, where they differ it is flagged (parsers/handwriting.py decides).
+
+The recogniser is plugged in behind :class:`DigitReader`, like the page engine behind
+extractors/ocr_engine.OcrEngine.  The one provided, :class:`RapidDigitReader`, runs the PP-OCRv4
+recognition model that the PyPI package ``rapidocr-onnxruntime`` ships inside its wheel (no
+download at run time) on ONNX Runtime, decoding its output over the ten digits only; it is an
+optional extra (``pip install 'khsyt[handwriting]'`` and, as ``make setup`` does,
+``rapidocr-onnxruntime`` itself with ``--no-deps``: it asks for ``opencv-python``, which would
+shadow the ``opencv-python-headless`` the project uses).  Without it nothing changes.
+
+Only the blanks are read: the stretch of a header line between "Số:" and the "/" of the
+symbol, and between "ngày" and "tháng" (and "tháng" and "năm"), located from the first
+reading's word boxes, in the top part of the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from functools import cache
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .model import BBox, Line, LineWord, Reread
+
+log = logging.getLogger("khsyt.ocr")
+
+#: bump when the blanks are located or read differently: part of the OCR cache key
+BLANKS_VERSION = "blanks-3"
+#: the header (with its blanks) is on the first pages; later pages are not looked at
+HEADER_PAGES = 2
+#: only lines whose top is in this upper fraction of the page are header lines
+HEADER_FRACTION = 0.45
+#: the crop reaches this many line heights above and below the line (handwriting overflows)
+PAD_ABOVE, PAD_BELOW = 0.5, 0.3
+PAD_X_PT = 2.0  # points of margin left and right of the blank
+
+# The blanks, on the words of a line joined by spaces.  Loose on purpose: the first reading of
+# a handwritten blank is often garbage glued to its printed neighbours ("Số:22#2/SYT-NVY",
+# "só::29+É /TB -SYT", "ngày4Ế tháng"); the parser judges what is read.
+_NUMBER_BLANK = re.compile(r"^\W{0,3}[Ss][^\s\d:./]{0,2}\s*[:.]*\s*(?P<number>.{0,14}?)\s*/\s*[A-ZĐ]{1,8}\s*-\s*[A-ZĐ]")
+_DATE_BLANKS = re.compile(r"ngày\s*(?P<day>.{0,8}?)\s*tháng\s*(?P<month>.{0,8}?)\s*năm\b", re.I)
+
+
+class DigitReader(Protocol):
+    """A recogniser of a small image holding a few digits."""
+
+    @property
+    def version(self) -> str:
+        """Names the recogniser and its model: part of the OCR cache key."""
+        ...
+
+    def read_digits(self, image: np.ndarray) -> tuple[str, float]:
+        """The digits in ``image`` (grey, 0 = black) and its confidence 0-100 in the least sure
+        of them; ("", 0.0) when it sees none."""
+        ...
+
+
+class RapidDigitReader:
+    """PP-OCRv4 recognition (rapidocr-onnxruntime's bundled model), CTC-decoded over the digits."""
+
+    def __init__(self) -> None:
+        from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+        from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+        from rapidocr_onnxruntime.utils import read_yaml, update_model_path
+
+        config = update_model_path(read_yaml(str(DEFAULT_CFG_PATH)))["Rec"]
+        config["intra_op_num_threads"] = config["inter_op_num_threads"] = 1  # pages run in parallel
+        self._rec = TextRecognizer(config)
+        chars = self._rec.postprocess_op.character
+        self._keep = [0] + [i for i, c in enumerate(chars) if c in "0123456789"]  # 0: the CTC blank
+        self._chars = [chars[i] for i in self._keep]
+        from importlib.metadata import version
+
+        self._version = f"rapidocr-onnxruntime {version('rapidocr-onnxruntime')} PP-OCRv4 digits {BLANKS_VERSION}"
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def read_digits(self, image: np.ndarray) -> tuple[str, float]:
+        if image.size == 0 or min(image.shape[:2]) < 4:
+            return "", 0.0
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        _, height, width = self._rec.rec_image_shape
+        h, w = bgr.shape[:2]
+        batch = self._rec.resize_norm_img(bgr, max(width / height, w / h))[np.newaxis].astype(np.float32)
+        probs = self._rec.session(batch)[0][0][:, self._keep]  # time steps x (blank + digits)
+        return ctc_digits(probs, self._chars)
+
+
+def ctc_digits(probs: np.ndarray, chars: Sequence[str]) -> tuple[str, float]:
+    """Greedy CTC decoding of ``probs`` (time steps x classes, class 0 the blank): the text and
+    100 x the probability of its least sure character (each at its most probable step)."""
+    best = probs.argmax(axis=1)
+    out: list[str] = []
+    confs: list[float] = []
+    prev = 0
+    for t, c in enumerate(best):
+        if c != 0 and c == prev:
+            confs[-1] = max(confs[-1], float(probs[t, c]))
+        elif c != 0:
+            out.append(chars[c])
+            confs.append(float(probs[t, c]))
+        prev = c
+    return "".join(out), round(100 * min(confs), 2) if confs else 0.0
+
+
+@cache
+def digit_reader_for(name: str) -> DigitReader | None:
+    """The reader an OcrOptions.digit_reader names: "none"; "rapidocr"; "auto" = rapidocr when
+    installed, else none."""
+    if name == "none":
+        return None
+    try:
+        return RapidDigitReader()
+    except Exception as e:  # not installed (ImportError), or its runtime cannot start here
+        if name == "auto":
+            if not isinstance(e, ImportError):
+                log.warning("the rapidocr digit reader cannot start (%s): handwriting has one reading", e)
+            return None
+        from .errors import OcrUnavailable
+
+        raise OcrUnavailable(f"the rapidocr digit reader cannot start ({e}); install it with "
+                             "pip install 'khsyt[handwriting]' (make setup)") from None
+
+
+def _x_at(words: Sequence[LineWord], index: int) -> float:
+    """The x (points) of character ``index`` of the words joined by spaces, interpolated within
+    its word's box."""
+    pos = 0
+    for w in words:
+        end = pos + len(w.text)
+        if index <= end and w.bbox is not None:
+            f = min(max((index - pos) / max(1, len(w.text)), 0.0), 1.0)
+            return w.bbox.x0 + f * (w.bbox.x1 - w.bbox.x0)
+        pos = end + 1
+    last = words[-1].bbox
+    return last.x1 if last is not None else 0.0
+
+
+def blank_boxes(line: Line) -> list[tuple[str, BBox]]:
+    """The handwritten blanks of a header line and where they are (points)."""
+    ws = line.words
+    if not ws or line.bbox is None or any(w.bbox is None for w in ws):
+        return []
+    joined = " ".join(w.text for w in ws)
+    lh = line.bbox.bottom - line.bbox.top
+    out = []
+    for pattern, fields in ((_NUMBER_BLANK, ("number",)), (_DATE_BLANKS, ("day", "month"))):
+        m = pattern.search(joined)
+        if not m:
+            continue
+        for f in fields:
+            a, b = m.span(f)
+            x0, x1 = _x_at(ws, a) - PAD_X_PT, _x_at(ws, b) + PAD_X_PT
+            if b == a:  # read as nothing: the gap around the point
+                x0, x1 = x0 - 2 * PAD_X_PT, x1 + 2 * PAD_X_PT
+            out.append((f, BBox(x0, line.bbox.top - PAD_ABOVE * lh, x1, line.bbox.bottom + PAD_BELOW * lh)))
+    return out
+
+
+def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height_pt: float,
+                  reader: DigitReader) -> None:
+    """Give the first number line and the first date line of the header their second readings
+    (``Line.rereads``), read from ``gray`` (the page image the line boxes refer to)."""
+    k = dpi / 72.0
+    seen: set[str] = set()
+    for line in lines:
+        if line.bbox is None or line.bbox.top > HEADER_FRACTION * page_height_pt:
+            continue
+        boxes = [(f, b) for f, b in blank_boxes(line) if f not in seen]
+        if not boxes:
+            continue
+        rereads = []
+        for f, b in boxes:
+            seen.add(f)
+            y0, y1 = max(0, int(b.top * k)), min(gray.shape[0], int(b.bottom * k) + 1)
+            x0, x1 = max(0, int(b.x0 * k)), min(gray.shape[1], int(b.x1 * k) + 1)
+            text, conf = reader.read_digits(gray[y0:y1, x0:x1])
+            rereads.append(Reread(f, text, conf, reader.version, b))
+        line.rereads = rereads
