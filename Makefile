@@ -5,12 +5,13 @@ PIP := .venv/bin/pip
 export DAGSTER_HOME := $(CURDIR)
 export PYTHONPATH := $(CURDIR)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-script-viet npm chromium poppler-utils \
-  postgresql redis-server
+  postgresql redis-server libtesseract-dev libleptonica-dev g++ pkg-config
 
 .PHONY: setup system-deps run test fuzz ui review datapackage eval bench bench-scale bench-snapshot serve serve-stop worker lint clean golden
 
-# System packages (Tesseract with its Vietnamese models, npm to fetch the default OCR model,
-# Chromium for the UI test) and the default OCR model vie_best_int; skipped when present.
+# System packages (Tesseract with its Vietnamese models and its headers, to build tesserocr
+# against it; npm to fetch the default OCR model, Chromium for the UI test) and the default OCR
+# model vie_best_int; skipped when present.
 # npm is needed only when the model is missing.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -30,7 +31,7 @@ RAPIDOCR := 'rapidocr-onnxruntime>=1.4.4,<1.5'
 .venv/.installed: pyproject.toml
 	python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	PIP_NO_BINARY=tesserocr $(PIP) install -q -e '.[dev]'
 	$(PIP) install -q --no-deps $(RAPIDOCR) || echo "rapidocr-onnxruntime not installable here (Python < 3.13 only): handwriting second reader off"
 	touch $@
 

@@ -227,28 +227,35 @@ def run_text_layer(pages: list[tuple[str, int]]) -> dict[str, float]:
     return {"cpu": _cpu() - c0, "wall": time.perf_counter() - t0, "pages": len(pages), "peak_mb": _peak_mb()}
 
 
+def _lines_page(words: list[Any], dpi: int, number: int) -> Page:
+    """Words of a plain reading as Lines (the engine's own line ids), so that its CER is
+    measured the same way as ours."""
+    from extractors.ocr import _bbox_pt, _group_lines, _join, _line_box
+
+    k = 72.0 / dpi
+    lines = [Line(text=_join(ws), bbox=_bbox_pt(*_line_box(ws), k)) for ws in _group_lines(words, float("inf"))]
+    return Page(number=number, blocks=lines, method="ocr")
+
+
 def plain_tesseract_page(png: str, dpi: int, lang: str, number: int) -> Page:
     """What plain ``tesseract PAGE.png out -l LANG --dpi D tsv`` reads (its defaults: psm 3,
-    no preprocessing), as Lines, so that its CER is measured the same way as ours."""
-    from extractors.ocr import _bbox_pt, _group_lines, _join, _line_box
-    from extractors.ocr_engine import Word
+    no preprocessing)."""
+    from extractors.ocr_engine import words_from_tsv
 
     with tempfile.TemporaryDirectory() as tmp:
         base = os.path.join(tmp, "out")
         env = dict(os.environ, OMP_THREAD_LIMIT="1")
         subprocess.run(["tesseract", png, base, "-l", lang, "--dpi", str(dpi), "tsv"], capture_output=True,
                        check=True, env=env)
-        rows = Path(base + ".tsv").read_text(encoding="utf-8").splitlines()[1:]
-    words = []
-    for row in rows:
-        f = row.split("\t")
-        if len(f) < 12 or not f[11].strip() or float(f[10]) < 0:
-            continue
-        x, y, w, h = (int(v) for v in f[6:10])
-        words.append(Word(f[11].strip(), (x, y, x + w, y + h), float(f[10]), int(f[2]), int(f[3]), int(f[4])))
-    k = 72.0 / dpi
-    lines = [Line(text=_join(ws), bbox=_bbox_pt(*_line_box(ws), k)) for ws in _group_lines(words, float("inf"))]
-    return Page(number=number, blocks=lines, method="ocr")
+        words = words_from_tsv(Path(base + ".tsv").read_text(encoding="utf-8"))
+    return _lines_page(words, dpi, number)
+
+
+def plain_library_page(gray: Any, dpi: int, engine: Any, number: int) -> Page:
+    """The same page read by the Tesseract library our engine calls (in-process), with the
+    library's defaults (psm 3, no settings, no preprocessing): our overhead over the engine
+    itself, whatever its build."""
+    return _lines_page(engine.image_to_words(gray, 3, dpi), dpi, number)
 
 
 def run_quality(pages: list[tuple[str, str, int]], dpi: int) -> dict[str, float]:
@@ -269,8 +276,9 @@ def run_quality(pages: list[tuple[str, str, int]], dpi: int) -> dict[str, float]
     base_engine = TesseractEngine()
     engine = _MemoEngine(base_engine)
     engine.check_available()
-    cpu = render_cpu = plain_cpu = 0.0
-    e_raw = e_cor = e_plain = total = 0
+    library = TesseractEngine(extra_config="")  # the library with its own defaults
+    cpu = render_cpu = plain_cpu = lib_cpu = 0.0
+    e_raw = e_cor = e_plain = e_lib = total = 0
     conf_sum = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for scan, digital, n in pages:
@@ -288,14 +296,19 @@ def run_quality(pages: list[tuple[str, str, int]], dpi: int) -> dict[str, float]
             c2 = _cpu()
             plain = plain_tesseract_page(png, dpi, base_engine.lang, n)
             plain_cpu += _cpu() - c2
+            c3 = _cpu()
+            lib = plain_library_page(gray, dpi, library, n)
+            lib_cpu += _cpu() - c3
             a, t = page_cer(raw, ref)
             b, _ = page_cer(page, ref)
             c, _ = page_cer(plain, ref)
+            e_lib += page_cer(lib, ref)[0]
             e_raw, e_cor, e_plain, total = e_raw + a, e_cor + b, e_plain + c, total + t
             conf_sum += page.confidence or 0.0
     return {"cpu": cpu, "render_cpu": render_cpu, "plain_cpu": plain_cpu, "pages": len(pages),
             "cer_raw": e_raw / max(1, total), "cer_corrected": e_cor / max(1, total),
             "cer_plain": e_plain / max(1, total), "ref_chars": total, "lang": base_engine.lang,
+            "lib_cpu": lib_cpu, "cer_lib": e_lib / max(1, total), "lib": library.version.split(":")[2],
             "mean_conf": conf_sum / max(1, len(pages)), "peak_mb": _peak_mb()}
 
 
@@ -386,11 +399,15 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(f"| plain `tesseract -l {q['lang']}` (same rendered pages, same run) | {dpi} | 1 | {q['pages']} "
                     f"| - | {q['plain_cpu'] / q['pages']:.2f} | - | {q['cer_plain']:.4f} | - | - |")
         print(rows[-1], flush=True)
+        rows.append(f"| plain Tesseract library as our engine calls it ({q['lib']}, psm 3, its defaults) | {dpi} "
+                    f"| 1 | {q['pages']} | - | {q['lib_cpu'] / q['pages']:.2f} | - | {q['cer_lib']:.4f} | - | - |")
+        print(rows[-1], flush=True)
         n = q["pages"]
         ratios.append(f"- {dpi} dpi: CPU ratio to plain tesseract {q['cpu'] / q['plain_cpu']:.2f} "
                       f"(ours {q['cpu'] / n:.2f} s/page incl. rendering {q['render_cpu'] / n:.2f} s; "
                       f"plain {q['plain_cpu'] / n:.2f} s/page on the rendered PNG); counting the rendering "
-                      f"on both sides: {q['cpu'] / (q['plain_cpu'] + q['render_cpu']):.2f}")
+                      f"on both sides: {q['cpu'] / (q['plain_cpu'] + q['render_cpu']):.2f}; "
+                      f"to the plain library our engine calls: {q['cpu'] / q['lib_cpu']:.2f}")
         print(ratios[-1], flush=True)
         if args.no_pool:
             continue

@@ -115,6 +115,8 @@ def _isolated(mask: np.ndarray, ink: np.ndarray, dpi: int, horizontal: bool) -> 
 def _bridging(closed: np.ndarray, perpendicular: np.ndarray, short: int, dpi: int,
               vertical: bool) -> np.ndarray:
     """Short strokes along one direction whose two ends touch rules of the other direction."""
+    if not perpendicular.any():  # no rule to touch (a page of text): nothing can bridge
+        return np.zeros_like(closed)
     kern = cv2.getStructuringElement(cv2.MORPH_RECT, (1, short) if vertical else (short, 1))
     cand = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kern)
     n, labels, stats, _ = components(cand)

@@ -50,7 +50,7 @@ from extractors.model import (
     page_from_dict,
     page_to_dict,
 )
-from extractors.ocr_correct import DEFAULT_LEXICON, correct_tokens, load_lexicon
+from extractors.ocr_correct import DEFAULT_LEXICON, PagePhrases, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.ocr_words import keep_positions, repair_tones
 from extractors.raster import (
@@ -69,7 +69,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-14"
+CODE_VERSION = "ocr-20"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -107,6 +107,9 @@ class OcrOptions:
     tone_max_conf: float = 93.0
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
     signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
+    # a word pair read better elsewhere on the page replaces a one-off reading of its letters
+    # (extractors.ocr_correct.PagePhrases)
+    harmonise: bool = True
     # second recogniser of the handwritten header blanks (extractors/digit_reader.py): "auto"
     # (when installed), "rapidocr" or "none"
     digit_reader: str = "auto"
@@ -355,6 +358,27 @@ def _attested(lines: list[_TextLine], opts: OcrOptions) -> frozenset[str]:
     """Words of the page read with confidence (punctuation stripped): evidence that such a word
     is printed there, which a post-correction of a doubtful reading of it must respect."""
     return frozenset(w.text.strip(".,;:()[]\"'") for ln in lines for w in ln.words if w.conf >= opts.correct_max_conf)
+
+
+def _harmonised(lines: list[_TextLine]) -> list[_TextLine]:
+    """Lines with one-off misreadings of a word pair put right by the page's other readings of
+    it (ocr_correct.PagePhrases): on real scans the same indicator words recur in a table's
+    cells, and the accents lost in one cell ("phục hôi") are read right in another."""
+    # a cell's lines are one text: its pairs run across the line breaks
+    texts: dict[object, tuple[list[str], list[float]]] = {}
+    for n, ln in enumerate(lines):
+        tokens, confs = texts.setdefault(("cell", ln.cell) if ln.cell is not None else n, ([], []))
+        tokens.extend(w.text for w in ln.words)
+        confs.extend(w.conf for w in ln.words)
+    phrases = PagePhrases(list(texts.values()))
+    out = []
+    for ln in lines:
+        texts = phrases.harmonise([w.text for w in ln.words], [w.conf for w in ln.words])
+        if texts != [w.text for w in ln.words]:
+            ln = _TextLine([w if t == w.text else Word(t, w.bbox, w.conf, w.block, w.par, w.line)
+                            for w, t in zip(ln.words, texts, strict=True)], ln.cell, ln.clip)
+        out.append(ln)
+    return out
 
 
 def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool,
@@ -699,7 +723,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     lines.extend(_lines_of(free_words, COLUMN_GAP * dpi / 72.0, None, None))
     reread_idx = {cr.index for cr in reread}
     line_crops: list[_Crop] = []
-    if opts.recheck_conf > 0:
+    if opts.recheck_conf > 0 and any(_doubtful(ln, opts) for ln in lines):  # the other image only then
         alt = _ocr_input(prep, replace(opts, image="binary" if opts.image != "binary" else "gray"), rules)
         line_crops = [cr for cr in _recheck_crops(lines, alt, opts) if lines[cr.index].cell not in reread_idx]
     if reread or line_crops:
@@ -714,6 +738,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     if opts.signer_pass:
         lines = _reread_signer_block(lines, prep, engine, opts, red)
 
+    if opts.harmonise:
+        lines = _harmonised(lines)
     attested = _attested(lines, opts)
     all_confs: list[float] = []
     blocks: list[tuple[float, float, Line | Table]] = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +27,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
-from extractors.ocr_words import fix_lookalikes, keep_positions, repair_tones, split_joined
+from extractors.ocr_words import (
+    TONE_MARKS,
+    fix_lookalikes,
+    keep_positions,
+    repair_tones,
+    split_joined,
+    toneless,
+    word_pairs,
+)
 from extractors.text_quality import is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
@@ -149,6 +158,7 @@ def correct_tokens(
     if line_start and out:
         out[0] = _fix_roman_prefix(out[0], alone=len(out) == 1)
     _apply_rewrites(out, lex)
+    _fix_date_frame(out)
     for i, tok in enumerate(out):
         if confs is not None and confs[i] < ABBREVIATION_MAX_CONF:
             out[i] = _fix_abbreviation(tok, lex, attested)
@@ -209,6 +219,26 @@ def _apply_rewrites(out: list[str], lex: Lexicon) -> None:
                 fixed[0] = lead + fixed[0]
                 fixed[-1] = fixed[-1] + trail
                 out[i: i + n] = fixed
+
+
+_DAY_MONTH = re.compile(r"^\d{1,2}$")
+_YEAR = re.compile(r"^\d{4}[.,;:)]*$")
+
+
+def _fix_date_frame(out: list[str]) -> None:
+    """The frame words of a written date, in place: in "… <n> tháng <n> năm <yyyy>" the word
+    between the day and the month is "tháng", and the word before the day "ngày", whatever
+    one misread letter made of them ("thúng", "ngảy"); their numbers say what they are, so no
+    confidence is needed.  Only a word one letter (diacritics aside) from the frame word."""
+    for i in range(1, len(out) - 3):
+        if not (_DAY_MONTH.match(out[i - 1]) and _DAY_MONTH.match(out[i + 1])
+                and out[i + 2].casefold() == "năm" and _YEAR.match(out[i + 3])):
+            continue
+        for j, word in ((i, "tháng"), (i - 2, "ngày")):
+            if j < 0 or out[j].casefold() == word or not out[j].isalpha():
+                continue
+            if len(out[j]) == len(word) and Levenshtein.distance(base_letters(out[j]), base_letters(word)) <= 1:
+                out[j] = _transfer_case(out[j], word)
 
 
 #: Prior odds that an all-capital word near a listed abbreviation is that abbreviation misread
@@ -276,3 +306,128 @@ def _fix_roman_prefix(token: str, alone: bool = False) -> str:
     if not _VALID_ROMAN.match(fixed):
         return token
     return fixed + ("." if punct == "," else punct)
+
+
+# --------------------------------------------------------------------------- page evidence
+
+#: A word pair read elsewhere on the page replaces a reading of the same letters only when it is
+#: at least as frequent there and this much more confident, or twice as frequent and not this
+#: much less confident (Tesseract's word confidences differ by tenths between a right and a
+#: wrong accent): what recurs on a page (indicator names in a table, a unit's name) is printed the
+#: same way each time, and Tesseract's lost accents ("phục hôi", "cộng đông", "khuyêt") are
+#: one-off readings next to correct ones.
+PAGE_VARIANT_GAIN = 3.0
+
+
+@dataclass
+class _Variant:
+    count: int = 0
+    conf: float = -1.0  # best (over occurrences) of the pair's lower word confidence
+    cased: str | None = None  # the most confident occurrence not in all capitals
+    cased_conf: float = -1.0
+
+
+def _pair_core(a: str, b: str) -> tuple[str, str, str, str] | None:
+    """(lead, first, second, trail) of two tokens, when both cores are words of letters only."""
+    parts = _split_punct([a, b])
+    if parts is None:
+        return None
+    lead, (x, y), trail = parts
+    if not (x.isalpha() and y.isalpha()):
+        return None
+    return lead, x, y, trail
+
+
+def _spelling(text: str) -> tuple[str, tuple[str, ...]]:
+    """A text's letters without tone marks and the tone of each word: "hoá" and "hóa" are the
+    same word written in the old and the new tone placement, which one page may mix."""
+    words = unicodedata.normalize("NFD", text.casefold()).split(" ")
+    return (" ".join("".join(ch for ch in w if ch not in TONE_MARKS) for w in words),
+            tuple("".join(ch for ch in w if ch in TONE_MARKS) for w in words))
+
+
+def _pairs(tokens: list[str]) -> Iterator[tuple[int, str, str, str, str]]:
+    """(index, lead, first, second, trail) of each pair of letter words; reads ``tokens`` as it
+    goes, so a pair sees the change made to the pair before it."""
+    for i in range(len(tokens) - 1):
+        core = _pair_core(tokens[i], tokens[i + 1])
+        if core is not None:
+            yield (i, *core)
+
+
+def _in_dictionary(pair: str) -> bool:
+    """Whether a word pair ("a b", any case and tone placement) is a two-syllable word of the
+    dictionary the OCR word repairs use (underthesea's Viet74K)."""
+    a, b = pair.split(" ")
+    return any(_spelling(f"{x} {y}") == _spelling(pair)
+               for x, y in word_pairs()[1].get((toneless(a), toneless(b)), ()))
+
+
+def _all_caps(text: str) -> bool:
+    return len(text) > 1 and text.isupper()
+
+
+class PagePhrases:
+    """Word pairs as read on one page (every line and cell), grouped by their letters without
+    diacritics, to put a one-off misreading right by the page's own other readings of the
+    same pair, when that reading is a two-syllable word of the dictionary.  Pairs across
+    punctuation or with digits are not used."""
+
+    def __init__(self, lines: list[tuple[list[str], list[float]]]) -> None:
+        self.groups: dict[str, dict[str, _Variant]] = {}
+        for tokens, confs in lines:
+            for i, _, x, y, _ in _pairs(tokens):
+                text = f"{x} {y}"
+                v = self.groups.setdefault(base_letters(text), {}).setdefault(text.casefold(), _Variant())
+                conf = min(confs[i], confs[i + 1])
+                v.count += 1
+                v.conf = max(v.conf, conf)
+                if not (_all_caps(x) or _all_caps(y)) and conf > v.cased_conf:
+                    v.cased, v.cased_conf = text, conf
+
+    @staticmethod
+    def _beats(v: _Variant, w: _Variant) -> bool:
+        return ((v.count >= w.count and v.conf >= w.conf + PAGE_VARIANT_GAIN)
+                or (v.count >= 2 * w.count and v.conf >= w.conf - PAGE_VARIANT_GAIN))
+
+    def _better(self, key: str, read: str) -> str | None:
+        """The diacritic form of the pair that beats the reading ``read`` (casefolded) and every
+        other form that does; None when there is none or no single one."""
+        variants = self.groups.get(key, {})
+        own = variants.get(read)
+        if own is None:
+            return None
+        winners = [form for form, v in variants.items()
+                   if _spelling(form) != _spelling(read) and all(is_vietnamese_syllable(s) for s in form.split(" "))
+                   and self._beats(v, own)]
+        best = [f for f in winners if all(g == f or self._beats(variants[f], variants[g]) for g in winners)]
+        if len(best) != 1:
+            return None
+        # only into a word of the dictionary: two words side by side are not one word ("bộ của"
+        # is not a misread "bố của"), and a word is not made a non-word however often the page
+        # misreads it the same way ("đôn đốc" read "đồn đốc" twice)
+        return best[0] if _in_dictionary(best[0]) else None
+
+    def harmonise(self, tokens: list[str], confs: list[float]) -> list[str]:
+        """Tokens of one line with each pair that the page reads better elsewhere replaced by
+        that reading: its diacritics in the case of the reading; or, for a lone word in
+        capitals before or after a lower-case word ("SỐ xã"), the case of a more confident
+        reading of the same pair ("Số xã").  Punctuation around the pair is kept."""
+        out = list(tokens)
+        for i, lead, x, y, trail in _pairs(out):
+            read = f"{x} {y}"
+            key = base_letters(read)
+            best = self._better(key, read.casefold())
+            if best is not None:
+                form = _transfer_case(read, best)
+            else:
+                own = self.groups.get(key, {}).get(read.casefold())
+                lone_caps = (_all_caps(x) and y.islower()) or (x.islower() and _all_caps(y))
+                if (own is None or own.cased is None or not lone_caps
+                        or own.cased_conf < min(confs[i], confs[i + 1]) + PAGE_VARIANT_GAIN):
+                    continue
+                form = own.cased
+            a, b = form.split(" ")
+            if (a, b) != (x, y):
+                out[i], out[i + 1] = lead + a, b + trail
+        return out

@@ -8,20 +8,25 @@ without touching rendering, grid detection or the page model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from extractors.errors import ExtractionError, OcrUnavailable
+
+log = logging.getLogger("khsyt.ocr")
 
 INSTALL_HINT = "make system-deps (apt-get install tesseract-ocr tesseract-ocr-vie; the vie_best_int model)"
 
@@ -142,9 +147,105 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Comple
     return subprocess.run(cmd, capture_output=True, timeout=60, env=env, check=False)
 
 
+def words_from_tsv(tsv: str) -> list[Word]:
+    """Words of Tesseract's TSV output (the CLI's ``tsv`` or the API's ``GetTSVText``; a header
+    row is skipped): one parser for every way of calling the engine, and for the benchmark's
+    plain-tesseract side.  Rows without text or with a negative confidence (page, block,
+    paragraph and line rows) are not words."""
+    words: list[Word] = []
+    for row in tsv.splitlines():
+        f = row.split("\t")
+        if len(f) < 12 or not f[0].isdigit():
+            continue
+        text = f[11].strip()
+        conf = float(f[10])
+        if conf < 0 or not text:
+            continue
+        x, y, w, h = (int(v) for v in f[6:10])
+        words.append(Word(text=text, bbox=(x, y, x + w, y + h), conf=conf,
+                          block=int(f[2]), par=int(f[3]), line=int(f[4])))
+    return words
+
+
+@functools.lru_cache(maxsize=8)
+def _tessdata_dir(tesseract_cmd: str) -> str | None:
+    """Where the Tesseract CLI looks for traineddata (first line of ``--list-langs``)."""
+    try:
+        out = _run([tesseract_cmd, "--list-langs"])
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r'"([^"]+)"', (out.stdout + out.stderr).decode("utf-8", "replace"))
+    return m.group(1) if m else None
+
+
+_API_LOCAL = threading.local()  # per thread: a TessBaseAPI is not safe to share between threads
+
+
+def _tesserocr() -> Any | None:
+    """The tesserocr module (Tesseract's C++ API, in-process), or None when not installed."""
+    try:
+        import tesserocr
+    except ImportError:
+        return None
+    return tesserocr
+
+
+def _release(version_text: str) -> str | None:
+    m = re.search(r"tesseract\s+v?([\w.\-]+)", version_text)
+    return m.group(1) if m else None
+
+
+@functools.lru_cache(maxsize=8)
+def _api_release(tesseract_cmd: str) -> str | None:
+    """The Tesseract release tesserocr is linked to, when it is the CLI's own; None (use the
+    CLI) when tesserocr is missing or bundles another release."""
+    tesserocr = _tesserocr()
+    if tesserocr is None:
+        log.info("tesserocr not installed: Tesseract runs as one process per image (make setup)")
+        return None
+    lib = _release(tesserocr.tesseract_version())
+    try:
+        out = _run([tesseract_cmd, "--version"])
+        cli = _release((out.stdout or out.stderr).decode("utf-8", "replace"))
+    except (OSError, subprocess.SubprocessError):
+        cli = None
+    if lib is None or lib != cli:
+        log.warning("tesserocr is linked to Tesseract %s, the CLI is %s: using the CLI (make setup builds "
+                    "tesserocr against the system Tesseract)", lib, cli)
+        return None
+    return lib
+
+
+def _api(datapath: str, lang: str, oem: int, variables: tuple[tuple[str, str], ...]) -> Any:
+    """This thread's TessBaseAPI for one model and settings, created (model loaded) once."""
+    apis: dict[tuple[Any, ...], Any] = _API_LOCAL.__dict__.setdefault("apis", {})
+    key = (datapath, lang, oem, variables)
+    if key not in apis:
+        tesserocr = _tesserocr()
+        assert tesserocr is not None
+        try:
+            apis[key] = tesserocr.PyTessBaseAPI(path=datapath.rstrip("/") + "/", lang=lang,
+                                                oem=oem, variables=dict(variables))
+        except RuntimeError as e:
+            raise OcrUnavailable(f"Tesseract API cannot load {lang!r} from {datapath}: {e}") from e
+    return apis[key]
+
+
 @dataclass(frozen=True)
 class TesseractEngine:
-    """Tesseract through pytesseract, LSTM engine (``--oem 1``) with Vietnamese data.
+    """Tesseract, LSTM engine (``--oem 1``) with Vietnamese data.
+
+    ``binding="api"`` (default) recognises in-process through tesserocr (Tesseract's C++ API):
+    the model is loaded once per process and thread, and the image is handed over as raw bytes.
+    The CLI through pytesseract (``binding="cli"``) starts a process per call, which loads the
+    ~0.1 s model every time and needs the image written to a file: on a page read in two or
+    three calls (page pass, second readings, signer block) that was a fifth of our CPU
+    (bench/RESULTS.md).  The API is used only when tesserocr is linked to the same Tesseract
+    release as the CLI (``make setup`` builds it against the system library): the wheel's
+    bundled newer release reads these scans differently (exact task texts 0.66 instead of 0.71
+    on the synthetic scans, words run together), and the settings here were measured with the
+    system one.  Otherwise, or without tesserocr, the CLI is used.  OSD and the tessdata lookup
+    use the CLI (``tesseract_cmd``) either way.
 
     ``tesseract_cmd`` is applied to pytesseract right before each call (pytesseract keeps it as
     a module global); worker processes each hold their own copy, so engines with different
@@ -158,26 +259,33 @@ class TesseractEngine:
     # Tesseract 5 re-reads low-confidence lines inverted by default; scans here are black on
     # white, so that only costs time.
     extra_config: str = "-c tessedit_do_invert=0 -c textord_tabfind_find_tables=0"
+    binding: str = "api"  # "api": in-process (tesserocr); "cli": one tesseract process per call
 
     @property
     def version(self) -> str:
         """Binary version, model (name and a digest of its file: a re-installed model of the
-        same name invalidates the cache) and the settings every call uses."""
+        same name invalidates the cache), how recognition is called (the API's library
+        version) and the settings every call uses."""
         path = self.model_path()
         digest = "missing"
         if path is not None:
             st = os.stat(path)
             digest = hashlib.sha256(f"{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
-        return f"tesseract:{self._binary_version()}:{self.lang}@{digest}:oem{self.oem}:{self.extra_config}"
+        release = _api_release(self.tesseract_cmd) if self.binding == "api" else None
+        via = "cli" if release is None else f"api{release}"
+        return (f"tesseract:{self._binary_version()}:{via}:{self.lang}@{digest}:oem{self.oem}:"
+                f"{self.extra_config}")
 
     def tessdata_dir(self) -> str | None:
         """Where this Tesseract looks for traineddata (first line of ``--list-langs``)."""
-        try:
-            out = _run([self.tesseract_cmd, "--list-langs"])
-        except (OSError, subprocess.SubprocessError):
-            return None
-        m = re.search(r'"([^"]+)"', (out.stdout + out.stderr).decode("utf-8", "replace"))
-        return m.group(1) if m else None
+        return _tessdata_dir(self.tesseract_cmd)
+
+    def _variables(self) -> tuple[tuple[str, str], ...]:
+        """``extra_config``'s ``-c name=value`` settings, for the API."""
+        return tuple(re.findall(r"-c\s+(\w+)=(\S+)", self.extra_config))
+
+    def _uses_api(self) -> bool:
+        return self.binding == "api" and _api_release(self.tesseract_cmd) is not None
 
     def model_path(self) -> str | None:
         """The traineddata file of ``lang`` (first language of a ``a+b`` list), if installed."""
@@ -192,9 +300,7 @@ class TesseractEngine:
             out = _run([self.tesseract_cmd, "--version"])
         except (OSError, subprocess.SubprocessError):
             return "unknown"
-        text = (out.stdout or out.stderr).decode("utf-8", "replace")
-        m = re.search(r"tesseract\s+v?([\w.\-]+)", text)
-        return m.group(1) if m else "unknown"
+        return _release((out.stdout or out.stderr).decode("utf-8", "replace")) or "unknown"
 
     def check_available(self) -> None:
         if shutil.which(self.tesseract_cmd) is None and not os.path.isfile(self.tesseract_cmd):
@@ -225,40 +331,37 @@ class TesseractEngine:
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
     def image_to_words(self, image: np.ndarray, psm: int, dpi: int) -> list[Word]:
+        if self._uses_api():
+            return words_from_tsv(self._api_tsv(image, psm, dpi))
         import pytesseract
 
         self._prepare_call()
         try:
             with _image_file(image) as path:
-                data = pytesseract.image_to_data(
-                    path,
-                    lang=self.lang,
-                    config=self._config(psm, dpi),
-                    output_type=pytesseract.Output.DICT,
-                    timeout=self.timeout,
-                )
+                tsv = pytesseract.image_to_data(path, lang=self.lang, config=self._config(psm, dpi),
+                                                timeout=self.timeout)
         except pytesseract.TesseractNotFoundError as e:
             raise OcrUnavailable(f"Tesseract not found ({self.tesseract_cmd!r}): {INSTALL_HINT}") from e
         except (pytesseract.TesseractError, RuntimeError) as e:
             raise ExtractionError(f"Tesseract failed: {e}", stage="ocr") from e
-        words: list[Word] = []
-        for i, text in enumerate(data["text"]):
-            conf = float(data["conf"][i])
-            text = (text or "").strip()
-            if conf < 0 or not text:
-                continue
-            x, y, w, h = (int(data[k][i]) for k in ("left", "top", "width", "height"))
-            words.append(
-                Word(
-                    text=text,
-                    bbox=(x, y, x + w, y + h),
-                    conf=conf,
-                    block=int(data["block_num"][i]),
-                    par=int(data["par_num"][i]),
-                    line=int(data["line_num"][i]),
-                )
-            )
-        return words
+        return words_from_tsv(tsv)
+
+    def _api_tsv(self, image: np.ndarray, psm: int, dpi: int) -> str:
+        """TSV of one image recognised in-process (same settings as the CLI call)."""
+        datapath = self.tessdata_dir()
+        if datapath is None:
+            raise OcrUnavailable(f"Tesseract not found ({self.tesseract_cmd!r}): {INSTALL_HINT}")
+        tesserocr = _tesserocr()
+        assert tesserocr is not None
+        api = _api(datapath, self.lang, self.oem, self._variables())
+        img = np.ascontiguousarray(image, dtype=np.uint8)
+        h, w = img.shape[:2]
+        api.SetPageSegMode(psm)
+        api.SetImageBytes(img.tobytes(), w, h, 1, w)
+        api.SetSourceResolution(dpi)
+        if not api.Recognize(self.timeout * 1000):
+            raise ExtractionError("Tesseract failed: recognition timed out or was cancelled", stage="ocr")
+        return api.GetTSVText(0)
 
     def osd(self, image: np.ndarray, dpi: int) -> Orientation | None:
         import pytesseract

@@ -22,8 +22,8 @@ from extractors.errors import OcrUnavailable
 from extractors.grid import find_tables
 from extractors.model import Line, Page, Table
 from extractors.ocr import OcrOptions, ocr_image, ocr_pdf_pages, page_from_dict, page_to_dict
-from extractors.ocr_correct import Lexicon, base_letters, correct_tokens
-from extractors.ocr_engine import TesseractEngine, ocr_available
+from extractors.ocr_correct import Lexicon, PagePhrases, base_letters, correct_tokens
+from extractors.ocr_engine import TesseractEngine, ocr_available, words_from_tsv
 from extractors.raster import estimate_skew, prepare, render_page, rotate_right_angle, rotate_small
 from extractors.text_quality import text_layer_quality, text_layer_usable
 
@@ -269,6 +269,16 @@ def test_post_correction_never_rewrites_a_valid_abbreviation() -> None:
     assert correct_tokens(["TTHQ"], [45], lex, max_conf=93) == ["TTHC"]
 
 
+def test_post_correction_restores_the_frame_words_of_a_written_date() -> None:
+    lex = Lexicon.from_terms([])
+    assert correct_tokens("Đồng Nai, ngày 16 thúng 4 năm 2020".split(), [96] * 8, lex) == \
+        "Đồng Nai, ngày 16 tháng 4 năm 2020".split()
+    assert correct_tokens("ngảy 03 THÁNG 12 năm 2017.".split(), [60] * 6, lex)[0] == "ngày"
+    # only between a day and a month that a year follows, and only one letter off
+    assert correct_tokens("16 thúng gạo năm 2020".split(), [96] * 5, lex)[1] == "thúng"
+    assert correct_tokens("ngày 16 tuần 4 năm 2020".split(), [96] * 6, lex)[2] == "tuần"
+
+
 def test_options_change_the_cache_key(ocr_cache: Path) -> None:
     from extractors.ocr import _options_key
 
@@ -282,3 +292,83 @@ def test_default_lexicon_restores_the_section_heading_nội_dung() -> None:
     assert correct_tokens(["II.", "NỘI", "DỤNG", "KẾ", "HOẠCH"], [95, 96, 71, 97, 96], lex, 93) == [
         "II.", "NỘI", "DUNG", "KẾ", "HOẠCH"]
     assert correct_tokens(["áp", "dụng", "hiệu", "quả"], [96, 70, 96, 96], lex, 93) == ["áp", "dụng", "hiệu", "quả"]
+
+
+def test_page_phrases_put_a_one_off_misreading_right() -> None:
+    """Lost accents are one-off readings: the same pair read right elsewhere on the page wins
+    when it is more frequent, or as frequent and clearly more confident."""
+    page = PagePhrases([
+        (["phục", "hồi", "chức", "năng"], [97, 97, 97, 97]),
+        (["hình,", "phục", "hồi"], [97, 97, 97]),
+        (["thực", "hiện", "phục", "hôi"], [97, 97, 97, 96]),  # confident, but once against twice
+        (["Số", "xã", "trạm", "y", "tế"], [81, 97, 93, 93, 97]),
+        (["SỐ", "xã", "triển", "khai"], [45, 97, 68, 97]),
+        (["SỞ", "Y", "TÉ"], [70, 70, 79]),
+        (["Sở", "Y", "tế"], [93, 92, 97]),
+        (["Trung", "tâm", "Y", "tế"], [97, 93, 93, 97]),
+        (["cộng", "đồng"], [97, 97]),
+        (["cộng", "đông."], [97, 87]),  # as frequent, ten points less sure
+    ])
+    assert page.harmonise(["thực", "hiện", "phục", "hôi"], [97, 97, 97, 96]) == ["thực", "hiện", "phục", "hồi"]
+    assert page.harmonise(["cộng", "đông."], [97, 87]) == ["cộng", "đồng."]  # punctuation kept
+    assert page.harmonise(["SỞ", "Y", "TÉ"], [70, 70, 79]) == ["SỞ", "Y", "TẾ"]  # case of the reading
+    # a lone word in capitals among lower-case ones takes the case of a surer reading
+    assert page.harmonise(["SỐ", "xã", "triển", "khai"], [45, 97, 68, 97]) == ["Số", "xã", "triển", "khai"]
+    # what the page reads best is left alone, and so is a pair read nowhere else
+    assert page.harmonise(["phục", "hồi", "chức", "năng"], [97] * 4) == ["phục", "hồi", "chức", "năng"]
+    assert page.harmonise(["khai", "thác"], [60, 60]) == ["khai", "thác"]
+    # two readings, once each, equally sure: no evidence either way
+    even = PagePhrases([(["cơ", "sở"], [96, 96]), (["cơ", "số"], [96, 95])])
+    assert even.harmonise(["cơ", "số"], [96, 95]) == ["cơ", "số"]
+    # only into a dictionary word: never a word into a non-word by a misreading that recurs on
+    # the page, nor two words side by side into two others
+    recurring = PagePhrases([(["đồn", "đốc"], [96, 97])] * 2 + [(["đôn", "đốc"], [75, 97])])
+    assert recurring.harmonise(["đôn", "đốc"], [75, 97]) == ["đôn", "đốc"]
+    across = PagePhrases([(["công", "bố", "của"], [97, 97, 97])] * 2 + [(["nội", "bộ", "của"], [97, 97, 97])])
+    assert across.harmonise(["nội", "bộ", "của"], [97, 97, 97]) == ["nội", "bộ", "của"]
+    # the old and the new tone placement are one spelling each, not misreadings of each other
+    tones = PagePhrases([(["Thanh", "Hóa"], [97, 97])] * 3 + [(["Thanh", "Hoá,"], [97, 95])])
+    assert tones.harmonise(["Thanh", "Hoá,"], [97, 95]) == ["Thanh", "Hoá,"]
+    # headings in capitals are not lowered by a lower-case reading elsewhere
+    caps = PagePhrases([(["KẾ", "HOẠCH"], [96, 96]), (["kế", "hoạch"], [97, 97]), (["kế", "hoạch"], [97, 97])])
+    assert caps.harmonise(["KẾ", "HOẠCH"], [96, 96]) == ["KẾ", "HOẠCH"]
+
+
+def test_engine_output_is_parsed_from_tesseract_tsv() -> None:
+    tsv = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+           "1\t1\t0\t0\t0\t0\t0\t0\t800\t600\t-1\t\n"
+           "5\t1\t2\t1\t3\t1\t10\t20\t30\t12\t96.5\tSở\n"
+           "5\t1\t2\t1\t3\t2\t45\t20\t20\t12\t88\t \n")
+    (w,) = words_from_tsv(tsv)
+    assert (w.text, w.bbox, w.conf, w.block, w.par, w.line) == ("Sở", (10, 20, 40, 32), 96.5, 2, 1, 3)
+
+
+@needs_tesseract
+def test_in_process_api_reads_as_the_cli_does(body_gray: np.ndarray) -> None:
+    """The in-process binding (tesserocr, linked to the system Tesseract) and one tesseract
+    process per call read the same words; the binding is part of the engine version."""
+    pytest.importorskip("tesserocr")
+    api, cli = TesseractEngine(binding="api"), TesseractEngine(binding="cli")
+    if ":api" not in api.version:
+        pytest.skip("tesserocr is not linked to the system Tesseract (make setup builds it so)")
+    crop = body_gray[: body_gray.shape[0] // 4]
+    a = api.image_to_words(crop, 3, DPI)
+    assert len(a) > 30 and a == cli.image_to_words(crop, 3, DPI)
+    assert api.version != cli.version
+
+
+def test_api_of_another_tesseract_release_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tesserocr wheel bundles its own Tesseract release, which reads differently from the
+    one the settings were measured with: the engine then calls the CLI."""
+    import types
+
+    from extractors import ocr_engine
+
+    fake = types.SimpleNamespace(tesseract_version=lambda: "tesseract 9.9.9\n leptonica-1.0")
+    monkeypatch.setattr(ocr_engine, "_tesserocr", lambda: fake)
+    ocr_engine._api_release.cache_clear()
+    try:
+        engine = TesseractEngine()
+        assert not engine._uses_api() and ":cli:" in engine.version
+    finally:
+        ocr_engine._api_release.cache_clear()

@@ -80,12 +80,12 @@ def test_real_scan_table_cells_read_within_the_bar(table_page: Page) -> None:
     assert (table.n_rows, table.n_cols) == (len(tr["table"]), len(tr["table"][0]))
     errors, chars, exact, n, found, words = cell_errors(tr["table"], table_page)
     assert errors / chars <= 0.015
-    assert found / words >= 0.95
+    assert found / words >= 0.97
     # the STT column's lone digits, which a page-level layout analysis skips, are all there
     assert [row[0] for row in table.text_rows()[1:]] == ["1", "2", "3", "4", "5", "6"]
     errors, chars, found, words = line_errors(tr["lines"], table_page)
     assert errors / chars <= 0.015
-    assert found / words >= 0.95
+    assert found / words >= 0.97
 
 
 def test_signer_name_under_the_stamp_is_read(table_page: Page) -> None:

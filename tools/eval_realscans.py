@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         parsers.handwriting.ALONE_CONF = args.alone_conf
     for kv in args.option:
         k, v = kv.split("=", 1)
-        OPTIONS[k] = type(getattr(__import__("extractors.ocr", fromlist=["OcrOptions"]).OcrOptions(), k))(v)
+        kind = type(getattr(__import__("extractors.ocr", fromlist=["OcrOptions"]).OcrOptions(), k))
+        # bool("False") is True: booleans are spelled out
+        OPTIONS[k] = v.strip().lower() in ("1", "true", "yes", "on") if kind is bool else kind(v)
     docs = load_transcriptions()
     le = lc = lf = lw = 0
     ce = cc = cx = cn = cf = cw = 0
