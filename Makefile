@@ -77,18 +77,19 @@ golden: setup
 # the Postgres instance of deploy/production, configured by deploy/production/env.
 PROD_ENV := deploy/production/env
 PROD_RUN := .dagster_prod
+SERVE_PORT ?= 3000
 define prod_env
 	@test -f $(PROD_ENV) || { echo "copy deploy/production/env.example to $(PROD_ENV) and edit it"; exit 2; }
-	set -a && . ./$(PROD_ENV) && set +a && export DAGSTER_HOME=$(CURDIR)/deploy/production &&
+	set -a && . $(abspath $(PROD_ENV)) && set +a && export DAGSTER_HOME=$(CURDIR)/deploy/production &&
 endef
 serve: setup
 	@mkdir -p $(PROD_RUN)
 	$(prod_env) \
 	  { nohup .venv/bin/dagster-daemon run -w deploy/production/workspace.yaml >$(PROD_RUN)/daemon.log 2>&1 & \
 	    echo $$! >$(PROD_RUN)/daemon.pid; } && \
-	  { nohup .venv/bin/dagster-webserver -w deploy/production/workspace.yaml -h 127.0.0.1 -p 3000 \
+	  { nohup .venv/bin/dagster-webserver -w deploy/production/workspace.yaml -h 127.0.0.1 -p $(SERVE_PORT) \
 	      >$(PROD_RUN)/webserver.log 2>&1 & echo $$! >$(PROD_RUN)/webserver.pid; }
-	@echo "webserver http://127.0.0.1:3000 and daemon started; logs in $(PROD_RUN)/; make serve-stop stops them"
+	@echo "webserver http://127.0.0.1:$(SERVE_PORT) and daemon started; logs in $(PROD_RUN)/; make serve-stop stops them"
 
 serve-stop:
 	@for s in webserver daemon; do f=$(PROD_RUN)/$$s.pid; [ -f $$f ] && kill $$(cat $$f) 2>/dev/null; rm -f $$f; done; true

@@ -121,19 +121,49 @@ print(json.dumps(out))
     return json.loads(m["stdout"].strip().splitlines()[-1])
 
 
+def compaction_times(curated: Path) -> dict[str, float]:
+    """Wall and CPU of a full compaction, and of the incremental one after a plan is retired."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(REPO)!r})
+from khsyt import datasets
+from khsyt.compaction import compact
+curated = {str(curated)!r}
+out = {{}}
+for label, full in (("compact_full", True), ("compact_one_retired", False)):
+    if not full:
+        datasets.retire(curated, sorted(datasets.published_keys(curated))[0])
+    t0, c0 = time.perf_counter(), time.process_time()
+    counts = compact(curated, full=full)
+    out[label + "_wall"], out[label + "_cpu"] = time.perf_counter() - t0, time.process_time() - c0
+    out[label + "_partitions"] = counts["partitions_rebuilt"]
+print(json.dumps(out))
+"""
+    m = measure([PY, "-c", code])
+    return json.loads(m["stdout"].strip().splitlines()[-1])
+
+
 def run_n(n: int, kinds: list[str], work: Path) -> dict:
     d = work / f"n{n}"
     raw = d / "raw"
     generate(raw, n, kinds)
     env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_HOME": str(d / "dagster")}
     (d / "dagster").mkdir(parents=True)
-    (d / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # the embedded profile's storage (dagster.yaml), under this fresh DAGSTER_HOME
+    (d / "dagster" / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nstorage:\n  custom:\n    module: pipeline.instance_storage\n"
+        f"    class: BatchedSqliteStorage\n    config:\n      base_dir: {d / 'dagster' / 'storage'}\n")
     cli = measure([PY, "-m", "khsyt.cli", "extract", str(raw), "--out", str(d / "cli_out"), "--no-ocr"], env)
     models = d / "dagster" / "plan_models"
     ingest_cmd = [PY, "-m", "pipeline.ingest", "--raw", str(raw), "--curated", str(d / "curated"),
                   "--models", str(models)]
     dag = measure(ingest_cmd, env)
     again = measure(ingest_cmd, env)
+    # one plan file changed: one plan extracted, its compaction partition rebuilt
+    one_file = sorted(raw.iterdir())[n // 2]
+    one_file.write_bytes(one_file.read_bytes() + b"\n\nBan sao sua doi.\n")
+    one = measure(ingest_cmd, env)
+    compaction = compaction_times(d / "curated")
     curated_mb, curated_files = du(d / "curated")
     home_mb, home_files = du(d / "dagster")
     per_plan_q = query_time(f"{d}/curated/tasks/*.parquet", f"{d}/curated/plans/*.parquet")
@@ -145,6 +175,7 @@ def run_n(n: int, kinds: list[str], work: Path) -> dict:
         "dagster_wall_per_plan": dag["wall"] / n, "dagster_cpu_per_plan": dag["cpu"] / n,
         "dagster_rss_mb": dag["rss_mb"], "dagster_wall": dag["wall"], "cli_wall": cli["wall"],
         "rerun_wall": again["wall"], "rerun_cpu": again["cpu"], "rerun_report": first_line.strip(),
+        "one_changed_wall": one["wall"], "one_changed_cpu": one["cpu"], **compaction,
         "curated_mb": curated_mb, "curated_files": curated_files,
         "instance_mb": home_mb, "instance_files": home_files,
         "query_per_plan_s": per_plan_q, "query_compacted_s": compact_q,
@@ -182,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
               f"| {r['curated_mb']:.1f} ({r['curated_files']}) "
               f"| {r['instance_mb']:.1f} ({r['instance_files']}) | {r['query_per_plan_s']:.4f} "
               f"| {r['query_compacted_s']:.4f} |")
+    for r in results:
+        print(f"\nN={r['n']}: one changed plan re-ingested {r['one_changed_wall']:.2f} s wall "
+              f"({r['one_changed_cpu']:.2f} CPU s); compaction full {r['compact_full_wall']:.2f} s wall "
+              f"({r['compact_full_cpu']:.2f} CPU s, {r['compact_full_partitions']} partitions), after one retired "
+              f"plan {r['compact_one_retired_wall']:.2f} s wall ({r['compact_one_retired_cpu']:.2f} CPU s, "
+              f"{r['compact_one_retired_partitions']} partition)")
     if sensor:
         print(f"\nsensor on {a.sensor_files} files: first tick {sensor['first_tick_s']:.2f} s "
               f"({sensor['first_tick_runs']} batch run requests), unchanged tick {sensor['unchanged_tick_s']:.2f} s "

@@ -9,31 +9,39 @@ few large reads:
 
     duckdb.sql("SELECT … FROM read_parquet('data/curated/compacted/tasks/**/*.parquet') t …")
 
-The compacted copy is a derived view, rebuilt from each plan's current files (an asset in the
-Dagster job, after each ingest).  On a local folder it is switched whole, like the per-plan view
-(:mod:`khsyt.snapshots`): a rebuild writes ``_compacted/<id>/<dataset>/…``, then ``compacted`` — a
-link to it — is replaced by one atomic rename (a real ``compacted/`` folder of an older release is
-swapped with the link by ``renameat2``), so a reader sees one rebuild of every dataset; the
-previous rebuild is kept for readers still listing it, older ones are deleted.  On object storage
-each file is replaced whole, then files of partitions that no longer exist are removed (a reader
-during a rebuild may see some partitions rebuilt and others not).  Row order within a file:
-``plan_id``, then the dataset's own order.
+The compacted copy is a derived view of each plan's current files (an asset in the Dagster job,
+after each ingest), brought up to date **incrementally**: ``compacted/_compaction.json`` records,
+per plan file, its current files (generation paths from the manifests: a new publication is a
+new path) and the output partition (province, year) its rows went to; a compaction rebuilds only
+the partitions a new, changed or retired plan file was or is in, from the current files of those
+partitions' plans.  On a local folder it is still switched whole, like the per-plan view
+(:mod:`khsyt.snapshots`): a rebuild writes ``_compacted/<id>/<dataset>/…`` — the rebuilt
+partitions, the untouched ones as hard links to the current rebuild's files, and the state —
+then ``compacted``, a link to it, is replaced by one atomic rename (a real ``compacted/`` folder
+of an older release is swapped with the link by ``renameat2``), so a reader sees one rebuild of
+every dataset; the previous rebuild is kept for readers still listing it, older ones are
+deleted.  On object storage each rebuilt partition's files are replaced whole, then the files of
+those partitions no longer made are removed, and the state is written last (a reader during a
+rebuild may see some partitions rebuilt and others not; an interrupted compaction is redone from
+the old state).  Another compaction or schema version, or no state, means a full rebuild.  Row
+order within a file: ``plan_id``, then the dataset's own order.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
-import shutil
 import tempfile
 import time
 import unicodedata
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from .datasets import PER_PLAN, SCHEMAS, current_files
+from .datasets import PER_PLAN, SCHEMA_VERSION, SCHEMAS, current_files
 from .objectstore import FsspecStorage
 from .snapshots import VIEW_LOCK, link_folder
 from .storage import LocalStorage
@@ -45,6 +53,11 @@ REBUILDS = "_compacted"
 ORDER = {"plans": "", "tasks": ", seq", "pages": ", page", "legal_refs": ", raw", "tables": ", table_id", "rejects": ""}
 #: Rows per Parquet row group: large enough for fast scans, small enough to skip by plan.
 ROW_GROUP = 100_000
+#: Raise when the compacted layout or its rows change: the next compaction is then a full rebuild.
+COMPACTION_VERSION = "2"
+STATE = "_compaction.json"
+#: The folder of rejected files' rows (they have no plan, hence no province or year).
+REJECTED = ("rejected", 0)
 
 
 def province_key(name: str | None) -> str:
@@ -56,24 +69,86 @@ def province_key(name: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "_", s).strip("_") or "unknown"
 
 
-def _sources(store: FsspecStorage, name: str) -> str | None:
-    """A DuckDB list of the dataset's current files: every plan's as its manifest names it
-    (not the documented glob, which on a local folder shows the last switched snapshot — a
-    rebuild right after a retirement must not see the retired plan), plus the empty file
-    that fixes the schema; None when there is none."""
-    files = [store.uri(rel) for rel in current_files(str(store.url), name)]
-    if store.exists(f"{name}/_empty.parquet"):
-        files.append(store.uri(f"{name}/_empty.parquet"))
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]" if files else None
+def _sources(store: FsspecStorage, name: str) -> dict[str, str]:
+    """partition key → relative path of the plan's current file of dataset ``name``, as its
+    manifest names it (not the documented glob, which on a local folder shows the last switched
+    snapshot — a rebuild right after a retirement must not see the retired plan)."""
+    out = {}
+    for rel in current_files(str(store.url), name):
+        parts = rel.split("/")
+        out[parts[1] if parts[0].startswith("_") and len(parts) > 2 else parts[-1][: -len(".parquet")]] = rel
+    return out
 
 
-def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "rejects")) -> dict[str, int]:
-    """Rebuild ``<curated>/compacted/`` from the per-plan files; returns rows per dataset."""
+def _file_list(files) -> str:
+    """A DuckDB list literal of file paths (COPY takes no prepared parameters)."""
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+
+
+def _load_state(store: FsspecStorage, datasets: tuple[str, ...]) -> dict | None:
+    try:
+        state = json.loads(store.read_bytes(f"{COMPACTED}/{STATE}"))
+    except (FileNotFoundError, ValueError, OSError):
+        return None
+    if (state.get("version"), state.get("schema_version"), state.get("datasets")) != (
+            COMPACTION_VERSION, SCHEMA_VERSION, list(datasets)):
+        return None
+    return state
+
+
+def _partition_of(rel: str) -> tuple[str, str] | None:
+    """(province key, year) of a compacted file's path ``province_key=…/year=…/data_0.parquet``
+    relative to its dataset folder, by the folders' values (legal_refs has a ``year`` column of
+    its own, so DuckDB names its folder ``year_1=…``)."""
+    parts = rel.split("/")
+    if len(parts) != 3 or "=" not in parts[0] or "=" not in parts[1]:
+        return None
+    return parts[0].split("=", 1)[1], parts[1].split("=", 1)[1]
+
+
+def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "rejects"),
+            full: bool = False) -> dict[str, int]:
+    """Bring ``<curated>/compacted/`` up to date with each plan's current files, rebuilding only
+    the partitions touched since the last compaction (all of them with ``full`` or no state);
+    returns rows per dataset in the rebuilt partitions, ``partitions_rebuilt`` and
+    ``partitions`` (how many output partitions there are)."""
     store = FsspecStorage(str(curated))
+    sources = {name: _sources(store, name) for name in datasets}
+    plan_files = sources["plans"] if "plans" in datasets else _sources(store, "plans")  # where rows go
+    keys = sorted({k for s in sources.values() for k in s})
+    current = {k: "|".join(sources[n].get(k, "") for n in datasets) for k in keys}
+    state = None if full else _load_state(store, datasets)
+    previous = state["plans"] if state is not None else {}
+    changed = [k for k in keys if previous.get(k, {}).get("stamp") != current[k]]
+    retired = [k for k in previous if k not in current]
+
     con = duckdb.connect()
     if not store.local:
         con.register_filesystem(store.fs)
     con.create_function("province_key", province_key, ["VARCHAR"], "VARCHAR")
+    # where each plan file's rows go: unchanged ones from the state, changed ones from their plans file
+    where = {k: tuple(v["partition"]) if v["partition"] else None for k, v in previous.items() if k in current}
+    for k in changed:
+        where[k] = None
+    with_plan = [k for k in changed if k in plan_files]
+    if with_plan:
+        by_file = {store.uri(plan_files[k]): k for k in with_plan}
+        for f, prov, year in con.execute(
+                f"SELECT filename, province_key(province), coalesce(plan_year, 0) "
+                f"FROM read_parquet({_file_list(by_file)}, filename=true, union_by_name=true)").fetchall():
+            where[by_file[f]] = (prov, int(year))
+    if state is None:
+        touched = {p for p in where.values() if p}
+    else:
+        touched = {tuple(previous[k]["partition"]) for k in (*changed, *retired)
+                   if k in previous and previous[k]["partition"]}
+        touched |= {where[k] for k in changed if where[k]}
+    rebuild_rejects = state is None or bool(changed or retired)  # one small folder: all of it
+    members = [k for k, p in where.items() if p in touched]
+    con.register("keys", pa.table({
+        "k_partition_key": members,
+        "k_province_key": [where[k][0] for k in members],
+        "k_year": pa.array([where[k][1] for k in members], pa.int32())}))
     counts: dict[str, int] = {}
     local = LocalStorage(store.root) if store.local else None
     rid = f"{time.time_ns():019d}-{secrets.token_hex(3)}"
@@ -81,41 +156,63 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
         # locally the rebuild is written in place, in a folder no reader sees until the switch
         staging = local.path(f"{REBUILDS}/{rid}") if local else Path(tmp)
         staging.mkdir(parents=True, exist_ok=True)
-        plans = _sources(store, "plans")
-        con.execute("CREATE TEMP TABLE keys (plan_id VARCHAR, province_key VARCHAR, year INTEGER)")
-        if plans:
-            con.execute(f"INSERT INTO keys SELECT plan_id, province_key(province), coalesce(plan_year, 0) "
-                        f"FROM read_parquet({plans}, union_by_name=true)")
         for name in datasets:
             cols = ", ".join(f'd."{f.name}"' for f in SCHEMAS[name])
-            files = _sources(store, name)
-            if files is None:
-                counts[name] = 0
-                if not local:
-                    _publish(store, Path(staging) / name, f"{COMPACTED}/{name}")
-                continue
-            src = f"read_parquet({files}, union_by_name=true)"
-            if name == "rejects":  # rejected files have no plan: one folder
-                select = f"SELECT {cols}, 'rejected' AS province_key, 0 AS year FROM {src} d"
+            counts[name] = 0
+            if name == "rejects":
+                rebuilt = {REJECTED} if rebuild_rejects else set()
+                files = [store.uri(rel) for rel in sources[name].values()] if rebuild_rejects else []
+                select = (f"SELECT {cols}, 'rejected' AS province_key, 0 AS year "
+                          f"FROM read_parquet({_file_list(files)}, union_by_name=true) d")
                 order = "partition_key"
             else:
-                select = (f"SELECT {cols}, coalesce(k.province_key, 'unknown') AS province_key, "
-                          f"coalesce(k.year, 0) AS year FROM {src} d "
-                          f"LEFT JOIN keys k USING (plan_id)")
+                rebuilt = touched
+                by_file = {store.uri(sources[name][k]): k for k in members if k in sources[name]}
+                files = list(by_file)
+                con.register("file_keys", pa.table({"f_file": files, "f_key": list(by_file.values())}))
+                select = (f"SELECT {cols}, k.k_province_key AS province_key, k.k_year AS year "
+                          f"FROM read_parquet({_file_list(files)}, filename=true, union_by_name=true) d "
+                          f"JOIN file_keys f ON f.f_file = d.filename JOIN keys k ON k.k_partition_key = f.f_key")
                 order = "plan_id" + ORDER[name]
             out = Path(staging) / name
-            n = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
-            counts[name] = n
-            if n:
-                con.execute(f"COPY ({select} ORDER BY province_key, year, {order}) TO '{out}' "
-                            f"(FORMAT PARQUET, PARTITION_BY (province_key, year), ROW_GROUP_SIZE {ROW_GROUP}, "
-                            f"FILENAME_PATTERN 'data_{{i}}', OVERWRITE_OR_IGNORE)")
-            if not local:
-                _publish(store, out, f"{COMPACTED}/{name}")
+            if files:
+                counts[name] = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
+                if counts[name]:
+                    con.execute(f"COPY ({select} ORDER BY province_key, year, {order}) TO '{out}' "
+                                f"(FORMAT PARQUET, PARTITION_BY (province_key, year), ROW_GROUP_SIZE {ROW_GROUP}, "
+                                f"FILENAME_PATTERN 'data_{{i}}', OVERWRITE_OR_IGNORE)")
+            wanted = {(prov, str(year)) for prov, year in rebuilt}
+            if local:
+                if state is not None:
+                    _carry_over(local, rid, name, wanted)
+            else:
+                _publish(store, out, f"{COMPACTED}/{name}", wanted, everything=state is None)
         con.close()
+        body = json.dumps({
+            "version": COMPACTION_VERSION, "schema_version": SCHEMA_VERSION, "datasets": list(datasets),
+            "plans": {k: {"stamp": current[k], "partition": list(where[k]) if where.get(k) else None} for k in keys},
+        }, ensure_ascii=False, sort_keys=True).encode()
         if local:
+            local.write_bytes(f"{REBUILDS}/{rid}/{STATE}", body)
             _switch(local, rid, keep=[n for n in (*PER_PLAN, "rejects") if n not in datasets])
+        else:
+            store.write_bytes(f"{COMPACTED}/{STATE}", body)
+    counts["partitions_rebuilt"] = len(touched)
+    counts["partitions"] = len({p for p in where.values() if p})
     return counts
+
+
+def _carry_over(st: LocalStorage, rid: str, name: str, rebuilt: set[tuple[str, str]]) -> None:
+    """Hard-link into rebuild ``rid`` the current rebuild's files of dataset ``name`` whose
+    partition was not rebuilt (the untouched partitions stay as they were, byte for byte)."""
+    src = st.path(f"{COMPACTED}/{name}")
+    pairs = []
+    for root, _dirs, names in os.walk(src):
+        for f in names:
+            rel = (Path(root) / f).relative_to(src).as_posix()
+            if f.endswith(".parquet") and _partition_of(rel) not in rebuilt:
+                pairs.append((f"{COMPACTED}/{name}/{rel}", f"{REBUILDS}/{rid}/{name}/{rel}"))
+    st.link_many(pairs)
 
 
 def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
@@ -140,16 +237,14 @@ def _switch(st: LocalStorage, rid: str, keep: list[str]) -> None:
                 st.remove_tree(f"{REBUILDS}/{old}")
 
 
-def _publish(store: FsspecStorage, staged: Path, dest: str) -> None:
-    """Replace ``dest`` by the staged files: each file whole, then the ones no longer made go."""
+def _publish(store: FsspecStorage, staged: Path, dest: str, parts: set[tuple[str, str]],
+             everything: bool = False) -> None:
+    """Replace the partitions ``parts`` of ``dest`` by the staged files (each file whole), then
+    remove the files of those partitions (of every partition with ``everything``) no longer made."""
     new = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*.parquet")) if staged.is_dir() else []
     for rel in new:
         store.write_bytes(f"{dest}/{rel}", (staged / rel).read_bytes())
-    old = set(store.glob(f"{dest}/**/*.parquet")) - {f"{dest}/{rel}" for rel in new}
+    old = {rel for rel in store.glob(f"{dest}/**/*.parquet")
+           if everything or _partition_of(rel[len(dest) + 1:]) in parts} - {f"{dest}/{rel}" for rel in new}
     for rel in old:
         store.remove(rel)
-    if store.local:  # drop partition folders left empty
-        root = Path(store.path(dest)) if store.exists(dest) else None
-        for d in sorted(root.rglob("*"), reverse=True) if root else []:
-            if d.is_dir() and not any(d.iterdir()):
-                shutil.rmtree(d, ignore_errors=True)

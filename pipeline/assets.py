@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -59,6 +60,27 @@ def column_schema(schema) -> TableSchema:
     return TableSchema(columns=[TableColumn(f.name, str(f.type)) for f in schema])
 
 
+def add_partition_metadata(context: AssetExecutionContext, metadata: dict[str, Any], partition_key: str,
+                           asset_key: str | None = None) -> None:
+    """``context.add_asset_metadata(metadata, asset_key, partition_key)`` for a partition of the run.
+
+    Dagster 1.13's public call checks the key against the run's partition range each time,
+    and for dynamic partitions that is a listing of every partition from the instance: one
+    query per plan and asset, O(plans) each, so quadratic over a batch run of a large folder
+    (a third of Dagster's cost per plan at 100 plans).  The keys here come from
+    ``context.partition_keys`` itself, so the metadata goes to the step's metadata
+    accumulator directly (what the public call does after its check); the public call is the
+    fallback should a Dagster release rename it (``dagster`` is pinned to one release)."""
+    step = getattr(context, "_step_execution_context", None)
+    acc = getattr(step, "_metadata_accumulator", None)
+    if acc is None or not hasattr(acc, "with_additional_asset_metadata"):
+        context.add_asset_metadata(metadata, asset_key=asset_key, partition_key=partition_key)
+        return
+    key = AssetKey.from_coercible(asset_key) if asset_key else context.assets_def.key
+    step._metadata_accumulator = acc.with_additional_asset_metadata(asset_key=key, metadata=metadata,
+                                                                    partition_key=partition_key)
+
+
 @asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
 def plan_documents(context: AssetExecutionContext, store: PlanStore) -> dict[str, Any]:
     """The plan file read into pages of text lines and table grids (text layer, legacy-font
@@ -87,13 +109,13 @@ def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Docu
             return r
     methods = Counter(p.method for p in doc.pages)
     confs = [p.confidence for p in doc.pages if p.confidence is not None]
-    context.add_asset_metadata({
+    add_partition_metadata(context, {
         "source_path": doc.source_path,
         "pages": len(doc.pages),
         "pages_by_method": MetadataValue.json(dict(methods)),
         "mean_ocr_confidence": MetadataValue.float(sum(confs) / len(confs)) if confs else MetadataValue.null(),
         "tables": sum(len(p.tables) for p in doc.pages),
-    }, partition_key=key)
+    }, key)
     return doc
 
 
@@ -113,7 +135,7 @@ def parse_one(context: AssetExecutionContext, store: PlanStore, key: str, doc: A
         r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc, key), store.settings())
         context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
         return r
-    context.add_asset_metadata(extraction_report(doc, result), partition_key=key)
+    add_partition_metadata(context, extraction_report(doc, result), key)
     return result
 
 
@@ -227,7 +249,7 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
     for key, result in parsed_plans.items():
         outcomes[key] = publish(out, key, result, store.corrections)
         for name, meta in publication_metadata(out, key, result).items():
-            context.add_asset_metadata(meta, asset_key=name, partition_key=key)
+            add_partition_metadata(context, meta, key, asset_key=name)
     datasets.publish_view(out)  # the batch's plans enter the documented folders in one switch
     published = datasets.published_sha256(out)  # once per run, not once per plan
     checks: list[tuple[str, AssetCheckResult]] = []
@@ -278,8 +300,15 @@ def rejected_checks(r: Rejected):
 
 
 def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: int):
-    """One result per check: as it is for a single-partition run; for a batch run, failed when
-    any partition failed (at the worst severity), naming the partitions that failed."""
+    """The check results of a run.  A single-partition run: each result as it is (Dagster
+    files it under the run's partition).  A batch run: Dagster 1.13's ``AssetCheckResult``
+    has no partition (a step over a range of partitions evaluates a check once), so each
+    check gets one combined result, failed when any partition failed (at the worst severity),
+    naming the partitions that failed; and every failed partition gets its own evaluation
+    (``AssetCheckEvaluation`` with its ``partition``, as in a single-partition run), so a
+    plan's failed check shows on that plan's partition, not only in the combined result.
+    Passed partitions are not evaluated one by one: an event each (nine per plan) would
+    cost more than the rest of the run's bookkeeping."""
     if n_partitions <= 1:
         yield from (r for _, r in results)
         return
@@ -288,6 +317,9 @@ def combine_checks(results: list[tuple[str, AssetCheckResult]], n_partitions: in
         by_check.setdefault((r.asset_key, r.check_name), []).append((key, r))
     for (asset_key, name), rs in by_check.items():
         failed = [(k, r) for k, r in rs if not r.passed]
+        for k, r in failed:
+            yield AssetCheckEvaluation(asset_key=AssetKey.from_coercible(asset_key), check_name=name, passed=False,
+                                       metadata=r.metadata, severity=r.severity, partition=k, blocking=False)
         worst = (AssetCheckSeverity.ERROR if any(r.severity == AssetCheckSeverity.ERROR for _, r in failed)
                  else AssetCheckSeverity.WARN)
         yield AssetCheckResult(asset_key=asset_key, check_name=name, passed=not failed, severity=worst, metadata={
@@ -391,6 +423,9 @@ def units(context: AssetExecutionContext, store: PlanStore):
 def compacted_datasets(context: AssetExecutionContext, store: PlanStore) -> MaterializeResult:
     """Every per-plan dataset as a few large files under data/curated/compacted/<dataset>/,
     partitioned by province and plan year and sorted by plan: what DuckDB and pandas read
-    fast at tens of thousands of plans (one glob, a few files).  Rebuilt from the per-plan files."""
+    fast at tens of thousands of plans (one glob, a few files).  Only the partitions of plans
+    published or retired since the last compaction are rebuilt (khsyt/compaction.py)."""
     counts = compact(store.curated_dir)
-    return MaterializeResult(metadata={f"{k}_rows": v for k, v in counts.items()})
+    rebuilt, total = counts.pop("partitions_rebuilt"), counts.pop("partitions")
+    return MaterializeResult(metadata={"partitions_rebuilt": rebuilt, "partitions": total,
+                                       **{f"{k}_rows_rebuilt": v for k, v in counts.items()}})

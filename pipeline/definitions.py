@@ -17,6 +17,7 @@ import os
 from dagster import Definitions, ExecutorDefinition
 
 from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, units
+from .instance_storage import enable_event_batches
 from .io_managers import PlanModelIOManager
 from .resources import PlanStore
 from .sensors import daily_ingest, ingest_plans, raw_files_sensor, refresh_units, units_sensor
@@ -42,6 +43,7 @@ def store_from_env() -> PlanStore:
                      curated_dir=os.environ.get("KHSYT_CURATED", "data/curated"))
 
 
+enable_event_batches()  # the run workers the webserver and daemon launch load this module
 defs = Definitions(
     assets=[plan_documents, parsed_plans, curated_datasets, units, compacted_datasets],
     jobs=[ingest_plans, refresh_units],

@@ -155,8 +155,11 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     from dagster import materialize
 
     from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
+    from .instance_storage import enable_event_batches
     from .io_managers import PlanModelIOManager
     from .recovery import HOST_TAG, fail_crashed_runs
+
+    enable_event_batches()
 
     host = {HOST_TAG: socket.gethostname()}  # recovery judges only the runs of its own host
 

@@ -27,6 +27,7 @@ from khsyt.datasets import PER_PLAN, SCHEMAS
 from khsyt.extract import partition_key
 from pipeline.assets import CHECKS, CURATED, curated_datasets, parsed_plans, plan_documents, plan_files, units
 from pipeline.definitions import defs
+from pipeline.io_managers import PlanModelIOManager
 from pipeline.resources import PlanStore
 from pipeline.sensors import raw_files_sensor
 
@@ -211,6 +212,37 @@ def test_rejected_file_materializes_a_rejects_row_and_a_failed_check(env, tmp_pa
         assert checks["file_readable"].severity == AssetCheckSeverity.ERROR
         assert checks["file_readable"].partition == key
         assert rejects["reason"].iloc[0] in checks["file_readable"].metadata["reason"].value
+    finally:
+        bad.unlink()
+        instance.delete_dynamic_partition("plan_files", key)
+        for name in (*PER_PLAN, "rejects"):
+            (env["curated"] / name / f"{key}.parquet").unlink(missing_ok=True)
+
+
+def test_batch_run_fails_the_check_of_the_rejected_partition_itself(env):
+    """In a run over a range of partitions a rejected file fails ``file_readable`` on its own
+    partition (as a single-partition run does), the run goes on, and the combined result of
+    the check names it; the good plan of the batch is published."""
+    raw, store, instance = env["raw"], env["store"], env["instance"]
+    bad = raw / "zz_broken.pdf"
+    bad.write_bytes(os.urandom(2048))
+    key = partition_key(bad)
+    instance.add_dynamic_partitions("plan_files", [key])
+    good = instance.get_dynamic_partitions("plan_files")[-2]
+    try:
+        io = PlanModelIOManager(base_dir=str(raw.parent / "models"))
+        result = materialize([plan_documents, parsed_plans, curated_datasets], instance=instance,
+                             resources={"store": store, "io_manager": io}, raise_on_error=False,
+                             tags={ASSET_PARTITION_RANGE_START_TAG: good, ASSET_PARTITION_RANGE_END_TAG: key})
+        assert result.success
+        evals = [e for e in result.get_asset_check_evaluations() if e.check_name == "file_readable"]
+        per_partition = [e for e in evals if e.partition is not None]
+        assert [(e.partition, e.passed, e.severity) for e in per_partition] == [(key, False, AssetCheckSeverity.ERROR)]
+        assert "rejected at" in per_partition[0].metadata["reason"].value
+        (combined,) = [e for e in evals if e.partition is None]
+        assert combined.passed is False and combined.metadata["failed_partitions"].value == [key]
+        assert (env["curated"] / "rejects" / f"{key}.parquet").exists()
+        assert (env["curated"] / "plans" / f"{good}.parquet").exists()
     finally:
         bad.unlink()
         instance.delete_dynamic_partition("plan_files", key)

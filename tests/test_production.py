@@ -180,3 +180,67 @@ def test_a_partition_runs_through_celery_with_postgres_storage(servers, raw_dir)
     cur.execute("SELECT partition FROM dynamic_partitions")
     assert [r[0] for r in cur.fetchall()] == [key]
     con.close()
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_make_serve_starts_the_webserver_and_daemon_and_serve_stop_stops_them(servers):
+    """``make serve`` as shipped (production profile: the instance in Postgres): the webserver
+    on 127.0.0.1 answers a GraphQL query listing the code location's assets, the daemon beats,
+    and ``make serve-stop`` stops both with their code-server children.  ``-o setup`` keeps
+    make from (re)building the virtual environment; the env file, the run folder and the port
+    are the Makefile's own variables."""
+    import psutil
+    import requests
+
+    base = servers["base"]
+    run_dir, port = base / "serve", free_port()
+    env_file = base / "serve.env"
+    env_file.write_text("\n".join([
+        f"KHSYT_PG_URL={servers['pg_url']}", "KHSYT_EXECUTOR=celery",
+        f"KHSYT_CELERY_BROKER={servers['broker']}", f"KHSYT_CELERY_BACKEND={servers['backend']}",
+        f"KHSYT_RAW={base / 'serve_raw'}", f"KHSYT_CURATED={base / 'serve_curated'}",
+        f"KHSYT_MODELS={base / 'serve_models'}", f"KHSYT_COMPUTE_LOGS={base / 'serve_logs'}"]) + "\n")
+    make = ["make", "-o", "setup", f"PROD_ENV={env_file}", f"PROD_RUN={run_dir}", f"SERVE_PORT={port}"]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    started = subprocess.run([*make, "serve"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stdout + started.stderr
+    pids = {s: int((run_dir / f"{s}.pid").read_text()) for s in ("webserver", "daemon")}
+    family = set(pids.values())
+    try:
+        url = f"http://127.0.0.1:{port}/graphql"
+        query = "{ assetNodes { assetKey { path } } }"
+        wait_for(lambda: requests.post(url, json={"query": query}, timeout=5).ok, 120, "the webserver")
+        nodes = requests.post(url, json={"query": query}, timeout=30).json()["data"]["assetNodes"]
+        keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
+        assert {"plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects",
+                "units", "plan_versions", "review_queue", "compacted_datasets"} <= keys, keys
+        health = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"
+
+        def daemons_healthy() -> bool:
+            statuses = requests.post(url, json={"query": health}, timeout=10).json()["data"]["instance"][
+                "daemonHealth"]["allDaemonStatuses"]
+            return [s["healthy"] for s in statuses if s["daemonType"] == "SENSOR"] == [True]
+
+        wait_for(daemons_healthy, 120, "the daemon's sensor heartbeat")
+        for pid in pids.values():
+            family |= {c.pid for c in psutil.Process(pid).children(recursive=True)}
+        assert all(_alive(p) for p in pids.values())
+    finally:
+        stopped = subprocess.run([*make, "serve-stop"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+        end = time.monotonic() + 60
+        while time.monotonic() < end and any(_alive(p) for p in family):
+            time.sleep(0.5)
+        left = [p for p in family if _alive(p)]
+        for p in left:  # only the processes this test started
+            os.kill(p, signal.SIGKILL)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert not left, f"still running after make serve-stop: {left}\n" + (run_dir / "daemon.log").read_text()[-2000:]
+    assert not (run_dir / "webserver.pid").exists() and not (run_dir / "daemon.pid").exists()

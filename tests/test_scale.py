@@ -130,6 +130,71 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
                          other.sha256)) == 2
 
 
+def _compacted_files(curated: Path) -> dict[str, int]:
+    """compacted file → its inode and modification time (a rewritten file gets both anew)."""
+    return {p.relative_to(curated).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in (curated / "compacted").rglob("*.parquet")}
+
+
+def _same_rows(curated: Path) -> None:
+    con = duckdb.connect()
+    for name in ("plans", "tasks", "pages", "legal_refs", "tables"):
+        per_plan = con.sql(f"SELECT * FROM '{curated}/{name}/*.parquet' ORDER BY ALL").fetchall()
+        cols = ", ".join(f'"{c}"' for c in SCHEMAS[name].names)
+        compacted = con.sql(f"SELECT {cols} FROM read_parquet('{curated}/compacted/{name}/**/*.parquet') "
+                            "ORDER BY ALL").fetchall()
+        assert compacted == per_plan, name
+
+
+def test_compaction_rebuilds_only_the_partitions_of_changed_plans(raw_dir, tmp_path):
+    from khsyt import datasets
+    from khsyt.cli import main as cli
+    from khsyt.compaction import compact, province_key
+
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    for name in TEXTS:
+        shutil.copy(raw_dir / name, raw / name)
+    assert cli(["extract", str(raw), "--out", str(curated), "--no-ocr"]) == 0
+    first = compact(curated)
+    assert first["partitions_rebuilt"] == first["partitions"] == 3
+    _same_rows(curated)
+    before = _compacted_files(curated)
+
+    # nothing changed: nothing rewritten
+    assert compact(curated)["partitions_rebuilt"] == 0
+    assert _compacted_files(curated) == before
+
+    # one plan file changed: only its province/year partition is rewritten, in every dataset
+    changed = raw / TEXTS[1]
+    changed.write_bytes(changed.read_bytes() + "\n\nBản sao số 2.\n".encode())
+    assert cli(["extract", str(changed), "--out", str(curated), "--no-ocr", "--add"]) == 0
+    assert datasets.published_keys(curated) == {partition_key(raw / n) for n in TEXTS}
+    assert compact(curated)["partitions_rebuilt"] == 1
+    _same_rows(curated)
+    after = _compacted_files(curated)
+    rewritten = {f for f in after if after[f] != before.get(f)}
+    plan = pd.read_parquet(curated / "plans" / f"{partition_key(changed)}.parquet").iloc[0]
+    folder = (f"province_key={province_key(plan['province'])}", f"{plan['plan_year']}")
+    assert len(rewritten) == 5 and {(f.split("/")[2], f.split("/")[3].split("=")[1]) for f in rewritten} == {folder}
+    assert {f for f in before if before[f] == after.get(f)} == set(before) - rewritten
+
+    # a retired plan: its partition goes, the others stay as they were
+    gone = partition_key(raw / TEXTS[0])
+    province = pd.read_parquet(curated / "plans" / f"{gone}.parquet")["province"].iloc[0]
+    datasets.retire(curated, gone)
+    datasets.publish_view(curated)  # the documented folders follow (once per batch)
+    assert compact(curated)["partitions"] == 2
+    _same_rows(curated)
+    final = _compacted_files(curated)
+    assert {f for f in after if f not in final} and all(after[f] == final[f] for f in final), province
+
+    # a full rebuild gives the same rows and files
+    assert compact(curated, full=True)["partitions_rebuilt"] == 2
+    _same_rows(curated)
+    assert set(_compacted_files(curated)) == set(final)
+
+
 def test_a_local_compacted_copy_is_switched_whole(raw_dir, tmp_path):
     """compacted is a link to one rebuild; a real compacted/ folder of an older release is
     swapped for the link; a partial rebuild recompacts only its datasets and carries the
@@ -149,7 +214,7 @@ def test_a_local_compacted_copy_is_switched_whole(raw_dir, tmp_path):
     old = (curated / "compacted").resolve()
     (curated / "compacted").unlink()
     shutil.copytree(old, curated / "compacted")  # as an older release left it: a real folder
-    assert compact(curated, ("tasks",)) == {"tasks": first["tasks"]}
+    assert compact(curated, ("tasks",))["tasks"] == first["tasks"]
     assert (curated / "compacted").is_symlink() and not list(curated.glob(".*"))
     con = duckdb.connect()
     for name in ("plans", "tasks", "pages"):
