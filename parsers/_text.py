@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,12 @@ def clean(text: str | None) -> str:
     return " ".join(text.split())
 
 
+#: Pure string functions called hundreds of thousands of times per plan (header matching,
+#: unit keys) on a few thousand distinct strings: memoised.
+_MEMO = 1 << 16
+
+
+@lru_cache(maxsize=_MEMO)
 def old_style_tones(text: str) -> str:
     """Move the tone mark of open syllables ending in -oa/-oe/-uy onto the first vowel.
 
@@ -67,6 +73,7 @@ def old_style_tones(text: str) -> str:
     return re.sub(r"\w+", fix, unicodedata.normalize("NFC", text))
 
 
+@lru_cache(maxsize=_MEMO)
 def strip_diacritics(text: str) -> str:
     """Base letters only ("Đồng Nai" -> "Dong Nai"), one output char per NFC input char.
 
@@ -87,6 +94,7 @@ def fold(text: str) -> str:
     return strip_diacritics(text).lower()
 
 
+@lru_cache(maxsize=_MEMO)
 def match_key(text: str, accents: bool = True, stopwords: tuple[str, ...] = ()) -> str:
     """Comparison key: lowercase, old-style tones, dashes/punctuation as spaces, collapsed.
 

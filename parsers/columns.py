@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -117,6 +117,7 @@ def _word_in(word: str, words: Sequence[str], plain: Sequence[str], st: RoleSett
     return False, False
 
 
+@lru_cache(maxsize=1 << 14)  # pure in (text, settings) once the vocabulary is loaded; cells repeat
 def header_match(text: str | None, st: RoleSettings = DEFAULT_ROLE_SETTINGS) -> HeaderMatch | None:
     """The role a header cell names and how well, or None.
 
