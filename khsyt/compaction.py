@@ -30,6 +30,7 @@ order within a file: ``plan_id``, then the dataset's own order.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -45,6 +46,8 @@ from .datasets import PER_PLAN, SCHEMA_VERSION, SCHEMAS, current_files
 from .objectstore import FsspecStorage
 from .snapshots import VIEW_LOCK, link_folder
 from .storage import LocalStorage
+
+log = logging.getLogger("khsyt.compaction")
 
 COMPACTED = "compacted"
 #: The rebuilds of a local folder's compacted copy (``compacted`` links to one of them).
@@ -106,12 +109,34 @@ def _partition_of(rel: str) -> tuple[str, str] | None:
     return parts[0].split("=", 1)[1], parts[1].split("=", 1)[1]
 
 
+#: A plan republished by another run while a compaction reads it deletes the generation the
+#: compaction listed (DuckDB: "No files found"); the compaction then lists the manifests again
+#: and starts over, at most this many times in all (the abandoned rebuild folder is older than
+#: the next switched one and is deleted by the compaction after it).
+MAX_ATTEMPTS = 4
+
+
 def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "rejects"),
             full: bool = False) -> dict[str, int]:
     """Bring ``<curated>/compacted/`` up to date with each plan's current files, rebuilding only
     the partitions touched since the last compaction (all of them with ``full`` or no state);
     returns rows per dataset in the rebuilt partitions, ``partitions_rebuilt`` and
     ``partitions`` (how many output partitions there are)."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _compact_once(curated, datasets, full)
+        except (duckdb.IOException, FileNotFoundError) as exc:
+            if attempt == MAX_ATTEMPTS or not _source_vanished(exc):
+                raise
+            log.info("compaction: a source file was replaced while it was read; listing again (%s)", exc)
+    raise AssertionError("unreachable")
+
+
+def _source_vanished(exc: Exception) -> bool:
+    return isinstance(exc, FileNotFoundError) or "No files found" in str(exc) or "No such file" in str(exc)
+
+
+def _compact_once(curated: str | Path, datasets: tuple[str, ...], full: bool) -> dict[str, int]:
     store = FsspecStorage(str(curated))
     sources = {name: _sources(store, name) for name in datasets}
     plan_files = sources["plans"] if "plans" in datasets else _sources(store, "plans")  # where rows go

@@ -226,3 +226,38 @@ def test_a_local_compacted_copy_is_switched_whole(raw_dir, tmp_path):
     assert con.execute(f"SELECT count(*) FROM read_parquet('{curated}/compacted/tasks/**/*.parquet') t "
                    f"JOIN read_parquet('{curated}/compacted/plans/**/*.parquet') p USING (plan_id)").fetchone()[0] \
         == first["tasks"]
+
+
+def test_compaction_lists_again_when_a_plan_is_republished_under_it(raw_dir, tmp_path, monkeypatch):
+    """Another run republishes a plan between the compaction's listing of the manifests and its
+    reading of the files (the old generation is deleted): the compaction lists again and
+    compacts the new plan, instead of failing on "No files found" (seen with two ingests at once)."""
+    import duckdb
+
+    from khsyt import compaction
+    from khsyt.cli import main as cli
+
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    for name in TEXTS[:2]:
+        shutil.copy(raw_dir / name, raw / name)
+    assert cli(["extract", str(raw), "--out", str(curated), "--no-ocr", "-q"]) == 0
+    listed = compaction._sources
+    republished = []
+
+    def list_then_republish(store, name):
+        out = listed(store, name)
+        if name == "plans" and not republished:  # the other run, right after this listing
+            changed = raw / TEXTS[1]
+            changed.write_bytes(changed.read_bytes() + "\n\nBản sao số 2.\n".encode())
+            assert cli(["extract", str(changed), "--out", str(curated), "--no-ocr", "--add", "-q"]) == 0
+            republished.append(changed)
+        return out
+
+    monkeypatch.setattr(compaction, "_sources", list_then_republish)
+    counts = compaction.compact(curated)
+    assert republished and counts["plans"] == 2
+    hashes = {r[0] for r in duckdb.sql(
+        f"SELECT source_sha256 FROM read_parquet('{curated}/compacted/plans/**/*.parquet')").fetchall()}
+    from khsyt.extract import sha256_of
+    assert sha256_of(raw / TEXTS[1]) in hashes
