@@ -28,7 +28,6 @@ from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
 from extractors.ocr_words import (
-    TONE_MARKS,
     fix_lookalikes,
     keep_positions,
     repair_tones,
@@ -36,7 +35,7 @@ from extractors.ocr_words import (
     toneless,
     word_pairs,
 )
-from extractors.text_quality import is_vietnamese_syllable
+from extractors.text_quality import TONE_MARKS, is_vietnamese_syllable
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "ocr_lexicon.txt"
 MIN_TERM_CHARS = 8  # shorter terms: a near miss is too often another real word

@@ -30,25 +30,16 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from extractors.text_quality import is_vietnamese_syllable
+from extractors.text_quality import TONE_MARKS, is_vietnamese_syllable, strip_tone
 
-#: Combining marks of the five Vietnamese tones (grave, acute, tilde, hook above, dot below).
-TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-_TONE_ORDER = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 _LEAD = "([\"'“‘"
 _TRAIL = ",;:)\"'”’!?"
-
-
-def _strip_tone(ch: str) -> str:
-    d = unicodedata.normalize("NFD", ch)
-    return unicodedata.normalize("NFC", "".join(c for c in d if c not in TONE_MARKS))
 
 
 #: Every toned Vietnamese vowel (lower case, NFC) to the same vowel without its tone: a
 #: translation table, so the 49,581 dictionary words are indexed in a fraction of a second.
 _TONELESS = str.maketrans({
-    unicodedata.normalize("NFC", v + t): _strip_tone(v + t)
-    for v in "aăâeêioôơuưy" for t in ("\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+    unicodedata.normalize("NFC", v + t): strip_tone(v + t) for v in "aăâeêioôơuưy" for t in TONE_MARKS
 })
 
 
@@ -222,11 +213,8 @@ def repair_tones(tokens: list[str], changeable: list[bool] | None = None) -> lis
 
 
 def drop_stray_stops(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
-    """Full stops that cannot end a sentence dropped: a single "." after a word, alone, or glued
-    in front of a word, when the next word starts in lower case.  Returns fewer tokens only
-    when a token was a lone "."; callers that map tokens to boxes keep the token as "" instead:
-    see ``keep_positions``."""
-    return [t for t in _stops(tokens, changeable) if t]
+    """:func:`keep_positions` without the tokens it emptied (a lone "." is gone)."""
+    return [t for t in keep_positions(tokens, changeable) if t]
 
 
 def _stop_ends_nothing(tok: str) -> bool:
@@ -238,7 +226,11 @@ def _stop_ends_nothing(tok: str) -> bool:
     return len(core) >= 2 and "." not in core and any(ch.isalpha() for ch in core)
 
 
-def _stops(tokens: list[str], changeable: list[bool] | None) -> list[str]:
+def keep_positions(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
+    """Full stops that cannot end a sentence dropped: a single "." after a word, alone, or glued
+    in front of a word, when the next word starts in lower case; a "." right after a comma.
+    One token out per token in: a lone "." becomes "", so callers that map tokens to boxes
+    keep their mapping."""
     out = list(tokens)
     for i, tok in enumerate(out):
         if changeable is not None and not changeable[i]:
@@ -258,11 +250,6 @@ def _stops(tokens: list[str], changeable: list[bool] | None) -> list[str]:
         elif _stop_ends_nothing(tok):
             out[i] = tok[:-1]
     return out
-
-
-def keep_positions(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
-    """:func:`drop_stray_stops` with one token out per token in (a dropped "." becomes "")."""
-    return _stops(tokens, changeable)
 
 
 def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:

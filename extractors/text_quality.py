@@ -31,6 +31,8 @@ MAX_LOST_MARK_RATIO = 0.08
 MIN_WORDS_FOR_LOST_MARKS = 20
 
 _TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]
+#: Combining marks of the five Vietnamese tones (grave, acute, hook above, tilde, dot below).
+TONE_MARKS = frozenset(_TONES[1:])
 _BASE_VOWELS = "aăâeêioôơuưy"
 
 
@@ -81,10 +83,10 @@ _BROKEN = re.compile(r"\(cid:\d+\)|[\ufffd\ue000-\uf8ff]")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def _strip_tone(syllable: str) -> str:
+def strip_tone(syllable: str) -> str:
     """Remove tone marks but keep the vowel-quality marks (ă â ê ô ơ ư) and đ."""
     decomposed = unicodedata.normalize("NFD", syllable)
-    kept = "".join(ch for ch in decomposed if ch not in _TONES[1:])
+    kept = "".join(ch for ch in decomposed if ch not in TONE_MARKS)
     return unicodedata.normalize("NFC", kept)
 
 
@@ -96,10 +98,10 @@ def lost_marks(word: str) -> bool:
 def is_vietnamese_syllable(word: str) -> bool:
     """True for a well-formed Vietnamese syllable (lower or upper case, at most one tone mark)."""
     w = unicodedata.normalize("NFC", word.lower())
-    tones = sum(1 for ch in unicodedata.normalize("NFD", w) if ch in _TONES[1:])
+    tones = sum(1 for ch in unicodedata.normalize("NFD", w) if ch in TONE_MARKS)
     if tones > 1:
         return False
-    return bool(_SYLLABLE.match(_strip_tone(w)))
+    return bool(_SYLLABLE.match(strip_tone(w)))
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ def text_layer_quality(text: str) -> TextQuality:
     )
     diacritic = sum(1 for ch in letters if ch not in ASCII_LETTERS and ch in VIETNAMESE_LETTERS)
     words = [w for w in _WORD.findall(text)]
-    vowel_words = [w for w in words if any(_strip_tone(ch.lower()) in _BASE_VOWELS for ch in w)]
+    vowel_words = [w for w in words if any(strip_tone(ch.lower()) in _BASE_VOWELS for ch in w)]
     # acronyms (UBND, CCHC) are not syllables and say nothing about the language
     judged = [w for w in vowel_words if not (w.isupper() and len(w) > 1 and not is_vietnamese_syllable(w))]
     syllables = sum(1 for w in judged if is_vietnamese_syllable(w))

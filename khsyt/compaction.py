@@ -122,14 +122,14 @@ def compact(curated: str | Path, datasets: tuple[str, ...] = (*PER_PLAN, "reject
     the partitions touched since the last compaction (all of them with ``full`` or no state);
     returns rows per dataset in the rebuilt partitions, ``partitions_rebuilt`` and
     ``partitions`` (how many output partitions there are)."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    for _ in range(MAX_ATTEMPTS - 1):
         try:
             return _compact_once(curated, datasets, full)
         except (duckdb.IOException, FileNotFoundError) as exc:
-            if attempt == MAX_ATTEMPTS or not _source_vanished(exc):
+            if not _source_vanished(exc):
                 raise
             log.info("compaction: a source file was replaced while it was read; listing again (%s)", exc)
-    raise AssertionError("unreachable")
+    return _compact_once(curated, datasets, full)
 
 
 def _source_vanished(exc: Exception) -> bool:

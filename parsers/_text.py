@@ -19,7 +19,8 @@ import yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 
-_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+#: Combining marks of the five Vietnamese tones (grave, acute, tilde, hook above, dot below).
+TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
 
 
@@ -61,7 +62,7 @@ def old_style_tones(text: str) -> str:
         pair = (prev[0].lower() + last[0].lower())
         if pair not in ("oa", "oe", "uy") or prev[1]:
             return word
-        tone = [mk for mk in last[1] if mk in _TONE_MARKS]
+        tone = [mk for mk in last[1] if mk in TONE_MARKS]
         if not tone or len(last[1]) != 1:
             return word
         if pair == "uy" and len(chars) >= 3 and chars[-3][0].lower() == "q":

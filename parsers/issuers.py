@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from ._text import clean, load_yaml, old_style_tones, strip_diacritics
+from ._text import TONE_MARKS, clean, load_yaml, old_style_tones, strip_diacritics
 from .provinces import canonical_province
 from .units import registry_spelling
 
@@ -82,12 +82,9 @@ def _head_at(words: list[str], i: int) -> tuple[str, str] | None:
     return None
 
 
-_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
-
-
 def _has_tone(word: str) -> bool:
     """Does a word carry a Vietnamese tone mark (OCR loses them; it does not invent them)?"""
-    return any(c in _TONES for c in unicodedata.normalize("NFD", word))
+    return any(c in TONE_MARKS for c in unicodedata.normalize("NFD", word))
 
 
 def _repair(words: list[str]) -> list[str]:
