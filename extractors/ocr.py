@@ -441,9 +441,8 @@ def _ocr_input(prep: Prepared, opts: OcrOptions, rules: np.ndarray) -> np.ndarra
         out = 255 - prep.ink
     else:
         keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
-        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
-    out[rules > 0] = 255
-    return out
+        out = cv2.bitwise_or(prep.gray, cv2.compare(keep, 0, cv2.CMP_EQ))  # paper (255) where no ink
+    return cv2.bitwise_or(out, cv2.compare(rules, 0, cv2.CMP_GT))
 
 
 @dataclass
