@@ -690,7 +690,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     k = 72.0 / dpi
     grids, rules = find_tables_and_rules(prep.ink, dpi)
     image = _ocr_input(prep, opts, rules)
-    flat, crops = _cell_crops(cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)), dpi, grids, image)
+    text_ink = cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)) if grids else prep.ink  # no cells: unused
+    flat, crops = _cell_crops(text_ink, dpi, grids, image)
     if opts.cells == "page":
         # one pass: the engine sees each table whole (context keeps dot-below accents and ";"),
         # and its words are put into the cells their boxes fall in

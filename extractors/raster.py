@@ -319,13 +319,32 @@ def _ink_points(ink: np.ndarray, dpi: int, target_dpi: int = 100) -> tuple[np.nd
     return xs, ys, int(small.shape[0] + small.shape[1])
 
 
-def _profile_score(xs: np.ndarray, ys: np.ndarray, n_bins: int, deg: float) -> float:
-    """Sharpness of the row profile after rotating by ``deg``: text lines aligned with the rows
-    give tall peaks and empty gaps, i.e. large differences between neighbouring rows."""
-    t = np.deg2rad(deg)
-    proj = ys * np.cos(t) + xs * np.sin(t)
-    hist = np.bincount((proj + n_bins / 2).astype(np.int64), minlength=n_bins).astype(np.float64)
-    return float(np.sum(np.diff(hist) ** 2))
+class _Profiles:
+    """Row-profile sharpness of a point set at any angle, with the work buffers kept between
+    angles (a skew search scores ~60 angles of the same 60,000 points)."""
+
+    def __init__(self, xs: np.ndarray, ys: np.ndarray, n_bins: int) -> None:
+        self.xs, self.ys, self.n_bins = xs, ys, n_bins
+        self._proj = np.empty_like(ys)
+        self._tmp = np.empty_like(xs)
+        self._bins = np.empty(len(ys), np.int64)
+        self._seen: dict[float, float] = {}
+
+    def score(self, deg: float) -> float:
+        """Sharpness of the row profile after rotating by ``deg``: text lines aligned with the
+        rows give tall peaks and empty gaps, i.e. large differences between neighbouring rows.
+        (Integer arithmetic for the sum of squares: the same number as in floating point, where
+        every partial sum is an integer far below 2**53.)"""
+        key = float(deg)
+        if key not in self._seen:
+            t = np.deg2rad(deg)
+            proj = np.multiply(self.ys, np.cos(t), out=self._proj)
+            proj += np.multiply(self.xs, np.sin(t), out=self._tmp)
+            proj += self.n_bins / 2
+            np.copyto(self._bins, proj, casting="unsafe")  # truncation, as astype(int64)
+            d = np.diff(np.bincount(self._bins, minlength=self.n_bins))
+            self._seen[key] = float(np.dot(d, d))
+        return self._seen[key]
 
 
 #: Coarse step of the orientation test's angle search (degrees).  A text line's profile peak is
@@ -338,11 +357,12 @@ DIRECTION_STEP = 0.5
 def _best_angle(xs: np.ndarray, ys: np.ndarray, n_bins: int, max_deg: float,
                 coarse: float = 0.25, refine: bool = True) -> tuple[float, float]:
     """Coarse-to-fine search of the angle with the sharpest row profile; (angle, score)."""
-    best = max(np.arange(-max_deg, max_deg + 1e-9, coarse), key=lambda d: _profile_score(xs, ys, n_bins, d))
+    profiles = _Profiles(xs, ys, n_bins)
+    best = max(np.arange(-max_deg, max_deg + 1e-9, coarse), key=profiles.score)
     for step in (0.05, 0.01) if refine else ():
         cands = np.arange(best - 5 * step, best + 5 * step + 1e-9, step)
-        best = max(cands, key=lambda d: _profile_score(xs, ys, n_bins, d))
-    return float(best), _profile_score(xs, ys, n_bins, best)
+        best = max(cands, key=profiles.score)
+    return float(best), profiles.score(best)
 
 
 def text_direction_score(ink: np.ndarray, dpi: int) -> float:
