@@ -50,6 +50,10 @@ ALONE_CONF: float | None = 60.0
 #: unsure digits of the first reading give way to different ones only when both views of the
 #: second read as many digits, each at least this sure
 OVERRULE_CONF = 90.0
+#: a second reading alone may hold at most this many digits more than the marks the first
+#: reading saw in the blank (two strokes of "11" read as one "U"); more is ink from outside the
+#: blank ("/" of the symbol read as "1" or "7")
+MORE_DIGITS_THAN_GLYPHS = 1
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
 
@@ -157,8 +161,9 @@ def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | 
       :data:`OVERRULE_CONF` sure ("second_reader");
     - the first read no digits (a stroke read as a letter) or impossible ones ("implausible"):
       the second alone when both views read the same digits (:func:`_stable`), one of them at
-      least :data:`ALONE_CONF` sure, and not fewer than the digits the first saw ("22#2" holds
-      three: a reading of two missed some); else doubtful;
+      least :data:`ALONE_CONF` sure, not fewer than the digits the first saw ("22#2" holds
+      three: a reading of two missed some) and at most :data:`MORE_DIGITS_THAN_GLYPHS` more than
+      the marks it saw; else doubtful;
     - the second saw nothing, or is less than :data:`MIN_SECOND_CONF` sure: the first stands.
     """
     value, reason = first
@@ -175,9 +180,10 @@ def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | 
         if value is not None or second.conf >= MIN_AGREEING_CONF:
             return digits, "agreed" if value is None else reason
         return value, reason
-    seen_digits = sum(c.isdigit() for c in token)
+    glyphs = [c for c in token if not c.isspace()]
+    seen_digits = sum(c.isdigit() for c in glyphs)
     if (ALONE_CONF is not None and stable is not None and max(second.conf, other.conf) >= ALONE_CONF
-            and seen_digits <= len(stable) <= max_digits):
+            and seen_digits <= len(stable) <= min(max_digits, len(glyphs) + MORE_DIGITS_THAN_GLYPHS)):
         return stable, "second_reader"
     return value, reason
 

@@ -265,3 +265,15 @@ def test_loose_first_readings_of_a_number_line_are_still_number_lines() -> None:
     # "Sở" is not "Số", and a lower-case word is no number
     assert read_number(*line("SỞ(90) Y(90) TẾ(90) 12/KH-SYT(90)")) is None
     assert read_number(*line("Số(90) lượng(90) 12/KH-SYT(90)")) is None
+
+
+def test_a_second_reading_alone_with_more_digits_than_marks_in_the_blank_is_no_reading() -> None:
+    # Q5P_17: both views of the second reader read "177" across "17/" (the symbol's slash as a
+    # 7); here Tesseract read one mark in the blank: three digits cannot come from it
+    both = [R("number", "177", 90.0), R("number", "177", 90.0, "blank_ink")]
+    r = read_number(*line("Số:(93) x(40) /GM-SYT(92)"), both)
+    assert (r.number, r.doubtful) == (None, True)
+    # two marks may be three digits' strokes run together ("JU" for a wide "10" and more)
+    both = [R("number", "110", 90.0), R("number", "110", 90.0, "blank_ink")]
+    r = read_number(*line("Số:(93) JU(40) /GM-SYT(92)"), both)
+    assert (r.number, r.reason) == ("110", "second_reader")
