@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -34,7 +34,7 @@ from .model import BBox, Line, LineWord, Reread
 log = logging.getLogger("khsyt.ocr")
 
 #: bump when the blanks are located or read differently: part of the OCR cache key
-BLANKS_VERSION = "blanks-4"
+BLANKS_VERSION = "blanks-5"
 #: the header (with its blanks) is on the first pages; later pages are not looked at
 HEADER_PAGES = 2
 #: only lines whose top is in this upper fraction of the page are header lines
@@ -181,9 +181,18 @@ def _blank_span(words: Sequence[LineWord], a: int, b: int) -> tuple[float, float
     return x0, max(x1, x0 + 2 * PAD_X_PT)
 
 
-def blank_spans(line: Line) -> list[tuple[str, BBox, BBox]]:
-    """The handwritten blanks of a header line: (field, where the first reading put its token,
-    the whole blank between the printed words), in points."""
+class Blank(NamedTuple):
+    """One handwritten blank of a header line."""
+
+    field: str  # "number", "day", "month", "year"
+    token: BBox  # where the first reading put its token (points)
+    blank: BBox  # the whole blank between the printed words (points)
+    text: str  # what the first reading read there
+
+
+def blank_spans(line: Line) -> list[Blank]:
+    """The handwritten blanks of a header line: field, where the first reading put its token,
+    the whole blank between the printed words (points), and the first reading's text."""
     ws = line.words
     if not ws or line.bbox is None or any(w.bbox is None for w in ws):
         return []
@@ -203,13 +212,21 @@ def blank_spans(line: Line) -> list[tuple[str, BBox, BBox]]:
             if b == a:  # read as nothing: the gap around the point
                 x0, x1 = x0 - 2 * PAD_X_PT, x1 + 2 * PAD_X_PT
             bx0, bx1 = _blank_span(ws, a, b)
-            out.append((f, BBox(x0, top, x1, bottom), BBox(min(bx0, x0), top, max(bx1, x1), bottom)))
+            out.append(Blank(f, BBox(x0, top, x1, bottom), BBox(min(bx0, x0), top, max(bx1, x1), bottom),
+                             joined[a:b]))
     return out
 
 
 def blank_boxes(line: Line) -> list[tuple[str, BBox]]:
     """The handwritten blanks of a header line and where the first reading put them (points)."""
-    return [(f, token) for f, token, _ in blank_spans(line)]
+    return [(s.field, s.token) for s in blank_spans(line)]
+
+
+def confirms(first: str, second: str) -> bool:
+    """The second reading's digits are the first reading's ("02" and "2" alike): the judge then
+    takes the agreement and never looks at another view, so that view need not be read."""
+    digits = first.replace(" ", "").replace(".", "").strip(".,:;")
+    return digits.isdigit() and second.isdigit() and int(digits) == int(second)
 
 
 def ink_rows(crop: np.ndarray) -> np.ndarray:
@@ -243,7 +260,9 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
     (``Line.rereads``), read from ``gray`` (the page image the line boxes refer to): each blank
     twice, as the first reading placed its token ("token") and as the whole blank between the
     printed words cut to its ink ("blank_ink"), so that the judge can tell a stable reading
-    from one that a slightly different crop changes."""
+    from one that a slightly different crop changes.  The second view is read only where the
+    first does not confirm the first reading's digits (a printed "2017", a clear "05"): most
+    blanks of a typed or clearly written header cost one read."""
     k = dpi / 72.0
 
     def cut(b: BBox) -> np.ndarray:
@@ -255,14 +274,16 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
     for line in lines:
         if line.bbox is None or line.bbox.top > HEADER_FRACTION * page_height_pt:
             continue
-        spans = [s for s in blank_spans(line) if s[0] not in seen]
+        spans = [s for s in blank_spans(line) if s.field not in seen]
         if not spans:
             continue
         rereads = []
-        for f, token, blank in spans:
+        for f, token, blank, first in spans:
             seen.add(f)
             text, conf = reader.read_digits(cut(token))
             rereads.append(Reread(f, text, conf, reader.version, token))
+            if confirms(first, text):
+                continue
             text, conf = reader.read_digits(ink_rows(cut(blank)))
             rereads.append(Reread(f, text, conf, reader.version, blank, view="blank_ink"))
         line.rereads = rereads

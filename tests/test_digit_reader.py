@@ -86,6 +86,32 @@ def test_only_the_first_blanks_of_the_header_are_read_again() -> None:
     assert (day_blank.x0, day_blank.x1) == (375, 405) and day_token.x0 > 375 and day_token.x1 < 405
 
 
+class _Reads:
+    """A reader that reads each crop as the next of ``texts``."""
+
+    version = "fake"
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = list(texts)
+
+    def read_digits(self, image: np.ndarray) -> tuple[str, float]:
+        return self.texts.pop(0), 95.0
+
+
+def test_a_blank_whose_first_view_confirms_the_reading_is_read_once() -> None:
+    date_line = _line(("ngày", 352, 375), ("06", 380, 392), ("tháng", 405, 434), ("12", 437, 449), ("năm", 452, 470),
+                      ("2017", 473, 495))
+    # the day's token view confirms "06" ("6" is the same number); the month's reads "18": the
+    # whole blank is read as well; the printed year is confirmed
+    reader = _Reads("6", "18", "12", "2017")
+    reread_blanks([date_line], np.full((2400, 1700), 255, np.uint8), 200, 842.0, reader)
+    assert [(r.field, r.view, r.text) for r in date_line.rereads] == [
+        ("day", "token", "6"), ("month", "token", "18"), ("month", "blank_ink", "12"), ("year", "token", "2017")]
+    assert reader.texts == []
+    got = read_date(date_line.text, date_line.words, rereads=date_line.rereads)
+    assert got.doubtful and got.reason == "month:disagree"  # the day agreed; the month read "18" stays in doubt
+
+
 def test_second_readings_survive_the_cache_round_trip() -> None:
     ln = _line(("Số:", 100, 118), ("22#2", 122, 150), ("/SYT-NVY", 154, 200))
     ln.rereads = [Reread("number", "2275", 91.5, "fake", BBox(116, 94, 156, 116))]
