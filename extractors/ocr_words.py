@@ -285,9 +285,19 @@ def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> lis
     return out
 
 
-#: Letters no Vietnamese word contains, read for a Vietnamese letter with a speck over it.
-LOOKALIKES = {"ÿ": "y", "ï": "i", "ë": "e", "ü": "u", "ö": "o", "ä": "a",
-              "Ÿ": "Y", "Ï": "I", "Ë": "E", "Ü": "U", "Ö": "O", "Ä": "A"}
+#: The combining diaeresis: no Vietnamese letter carries it, so a letter read with one ("ÿ",
+#: "ö", "Ü") is a Vietnamese letter with a speck or the stroke of a stamp over it.
+_DIAERESIS = "\u0308"
+
+
+@lru_cache(maxsize=512)
+def lookalike(ch: str) -> str:
+    """The Vietnamese letter ``ch`` is drawn like ("ÿ" -> "y", "Ö" -> "O"), or ``ch`` itself."""
+    d = unicodedata.normalize("NFD", ch)
+    if len(d) < 2 or _DIAERESIS not in d[1:] or not (d[0].isascii() and d[0].isalpha()):
+        return ch
+    fixed = unicodedata.normalize("NFC", d.replace(_DIAERESIS, ""))
+    return fixed if len(fixed) == 1 else ch
 
 
 def fix_lookalikes(tokens: list[str]) -> list[str]:
@@ -296,12 +306,12 @@ def fix_lookalikes(tokens: list[str]) -> list[str]:
     of the same glyph, "yÿ", is read once)."""
     out = list(tokens)
     for i, tok in enumerate(out):
-        if not any(ch in LOOKALIKES for ch in tok):
+        if all(lookalike(ch) == ch for ch in tok):
             continue
         lead, core, trail = _core(tok)
-        fixed = "".join(LOOKALIKES.get(ch, ch) for ch in core)
+        fixed = "".join(lookalike(ch) for ch in core)
         for k in range(len(fixed) - 1):
-            if fixed[k].casefold() == fixed[k + 1].casefold() and core[k + 1] in LOOKALIKES \
+            if fixed[k].casefold() == fixed[k + 1].casefold() and lookalike(core[k + 1]) != core[k + 1] \
                     and not is_vietnamese_syllable(fixed) and is_vietnamese_syllable(fixed[:k + 1] + fixed[k + 2:]):
                 fixed = fixed[:k + 1] + fixed[k + 2:]
                 break
