@@ -38,7 +38,7 @@ from .handwriting import judge_header
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
-from .signers import is_mark, is_person_name, name_doubt, parse_signature, starts_signature
+from .signers import is_mark, is_person_name, name_doubt, parse_signature, starts_signature, title_line_doubt
 
 __all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_period", "doc_type_info"]
 
@@ -452,8 +452,9 @@ def _same_column(anchor: Unit, u: Unit) -> bool:
 STAMP_SPECK_WORDS = 3
 
 
-def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
-    """Every signature block (title, name, OCR confidence of the name) in order."""
+def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None, bool]]:
+    """Every signature block (title, name, OCR confidence of the name, whether a further title
+    line read by OCR is no title: see :func:`parsers.signers.title_line_doubt`) in order."""
     out = []
     i = 0
     while i < len(units):
@@ -462,6 +463,7 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
             i += 1
             continue
         block = [u.text]
+        title_doubt = False
         sig = parse_signature(u.text)
         name, conf = (sig.name, u.confidence) if sig and sig.name else (None, None)
         j = i + 1
@@ -485,6 +487,7 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
                 continue
             if fallback is None and _upper(v.text) and len(v.text.split()) <= 8:
                 block.append(v.text)
+                title_doubt = title_doubt or (v.words is not None and title_line_doubt(v.text) is not None)
                 j += 1
                 continue
             break
@@ -492,7 +495,7 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None]]:
             name, conf, j = fallback
         sig = parse_signature(" ".join(block))
         if sig is not None and (sig.name or name):
-            out.append((sig.title, sig.name or name, conf))
+            out.append((sig.title, sig.name or name, conf, title_doubt))
         i = max(j, i + 1)
     return out
 
@@ -688,9 +691,11 @@ def parse_metadata(doc: Document) -> PlanMeta:
     body = units[:appendix_at] if appendix_at is not None else units
     sigs = _signatures(body) or _signatures(units)
     if sigs:
-        meta.signer_title, meta.signer_name, conf = sigs[-1]
+        meta.signer_title, meta.signer_name, conf, title_doubt = sigs[-1]
         if conf is not None and (conf < 60 or name_doubt(meta.signer_name)):
             meta.low_confidence["signer_name"] = conf
+        if title_doubt:
+            meta.low_confidence["signer_title"] = 0.0
     elif site.get("signer_name") and is_person_name(site["signer_name"]):
         meta.signer_name = clean(site["signer_name"])
     else:
@@ -701,9 +706,11 @@ def parse_metadata(doc: Document) -> PlanMeta:
             meta.low_confidence["signer_title"] = name.confidence if name.confidence is not None else 0.0
             if name.words is not None and name_doubt(name.text):
                 meta.low_confidence["signer_name"] = name.confidence or 0.0
-    if meta.signer_name is None and any(u.words is not None for u in body):
+    if any(u.words is not None for u in body):
         # a scan whose signer block could not be read: say so rather than leave a silent gap
-        meta.low_confidence.setdefault("signer_name", 0.0)
+        for field in ("signer_name", "signer_title"):
+            if getattr(meta, field) is None:
+                meta.low_confidence.setdefault(field, 0.0)
     return meta
 
 

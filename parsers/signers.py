@@ -107,6 +107,19 @@ def name_doubt(name: str) -> str | None:
     return None
 
 
+def title_line_doubt(line: str) -> str | None:
+    """Why a further line of a signature block read by OCR may not be the title as printed, or
+    None.  Each line of a title names an office ("PHÓ GIÁM ĐỐC", "GIÁM ĐỐC SỞ Y TẾ"), maybe
+    after a prefix, or the body the signer acts for ("TM. ỦY BAN NHÂN DÂN"): a line that is
+    neither ("PHÓGIÁM ĐỚC", "CHÁNH" with "VĂN PHÒNG" lost, "TÁM ĐÓC SỞ Y TẾ") is a misreading."""
+    t = _strip(line)
+    v = _vocab()
+    prefix = v.prefix_re.match(t)
+    if prefix and prefix.group(1) in v.acting_for:
+        return None
+    return "no office" if parse_signature(t) is None else None
+
+
 def starts_signature(text: str) -> bool:
     """Does this line open a signature block (a prefix or an office in capitals at its start)?"""
     t = _strip(text)

@@ -331,3 +331,24 @@ def test_a_misread_title_is_no_name_and_a_scan_without_a_signer_is_flagged():
                  _ocr("TÁM ĐÓC SỞ Y TẾ", 370, 439, 80), _ocr("Lê Hoàng Anh", 382, 458, 96))
     assert meta.signer_name == "Lê Hoàng Anh" and "signer_title" in meta.low_confidence
     assert "signer_name" not in meta.low_confidence
+
+
+@pytest.mark.parametrize("lines, why", [
+    ((("GIÁM ĐỐC", 366, 600), ("PHÓGIÁM ĐỚC", 366, 612)), "Kjk_05: the deputy's line run together"),
+    ((("TL. GIÁM ĐỐC", 366, 600), ("CHÁNH", 380, 612)), "SQo_2264: 'VĂN PHÒNG' under the stamp"),
+    ((("TRƯỞNG BAN", 380, 600), ("TÁM ĐÓC SỞ Y TẾ", 366, 612)), "D04_02: 'GIÁM' read 'TÁM'"),
+])
+def test_an_ocr_title_line_that_names_no_office_flags_the_title(lines, why):
+    meta = _scan(*(_ocr(t, x, y) for t, x, y in lines), _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_title is not None and "signer_title" in meta.low_confidence, why
+    # the same block read right is trusted
+    meta = _scan(_ocr("KT. GIÁM ĐỐC", 360, 600), _ocr("PHÓ GIÁM ĐỐC", 366, 612), _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC" and "signer_title" not in meta.low_confidence
+    meta = _scan(_ocr("TM. ỦY BAN NHÂN DÂN", 350, 590), _ocr("KT. CHỦ TỊCH", 360, 600), _ocr("PHÓ CHỦ TỊCH", 366, 612),
+                 _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_title == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" and "signer_title" not in meta.low_confidence
+
+
+def test_a_scan_whose_signer_title_was_not_read_flags_it():
+    meta = _scan(_ocr("Nơi nhận:", 75, 600), _ocr("- Như trên;", 76, 612), _ocr("Lê Hoàng Anh", 382, 700, 96))
+    assert meta.signer_title is None and "signer_title" in meta.low_confidence

@@ -163,8 +163,9 @@ def judged_header(page: Page) -> tuple[dict[str, str | None], set[str]]:
     return got, low
 
 
-FIELDS = ("doc_number", "issue_date", "signer_name")
+FIELDS = ("doc_number", "issue_date", "signer_name", "doc_symbol", "signer_title")
 HEADER_FIELDS = ("doc_number", "issue_date")  # the fields of the bar: handwriting lives here
+PRINTED_FIELDS = ("doc_symbol", "signer_title")  # printed beside the handwriting and under the stamp
 
 
 def verdict(field: str, value: str | None, want: str | None, low: set[str]) -> str:
@@ -196,15 +197,17 @@ def score_metadata(docs: dict[str, dict], model: str | None, dpi: int, judge_onl
         else:
             meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=pages))
             low = set(getattr(meta, "low_confidence", {}) or {})
-            got = {"doc_number": _number_of(meta), "issue_date": _date_of(meta), "signer_name": meta.signer_name}
+            got = {"doc_number": _number_of(meta), "issue_date": _date_of(meta), "signer_name": meta.signer_name,
+                   "doc_symbol": _symbol_of(meta), "signer_title": meta.signer_title}
             fields = FIELDS
         for field in fields:
             if field not in head:
                 continue
             v = verdict(field, got[field], head[field], low)
-            group = "header" if field in HEADER_FIELDS else field
+            group = "header" if field in HEADER_FIELDS else "printed" if field in PRINTED_FIELDS else field
             for split in ("all", tr.get("split", "dev")):
                 tally.setdefault((group, split), Counter())[v] += 1
+                tally.setdefault(("every field", split), Counter())[v] += 1
             print(f"  {name:28s} {field:11s} want {head[field]!s:17s} got {got[field]!s:17s} {v}")
     for (group, split), t in sorted(tally.items()):
         total = sum(t.values())
@@ -221,6 +224,12 @@ def _number_of(meta: object) -> str | None:
     return None
 
 
+def _symbol_of(meta: object) -> str | None:
+    """The symbol after the number's slash ("SYT-NVY" of "2242/SYT-NVY"), as published."""
+    v = getattr(meta, "doc_number", None)
+    return str(v).split("/", 1)[1] if v and "/" in str(v) else None
+
+
 def _date_of(meta: object) -> str | None:
     v = getattr(meta, "issue_date", None)
     return v.isoformat() if v is not None else None
@@ -229,6 +238,8 @@ def _date_of(meta: object) -> str | None:
 def _same(field: str, got: str, want: str) -> bool:
     if field == "doc_number":
         return got.lstrip("0") == want.lstrip("0")
+    if field == "signer_title":  # lines joined with " / " (SCHEMA.md), transcribed with a space
+        return " ".join(clean_text(got).replace("/", " ").split()) == " ".join(clean_text(want).split())
     return clean_text(got) == clean_text(want)
 
 
