@@ -528,12 +528,20 @@ def _first_heading(units: list[Unit], limit: int = 80) -> tuple[int, str] | None
     return None
 
 
+#: share of the page width from which a header line starts in the right column (the motto,
+#: the place and date): agency lines are centred in the left column and start left of it; a
+#: line OCR joined across both columns starts at the left and is kept (strip_motto cuts it)
+RIGHT_COLUMN_X = 0.4
+
+
 def _agency_text(head: list[Unit]) -> str:
-    """The header's agency lines: the capitals at the top, above "Số:" (the motto and the
-    date beside them removed).  The block ends at the number or at the first line that is not
+    """The header's agency lines: the capitals at the top of the left column, above "Số:" (the
+    motto and the date beside them removed).  The block ends at the number or at the first line that is not
     in capitals, so a title or signature in capitals further down is never taken for it."""
     parts = []
     for u in head:
+        if u.bbox is not None and u.page_width and u.bbox.x0 >= RIGHT_COLUMN_X * u.page_width:
+            continue  # in the right column: the motto and the date (an OCR-damaged motto is no agency)
         if PARTY_NUMBER.search(u.text):
             break
         if DOC_NUMBER.search(u.text):
@@ -544,10 +552,36 @@ def _agency_text(head: list[Unit]) -> str:
         t = strip_motto(PLACE_DATE.sub(" ", u.text))
         if not t:
             continue  # the motto or the date alone
+        if u.words is not None:
+            t = _known_body(t)
         if not _upper(t) or TITLE_START.match(t) or _type_of_heading(t):
             break
         parts.append(t)
     return " ".join(parts)
+
+
+#: rapidfuzz ratio (folded, spaces removed) at which an OCR'd agency line is a known body's
+#: name, and by how much it must beat the next name
+BODY_LIKE, BODY_MARGIN = 80.0, 10.0
+
+
+@cache
+def _body_names() -> tuple[tuple[str, str], ...]:
+    """(folded key, name in capitals) of the bodies legal_doc_types.yaml names by their codes."""
+    names = load_yaml("legal_doc_types.yaml").get("issuers") or {}
+    return tuple((fold_plain(n).replace(" ", ""), n.upper()) for n in names.values() if "/" not in n)
+
+
+def _known_body(line: str) -> str:
+    """An OCR'd agency line that is a known body's name misread ("Sơyte", "Sớơy Tế", "SỞ V TẾ"
+    for SỞ Y TẾ) as that name; any other line as read.  Only short lines, only a clear best."""
+    if len(line.split()) > 4:
+        return line
+    key = fold_plain(line).replace(" ", "")
+    scored = sorted(((fuzz.ratio(key, k), n) for k, n in _body_names()), reverse=True)
+    if not scored or scored[0][0] < BODY_LIKE or (len(scored) > 1 and scored[0][0] - scored[1][0] < BODY_MARGIN):
+        return line
+    return scored[0][1]
 
 
 def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
@@ -657,6 +691,8 @@ def parse_metadata(doc: Document) -> PlanMeta:
             meta.issuer = f"{issuer.name} {place}"
     else:
         meta.province = place
+    if issuer is not None and any(u.words is not None for u in head):
+        meta.doc_number = _own_code(meta.doc_number, issuer.name)
 
     # ---- title
     plan_at = next((i for i, u in enumerate(units) if not u.in_table and TITLE_START.match(u.text)), None)
@@ -744,6 +780,27 @@ def _type_of_heading_rest(text: str) -> str:
         if m:
             return text[m.end():].strip()
     return ""
+
+
+def _own_code(number: str | None, issuer: str) -> str | None:
+    """An OCR'd number whose code for the issuer itself is one letter off ("17/GM-SVT" on a
+    Sở Y tế's letter): that issuer's code (legal_doc_types.yaml) put back.  Only the code of the
+    issuer the header names, only a same-length code one letter away, only when no code of
+    the symbol already is it; unit codes ("NVD", "KHTC") are left as read."""
+    if not number or "/" not in number:
+        return number
+    lead, symbol = number.split("/", 1)
+    names = load_yaml("legal_doc_types.yaml").get("issuers") or {}
+    own = {code for code, name in names.items() if fold_plain(issuer).startswith(fold_plain(name))}
+    codes = symbol.split("-")
+    if not own or own & set(codes):
+        return number
+    for i, code in enumerate(codes):
+        close = [o for o in own if len(o) == len(code) and sum(a != b for a, b in zip(o, code, strict=True)) == 1]
+        if len(close) == 1:
+            codes[i] = close[0]
+            return f"{lead}/{'-'.join(codes)}"
+    return number
 
 
 def _issuer_of_symbol(meta: PlanMeta) -> str | None:

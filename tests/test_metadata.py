@@ -352,3 +352,24 @@ def test_an_ocr_title_line_that_names_no_office_flags_the_title(lines, why):
 def test_a_scan_whose_signer_title_was_not_read_flags_it():
     meta = _scan(_ocr("Nơi nhận:", 75, 600), _ocr("- Như trên;", 76, 612), _ocr("Lê Hoàng Anh", 382, 700, 96))
     assert meta.signer_title is None and "signer_title" in meta.low_confidence
+
+
+# --------------------------------------------------------------------------- agency lines of a scan
+
+
+def test_a_misread_agency_line_is_the_known_body_and_a_damaged_motto_no_agency():
+    # U2Z_22 as read: the motto damaged ("Đôc lập — Tư do — Hành phức") between the agency
+    # lines, "SỞ Y TẾ" after it, the symbol's "SYT" read "SVT"
+    meta = _scan(_ocr("UBND TỈNH KIÊN GIANG", 72, 60), _ocr("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAX", 246, 60),
+                 _ocr("Đôc lập — Tư do — Hành phức", 288, 72), _ocr("SỞ Y TẾ", 108, 74), _ocr("Số: 22/GM-SVT", 78, 96),
+                 _ocr("Kiên Giang, ngày 08 tháng 9 năm 2017", 258, 98))
+    assert (meta.issuer, meta.province, meta.doc_number) == ("Sở Y tế Kiên Giang", "Kiên Giang", "22/GM-SYT")
+    # 28l_02 / dQP_2242: "SỞ Y TẾ" read "Sơyte", "Sớy Tẻ"; a unit code is left as read
+    for read in ("Sơyte", "Sớy Tẻ", "SỞ V TẾ"):
+        meta = _scan(_ocr("UBND TỈNH KIÊN GIANG", 72, 60), _ocr(read, 108, 74), _ocr("Số: 513/SYT-NVD", 78, 96),
+                     _ocr("Kiên Giang, ngày 24 tháng 4 năm 2018", 258, 98))
+        assert (meta.issuer, meta.doc_number) == ("Sở Y tế Kiên Giang", "513/SYT-NVD"), read
+    # a line OCR joined across both columns still gives its agency part
+    meta = _scan(_ocr("UBND TỈNH KIÊN GIANG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 107, 60), _ocr("SỞ Y TẾ", 141, 74),
+                 _ocr("Số: 22/SYT-NVY", 125, 96))
+    assert meta.issuer == "Sở Y tế Kiên Giang"
