@@ -19,15 +19,21 @@ that used ``storage: sqlite:`` before read them unchanged.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
 #: Events per batch when the caller has not chosen (Dagster's batching is off at 0).
 EVENT_BATCH_SIZE = "1000"
@@ -38,14 +44,66 @@ def enable_event_batches() -> None:
     os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", EVENT_BATCH_SIZE)
 
 
+#: SQLAlchemy engines kept per storage (a run's database and the index); each connection is
+#: still a new SQLite connection (``NullPool``), only the engine object is not rebuilt.
+ENGINES_KEPT = 8
+
+
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     """SQLite event log storage whose ``store_event_batch`` writes asset events in one
-    transaction per database (run shard, index shard) instead of two per event."""
+    transaction per database (run shard, index shard) instead of two per event.
+
+    Two more savings, same rows: within a batch the ``asset_keys`` row of an asset (its last
+    materialization, last run, last event time) is written once, from the last events that
+    set each column, not once per event (each write serialised the whole event again); and
+    the SQLAlchemy engine of a database is built once, not for every connection (Dagster's
+    SQLite storage builds and disposes one per event)."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._engines: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self._tables_seen: set[str] = set()
+        super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
                           config_value: Mapping[str, Any]) -> BatchedSqliteEventLogStorage:
         return cls(inst_data=inst_data, **config_value)
+
+    def _engine(self, shard: str):
+        key = (os.getpid(), shard)  # an engine is not carried over a fork
+        engine = self._engines.pop(key, None)
+        if engine is None:
+            engine = create_engine(self.conn_string_for_shard(shard), poolclass=NullPool,
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        self._engines[key] = engine
+        while len(self._engines) > ENGINES_KEPT:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        """Dagster's ``_connect`` (lock, schema on first use, one transaction) on a kept engine."""
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Whether the index has a table; a table once found is not looked up again (tables
+        are only added by migrations; a wipe forgets what was seen)."""
+        if table_name in self._tables_seen:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables_seen.add(table_name)
+        return found
+
+    def wipe(self) -> None:
+        self._tables_seen.clear()
+        super().wipe()
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         batchable = [e for e in events if e.is_dagster_event and e.dagster_event_type in ASSET_EVENTS
@@ -67,10 +125,21 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                     with db_result(conn, st) as result:
                         ids.append(result.inserted_primary_key[0])
                 self._store_asset_event_tags(conn, batch, ids)
-                for e, event_id in zip(batch, ids, strict=True):
+                for e, event_id in last_per_column(batch, ids):
                     self._store_asset_event(conn, e, event_id)
         for e in others:  # check planning, failures: as Dagster stores them
             self.store_event(e)
+
+
+def last_per_column(batch: Sequence[EventLogEntry], ids: Sequence[int]) -> list[tuple[EventLogEntry, int]]:
+    """The events of a batch whose ``asset_keys`` writes, in batch order, leave that table as
+    writing every event would: per asset, the last event of each kind (materialization,
+    planned, observation).  Each kind sets the same columns every time, and a later write of
+    a column replaces an earlier one, so only the last of a kind can leave a value."""
+    last: dict[tuple[str, Any], int] = {}
+    for i, e in enumerate(batch):
+        last[(e.get_dagster_event().asset_key.to_string(), e.dagster_event_type)] = i
+    return [(batch[i], ids[i]) for i in sorted(last.values())]
 
 
 class BatchedSqliteStorage(DagsterSqliteStorage):
