@@ -108,3 +108,13 @@ def test_last_per_column_keeps_the_last_event_of_each_kind_per_asset():
              Event("a", "MAT"), Event("b", "MAT")]
     kept = last_per_column(batch, list(range(10, 16)))
     assert [i for _, i in kept] == [11, 13, 14, 15]  # b planned, a planned, a materialized, b materialized
+
+
+def test_event_log_commits_without_fsync_in_wal_mode(tmp_path):
+    """The event log's connections: WAL journal (Dagster's), synchronous NORMAL (ours)."""
+    with _instance(tmp_path / "home", batched=True) as instance:
+        instance.add_dynamic_partitions("parts", KEYS[:2])
+        storage = instance.event_log_storage
+        with storage.index_connection() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
