@@ -60,6 +60,10 @@ class Reread:
     conf: float  # 0-100: the least confident of its digits
     engine: str  # the recogniser and its model ("rapidocr-onnxruntime 1.4.4 PP-OCRv4 digits")
     bbox: BBox | None = None  # the crop it read, in page points
+    #: which view of the blank: "token" (where the first reading put its token) or "blank_ink"
+    #: (the whole blank between the printed words, its rows cut to the ink); two views that
+    #: read the same digits are a stable reading (parsers/handwriting.py)
+    view: str = "token"
 
 
 @dataclass

@@ -15,7 +15,12 @@ tháng 12 năm 2017").  OCR reads such digits confidently wrong often enough ("3
 Where a second recogniser read the blank too (``Line.rereads``, extractors/digit_reader.py),
 the two readings are combined (:func:`second_opinion`): the same digits from both make the value
 confident even when the first reading's confidence was low; different digits make it doubtful
-even when the first was confident.
+even when the first was confident.  The second recogniser reads each blank in two views (the
+token's box, and the whole blank between the printed words cut to its ink); where the first
+reading is no number at all (a stroke read as a letter: "JU", "0x") or an impossible one
+("2077"), its reading stands alone only when both views read the same digits, each surely
+enough, and no fewer digits than the first reading saw; where the first reading's digits are
+unsure and differ, only both views very sure of as many digits overrule it.
 
 Otherwise the value is None and the reading says it is doubtful, so the caller names the field
 in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month").
@@ -38,9 +43,17 @@ MIN_DIGIT_CONF = 80.0  # below this a digit word is not published
 MIN_AGREEING_CONF = 80.0
 #: a second reading less sure than this is no reading (the first stands)
 MIN_SECOND_CONF = 50.0
-#: a second reading alone (the first saw no digits) is published only with at least this
-#: confidence; None: never (two readings must agree)
-ALONE_CONF: float | None = None
+#: a second reading alone (the first saw no digits, or impossible ones) is published only when
+#: its two views read the same digits, both at least MIN_SECOND_CONF and one at least this
+#: sure; None: never (the first and the second reading must agree)
+ALONE_CONF: float | None = 60.0
+#: unsure digits of the first reading give way to different ones only when both views of the
+#: second read as many digits, each at least this sure
+OVERRULE_CONF = 90.0
+#: a second reading alone may hold at most this many digits more than the marks the first
+#: reading saw in the blank (two strokes of "11" read as one "U"); more is ink from outside the
+#: blank ("/" of the symbol read as "1" or "7")
+MORE_DIGITS_THAN_GLYPHS = 1
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
 
@@ -54,6 +67,7 @@ class _Reread(Protocol):
     field: str
     text: str
     conf: float
+    view: str
 
 
 @dataclass(frozen=True)
@@ -126,37 +140,63 @@ def judge_digits(token: str, conf: float | None, max_digits: int) -> tuple[str |
     return compact, "ok"
 
 
-def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | None) -> tuple[str | None, str]:
+def _stable(second: _Reread | None, other: _Reread | None) -> str | None:
+    """The digits both views of the second recogniser read, each at least
+    :data:`MIN_SECOND_CONF` sure; None when they differ, one is unsure, or there is one view."""
+    if second is None or other is None or not second.text or second.text != other.text:
+        return None
+    return second.text if min(second.conf, other.conf) >= MIN_SECOND_CONF else None
+
+
+def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | None,
+                   other: _Reread | None = None, max_digits: int = MAX_NUMBER_DIGITS) -> tuple[str | None, str]:
     """Combine the first reading's judged digits ``first`` (value, reason) of ``token`` with a
-    second recogniser's reading of the same blank.
+    second recogniser's reading of the same blank (``second``: the token's box; ``other``: the
+    whole blank, another view).
 
     - same digits: trusted if the second is at least :data:`MIN_AGREEING_CONF` sure ("agreed"),
       whatever the first's own confidence;
-    - different digits: doubtful ("disagree"), however confident either was;
-    - the first read no digits (a stroke read as a letter): doubtful, unless :data:`ALONE_CONF`
-      allows the second alone;
+    - different digits: doubtful ("disagree"), however confident either was — unless the first
+      was unsure ("low_confidence") and both views read as many other digits at least
+      :data:`OVERRULE_CONF` sure ("second_reader");
+    - the first read no digits (a stroke read as a letter) or impossible ones ("implausible"):
+      the second alone when both views read the same digits (:func:`_stable`), one of them at
+      least :data:`ALONE_CONF` sure, not fewer than the digits the first saw ("22#2" holds
+      three: a reading of two missed some) and at most :data:`MORE_DIGITS_THAN_GLYPHS` more than
+      the marks it saw; else doubtful;
     - the second saw nothing, or is less than :data:`MIN_SECOND_CONF` sure: the first stands.
     """
     value, reason = first
     if second is None or not second.text or second.conf < MIN_SECOND_CONF or reason in ("blank", "too_long"):
         return value, reason
     digits = token.replace(" ", "").replace(".", "").strip(".,:;")
-    if digits.isdigit() and second.text.isdigit():
+    stable = _stable(second, other)
+    if digits.isdigit() and second.text.isdigit() and reason != "implausible":
         if int(digits) != int(second.text):
+            if (reason == "low_confidence" and stable is not None and len(stable) == len(digits)
+                    and min(second.conf, other.conf) >= OVERRULE_CONF):
+                return stable, "second_reader"
             return None, "disagree"
         if value is not None or second.conf >= MIN_AGREEING_CONF:
             return digits, "agreed" if value is None else reason
         return value, reason
-    if ALONE_CONF is not None and second.conf >= ALONE_CONF and len(second.text) <= MAX_NUMBER_DIGITS:
-        return second.text, "second_reader"
+    glyphs = [c for c in token if not c.isspace()]
+    seen_digits = sum(c.isdigit() for c in glyphs)
+    if (ALONE_CONF is not None and stable is not None and max(second.conf, other.conf) >= ALONE_CONF
+            and seen_digits <= len(stable) <= min(max_digits, len(glyphs) + MORE_DIGITS_THAN_GLYPHS)):
+        return stable, "second_reader"
     return value, reason
 
 
-_BLANK_NAMES = {"d": "day", "m": "month"}  # the date's parts a second recogniser reads
+_BLANK_NAMES = {"d": "day", "m": "month", "y": "year"}  # the date's parts a second recogniser reads
 
 
-def _second(rereads: Sequence[_Reread] | None, field: str) -> _Reread | None:
-    return next((r for r in rereads or () if r.field == field), None)
+def _second(rereads: Sequence[_Reread] | None, field: str, view: str = "token") -> _Reread | None:
+    return next((r for r in rereads or () if r.field == field and getattr(r, "view", "token") == view), None)
+
+
+def _views(rereads: Sequence[_Reread] | None, field: str) -> tuple[_Reread | None, _Reread | None]:
+    return _second(rereads, field), _second(rereads, field, "blank_ink")
 
 
 def read_number(text: str, words: Sequence[_Word] | None = None,
@@ -167,8 +207,12 @@ def read_number(text: str, words: Sequence[_Word] | None = None,
         return None
     symbol = re.sub(r"\s*-\s*", "-", m.group("sym"))
     token = m.group("num") or ""
-    value, reason = second_opinion(judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS),
-                                   token, _second(rereads, "number"))
+    value, reason = judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS)
+    if value is not None and int(value) == 0:  # documents are numbered from 1
+        value, reason = None, "implausible"
+    value, reason = second_opinion((value, reason), token, *_views(rereads, "number"))
+    if value is not None and int(value) == 0:
+        value, reason = None, "implausible"
     return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank", "agreed", "second_reader"),
                          reason=reason)
 
@@ -187,7 +231,10 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
     def part(name: str, lo: int, hi: int, max_digits: int) -> int | None:
         token = m.group(name)
         value, reason = judge_digits(token, _span_conf(m.span(name), words), max_digits)
-        value, reason = second_opinion((value, reason), token, _second(rereads, _BLANK_NAMES.get(name, "")))
+        if value is not None and not lo <= int(value) <= hi:
+            value, reason = None, "implausible"  # the second reader may still read it
+        value, reason = second_opinion((value, reason), token, *_views(rereads, _BLANK_NAMES[name]),
+                                       max_digits=max_digits)
         if value is None:
             if reason != "blank":
                 lost.append(f"{name}:{reason}")

@@ -558,6 +558,8 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
         meta.doc_number = f"{number.number}/{number.symbol}" if number.number else None
         if number.doubtful:
             meta.low_confidence["doc_number"] = 0.0
+        elif number.number:  # judged by its own word or by two recognisers: the line's mean says less
+            meta.low_confidence.pop("doc_number", None)
     if when is not None:
         meta.issue_date, meta.issue_date_precision = when.value, when.precision
         if when.doubtful:

@@ -4,13 +4,18 @@ blanks are, how its output is decoded, and the installed model on real and drawn
 from __future__ import annotations
 
 import importlib.util
+import json
+from datetime import date
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from extractors.digit_reader import blank_boxes, ctc_digits, digit_reader_for, reread_blanks
-from extractors.model import BBox, Line, LineWord, Page, Reread, page_from_dict, page_to_dict
+from extractors.digit_reader import blank_boxes, ctc_digits, digit_reader_for, ink_rows, reread_blanks
+from extractors.model import BBox, Document, Line, LineWord, Page, Reread, page_from_dict, page_to_dict
+from parsers.handwriting import DateReading, NumberReading, read_date, read_number
+from parsers.metadata import parse_metadata
 
 HAS_RAPID = importlib.util.find_spec("rapidocr_onnxruntime") is not None
 needs_rapid = pytest.mark.skipif(not HAS_RAPID, reason="rapidocr-onnxruntime not installed (make setup)")
@@ -32,7 +37,8 @@ def test_the_blanks_lie_between_the_printed_words() -> None:
     assert f == "number" and 125 < b.x0 < 135 and 160 < b.x1 < 175
     boxes = dict(blank_boxes(_line(("Kiên", 300, 320), ("Giang,", 322, 350), ("ngày", 352, 375), ("Ä", 380, 386),
                                    ("tháng", 405, 434), ("12", 437, 449), ("năm", 452, 470), ("2017", 473, 495))))
-    assert set(boxes) == {"day", "month"}
+    assert set(boxes) == {"day", "month", "year"}  # a printed year misread ("2077") is read again too
+    assert 470 <= boxes["year"].x0 <= 473 and 495 <= boxes["year"].x1 <= 498
     assert 370 < boxes["day"].x0 < 380 and 386 < boxes["day"].x1 < 405
     assert 430 < boxes["month"].x0 < 437 and 449 < boxes["month"].x1 < 455
     assert blank_boxes(_line(("Kính", 100, 120), ("gửi:", 122, 140))) == []
@@ -69,10 +75,41 @@ def test_only_the_first_blanks_of_the_header_are_read_again() -> None:
     low.bbox = BBox(100, 700, 200, 712)  # a "Số:" line low on the page is no header line
     fake = _Fake()
     reread_blanks([number, date_line, body, low], np.full((2400, 1700), 255, np.uint8), 200, 842.0, fake)
-    assert [r.field for r in number.rereads] == ["number"] and [r.field for r in date_line.rereads] == ["day", "month"]
+    # each blank in two views: as the first reading placed its token, and the whole blank
+    assert [(r.field, r.view) for r in number.rereads] == [("number", "token"), ("number", "blank_ink")]
+    assert [r.field for r in date_line.rereads] == ["day", "day", "month", "month"]  # no year printed
     assert body.rereads is None and low.rereads is None
     assert number.rereads[0] == Reread("number", "18", 88.0, "fake", number.rereads[0].bbox)
-    assert len(fake.shapes) == 3 and all(h > 12 * 200 / 72 for h, _ in fake.shapes)  # taller than the line
+    assert len(fake.shapes) == 6 and all(h > 12 * 200 / 72 for h, _ in fake.shapes[::2])  # taller than the line
+    # the whole blank reaches from the printed word before to the one after
+    day_token, day_blank = date_line.rereads[0].bbox, date_line.rereads[1].bbox
+    assert (day_blank.x0, day_blank.x1) == (375, 405) and day_token.x0 > 375 and day_token.x1 < 405
+
+
+class _Reads:
+    """A reader that reads each crop as the next of ``texts``."""
+
+    version = "fake"
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = list(texts)
+
+    def read_digits(self, image: np.ndarray) -> tuple[str, float]:
+        return self.texts.pop(0), 95.0
+
+
+def test_a_blank_whose_first_view_confirms_the_reading_is_read_once() -> None:
+    date_line = _line(("ngày", 352, 375), ("06", 380, 392), ("tháng", 405, 434), ("12", 437, 449), ("năm", 452, 470),
+                      ("2017", 473, 495))
+    # the day's token view confirms "06" ("6" is the same number); the month's reads "18": the
+    # whole blank is read as well; the printed year is confirmed
+    reader = _Reads("6", "18", "12", "2017")
+    reread_blanks([date_line], np.full((2400, 1700), 255, np.uint8), 200, 842.0, reader)
+    assert [(r.field, r.view, r.text) for r in date_line.rereads] == [
+        ("day", "token", "6"), ("month", "token", "18"), ("month", "blank_ink", "12"), ("year", "token", "2017")]
+    assert reader.texts == []
+    got = read_date(date_line.text, date_line.words, rereads=date_line.rereads)
+    assert got.doubtful and got.reason == "month:disagree"  # the day agreed; the month read "18" stays in doubt
 
 
 def test_second_readings_survive_the_cache_round_trip() -> None:
@@ -100,3 +137,76 @@ def test_the_bundled_model_reads_drawn_digits_and_doubts_a_scribble() -> None:
     text, conf = reader.read_digits(scribble)
     assert text == "" or conf < 90
     assert reader.read_digits(np.zeros((2, 2), np.uint8)) == ("", 0.0)
+
+
+def test_ink_rows_cut_the_paper_and_the_printed_rule_away() -> None:
+    crop = np.full((90, 60), 255, np.uint8)
+    crop[5:7, :] = 0  # the rule under the motto, across the crop
+    cv2.putText(crop, "6", (15, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    out = ink_rows(crop)
+    assert out.shape[1] == 60 and out.shape[0] < 45 and out.min() == 0  # the digit's rows, whole width
+    assert (out > 128).all(axis=1).sum() < out.shape[0]  # no all-white image
+    assert ink_rows(np.full((30, 30), 255, np.uint8)).shape == (30, 30)  # nothing to cut to
+
+
+# --------------------------------------------------------------------------- real header bands
+
+BANDS = Path(__file__).parent / "fixtures" / "realscans" / "header_bands"
+
+
+def _band(stem: str) -> tuple[list[Line], np.ndarray, dict]:
+    """The header band of page 1 of a real scan (grey, as the OCR saw it) and its OCR'd header
+    lines (tools/export_header_bands.py)."""
+    data = json.loads((BANDS / f"{stem}.json").read_text(encoding="utf-8"))
+    lines = [Line(d["text"], BBox(**d["bbox"]), d["confidence"],
+                  words=[LineWord(w["text"], w["conf"], BBox(**w["bbox"])) for w in d["words"]])
+             for d in data["lines"]]
+    return lines, cv2.imread(str(BANDS / f"{stem}.png"), cv2.IMREAD_GRAYSCALE), data
+
+
+def _judged(stem: str) -> tuple[NumberReading, DateReading, list[Line]]:
+    lines, band, data = _band(stem)
+    reread_blanks(lines, band, data["dpi"], data["page_height_pt"], digit_reader_for("rapidocr"))
+    number = next(r for ln in lines if (r := read_number(ln.text, ln.words, ln.rereads)) is not None)
+    when = next(r for ln in lines if (r := read_date(ln.text, ln.words, rereads=ln.rereads)) is not None)
+    return number, when, lines
+
+
+@needs_rapid
+def test_real_blanks_a_stable_second_reading_stands_where_tesseract_read_strokes() -> None:
+    # BeW_10: "10" by hand, Tesseract "Số:JU": both views of the second reader read "10"
+    number, _, lines = _judged("BeW_10_gm_syt")
+    assert (number.number, number.doubtful, number.reason) == ("10", False, "second_reader")
+    meta = parse_metadata(Document("BeW_10_gm_syt.pdf", "pdf", [Page(1, blocks=lines, width=600, height=842)]))
+    assert meta.doc_number == "10/GM-SYT" and "doc_number" not in meta.low_confidence
+    # zmQ_2276: day "18" by hand, Tesseract "ngày4Ế"; D04_02: "01", Tesseract "0]"
+    _, when, _ = _judged("zmQ_2276_TB_SYT")
+    assert (when.value, when.precision, when.doubtful) == (date(2017, 12, 18), "day", False)
+    _, when, _ = _judged("D04_02_dl_btc")
+    assert (when.value, when.precision, when.doubtful) == (date(2018, 2, 1), "day", False)
+    # U2Z_22: the printed year read "2077" by Tesseract (impossible), "2017" in both views
+    _, when, _ = _judged("U2Z_22_gm_syt_2_")
+    assert (when.value, when.precision, when.doubtful) == (date(2017, 9, 8), "day", False)
+
+
+@needs_rapid
+def test_real_blanks_unsure_digits_give_way_only_to_a_very_sure_stable_reading() -> None:
+    # Kjk_05: "05" by hand, Tesseract "02" at 77 (unsure); both views "05" at 99+
+    number, _, _ = _judged("Kjk_05_syt_nvy")
+    assert (number.number, number.doubtful) == ("05", False)
+    # QSx_29: "29" by hand, Tesseract "2 2" (one word at 0); the second reader "29" but not
+    # sure enough to overrule: flagged, not published
+    number, _, _ = _judged("QSx_29_SYT_KHTC")
+    assert (number.number, number.doubtful) == (None, True)
+
+
+@needs_rapid
+def test_real_blanks_views_that_disagree_keep_the_field_flagged() -> None:
+    # 9uV_2275: day "18" by hand, Tesseract "A" whose box holds only the "1": the token's view
+    # reads "1", the whole blank more; number "2275", Tesseract "22#2" (three digits seen),
+    # the second reader fewer or others: both flagged, the printed month and year kept
+    number, when, lines = _judged("9uV_2275_SYT_NVY")
+    views = {(r.field, r.view): r.text for ln in lines for r in ln.rereads or []}
+    assert views[("day", "token")] == "1" and views[("day", "blank_ink")] != "1"
+    assert (number.number, number.doubtful) == (None, True)
+    assert (when.value, when.precision, when.doubtful) == (date(2017, 12, 1), "month", True)

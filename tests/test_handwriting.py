@@ -149,6 +149,7 @@ class R:
     field: str
     text: str
     conf: float
+    view: str = "token"
 
 
 def test_two_readings_that_agree_are_trusted_even_when_the_first_was_unsure() -> None:
@@ -189,22 +190,71 @@ def test_an_unsure_or_empty_second_reading_leaves_the_first() -> None:
     assert (r.value, r.precision, r.doubtful) == (date(2017, 11, 1), "month", True)
 
 
-def test_a_second_reading_alone_is_not_published_unless_allowed(monkeypatch) -> None:
+def test_a_second_reading_alone_stands_only_when_its_two_views_agree(monkeypatch) -> None:
     import parsers.handwriting as hw
 
-    # P7f_11: the day "16" written by hand, Tesseract "ÍÚ", the second reader "16" at 97
+    # P7f_11: the day "16" written by hand, Tesseract "ÍÚ", the second reader "16" at 97 in the
+    # token's view and 79 over the whole blank
     spec = "Kiên(95) Giang,(96) ngày(96) ÍÚ(30) tháng(96) 01(96) năm(96) 2018(96)"
-    rereads = [R("day", "16", 97.25), R("month", "01", 99.03)]
-    r = read_date(*line(spec), rereads=rereads)
-    assert hw.ALONE_CONF is None and (r.value, r.precision, r.doubtful) == (date(2018, 1, 1), "month", True)
-    monkeypatch.setattr(hw, "ALONE_CONF", 95.0)
-    r = read_date(*line(spec), rereads=rereads)
+    both = [R("day", "16", 97.25), R("day", "16", 79.0, "blank_ink"), R("month", "01", 99.03)]
+    r = read_date(*line(spec), rereads=both)
     assert (r.value, r.precision, r.doubtful) == (date(2018, 1, 16), "day", False)
-    r = read_date(*line(spec), rereads=[R("day", "16", 94.0)])
+    # one view only (a cache of an older reader), or views that differ: the day is lost, flagged
+    for rereads in ([R("day", "16", 97.25)], [R("day", "16", 97.25), R("day", "18", 90.0, "blank_ink")],
+                    [R("day", "16", 97.25), R("day", "16", hw.MIN_SECOND_CONF - 1, "blank_ink")]):
+        r = read_date(*line(spec), rereads=rereads)
+        assert (r.value, r.precision, r.doubtful) == (date(2018, 1, 1), "month", True), rereads
+    # both views agreeing but neither sure enough
+    r = read_date(*line(spec), rereads=[R("day", "16", 55.0), R("day", "16", 58.0, "blank_ink")])
+    assert r.precision == "month" and r.doubtful
+    # and never when switched off
+    monkeypatch.setattr(hw, "ALONE_CONF", None)
+    r = read_date(*line(spec), rereads=both)
     assert r.precision == "month" and r.doubtful
     # a blank stays blank whatever a second reader makes of the dots
-    r = read_number(*line("Số:(96) /KH-SYT(95)"), [R("number", "7", 99.0)])
+    r = read_number(*line("Số:(96) /KH-SYT(95)"), [R("number", "7", 99.0), R("number", "7", 99.0, "blank_ink")])
     assert r.number is None and not r.doubtful
+
+
+def test_a_second_reading_with_fewer_digits_than_the_first_saw_is_no_reading() -> None:
+    # 9uV_2275: "2275" by hand, Tesseract "22#2" (three digits and a stroke); had both views
+    # read "25", two digits cannot be the number in which Tesseract saw three
+    r = read_number(*line("Số:22#2/SYT-NVY(49)"), [R("number", "25", 83.0), R("number", "25", 80.0, "blank_ink")])
+    assert (r.number, r.doubtful) == (None, True)
+    r = read_number(*line("Số:22#2/SYT-NVY(49)"), [R("number", "2275", 83.0), R("number", "2275", 80.0, "blank_ink")])
+    assert (r.number, r.doubtful, r.reason) == ("2275", False, "second_reader")
+    # a day of 32, or number 0, read alone is still impossible
+    r = read_date(*line("ngày(96) ÍÚ(30) tháng(96) 01(96) năm(96) 2018(96)"),
+                  rereads=[R("day", "32", 99.0), R("day", "32", 99.0, "blank_ink")])
+    assert r.precision == "month" and "day:implausible" in r.reason
+    r = read_number(*line("Số:JU(61) /GM-SYT(89)"), [R("number", "00", 99.0), R("number", "00", 99.0, "blank_ink")])
+    assert (r.number, r.doubtful) == (None, True)
+
+
+def test_unsure_digits_give_way_only_to_two_very_sure_views_of_as_many_digits() -> None:
+    # Kjk_05: "05" by hand, Tesseract "02" at 77 (below MIN_DIGIT_CONF), both views "05" at 99+
+    spec = "Số:(81) 02(77) /SYT-NVY(88)"
+    r = read_number(*line(spec), [R("number", "05", 99.5), R("number", "05", 99.0, "blank_ink")])
+    assert (r.number, r.doubtful, r.reason) == ("05", False, "second_reader")
+    # not when one view is merely fairly sure, nor with another number of digits
+    r = read_number(*line(spec), [R("number", "05", 99.5), R("number", "05", 80.0, "blank_ink")])
+    assert (r.number, r.reason) == (None, "disagree")
+    r = read_number(*line(spec), [R("number", "051", 99.5), R("number", "051", 99.0, "blank_ink")])
+    assert (r.number, r.reason) == (None, "disagree")
+    # nor against digits Tesseract was sure of: two sure readings that differ are for a human
+    r = read_number(*line("Số:(96) 2275(91) /SYT-NVY(95)"),
+                    [R("number", "2215", 99.0), R("number", "2215", 99.0, "blank_ink")])
+    assert (r.number, r.doubtful, r.reason) == (None, True, "disagree")
+
+
+def test_an_impossible_printed_year_is_read_again() -> None:
+    # U2Z_22: the printed year "2017" read "2077" (after the latest plausible year)
+    spec = "Kiên(90) Giang,(96) ngày(95) 08(95) tháng(94) 9(94) năm(96) 2077(94)"
+    r = read_date(*line(spec), latest=date(2018, 6, 1))
+    assert r.value is None and "year:implausible" in r.reason
+    r = read_date(*line(spec), latest=date(2018, 6, 1),
+                  rereads=[R("year", "2017", 100.0), R("year", "2017", 100.0, "blank_ink")])
+    assert (r.value, r.precision, r.doubtful) == (date(2017, 9, 8), "day", False)
 
 
 def test_loose_first_readings_of_a_number_line_are_still_number_lines() -> None:
@@ -215,3 +265,15 @@ def test_loose_first_readings_of_a_number_line_are_still_number_lines() -> None:
     # "Sở" is not "Số", and a lower-case word is no number
     assert read_number(*line("SỞ(90) Y(90) TẾ(90) 12/KH-SYT(90)")) is None
     assert read_number(*line("Số(90) lượng(90) 12/KH-SYT(90)")) is None
+
+
+def test_a_second_reading_alone_with_more_digits_than_marks_in_the_blank_is_no_reading() -> None:
+    # Q5P_17: both views of the second reader read "177" across "17/" (the symbol's slash as a
+    # 7); here Tesseract read one mark in the blank: three digits cannot come from it
+    both = [R("number", "177", 90.0), R("number", "177", 90.0, "blank_ink")]
+    r = read_number(*line("Số:(93) x(40) /GM-SYT(92)"), both)
+    assert (r.number, r.doubtful) == (None, True)
+    # two marks may be three digits' strokes run together ("JU" for a wide "10" and more)
+    both = [R("number", "110", 90.0), R("number", "110", 90.0, "blank_ink")]
+    r = read_number(*line("Số:(93) JU(40) /GM-SYT(92)"), both)
+    assert (r.number, r.reason) == ("110", "second_reader")

@@ -104,7 +104,7 @@ def test_a_second_reader_reads_the_blanks_and_its_misreading_stays_flagged(table
     three blanks of the header; where it and Tesseract do not agree on digits the field stays
     flagged, and the printed month both read is kept."""
     rereads = {r.field: r for ln in table_page.lines for r in ln.rereads or []}
-    assert set(rereads) == {"number", "day", "month"}
+    assert set(rereads) == {"number", "day", "month", "year"}
     assert rereads["month"].text == "12" and rereads["month"].conf > 90
     meta = parse_metadata(Document(TABLE_DOC, "pdf", [table_page]))
     assert meta.doc_number is None and {"doc_number", "issue_date"} <= set(meta.low_confidence)

@@ -102,12 +102,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="score parsers/handwriting.py on the header lines instead of parse_metadata")
     ap.add_argument("--option", action="append", default=[], help="OcrOptions override NAME=VALUE")
     ap.add_argument("--alone-conf", type=float, default=None,
-                    help="experiment: publish a second reading alone at this confidence (handwriting.ALONE_CONF)")
+                    help="experiment: a second reading alone (its two views agreeing) needs this confidence in "
+                         "one view (handwriting.ALONE_CONF; a negative value: never alone)")
     args = ap.parse_args(argv)
     if args.alone_conf is not None:
         import parsers.handwriting
 
-        parsers.handwriting.ALONE_CONF = args.alone_conf
+        parsers.handwriting.ALONE_CONF = args.alone_conf if args.alone_conf >= 0 else None
     for kv in args.option:
         k, v = kv.split("=", 1)
         kind = type(getattr(__import__("extractors.ocr", fromlist=["OcrOptions"]).OcrOptions(), k))
