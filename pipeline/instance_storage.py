@@ -27,12 +27,13 @@ from typing import Any
 import sqlalchemy.event
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log import SqliteEventLogStorage
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
-from dagster._serdes import ConfigurableClassData
+from dagster._serdes import ConfigurableClassData, serialize_value
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import QueuePool
 
@@ -123,6 +124,19 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self._dispose_engines()
         super().dispose()
+
+    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
+        """Dagster's rows of a planned check (one per partition of the run), with the event
+        serialised once for all of them instead of once per partition."""
+        planned = event.get_dagster_event().event_specific_data
+        keys = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
+        common = {"asset_key": planned.asset_key.to_string(), "check_name": planned.check_name,
+                  "run_id": event.run_id, "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+                  "evaluation_event": serialize_value(event),
+                  "evaluation_event_timestamp": self._event_insert_timestamp(event),
+                  "evaluation_event_storage_id": event_id}
+        with self.index_connection() as conn:
+            conn.execute(AssetCheckExecutionsTable.insert(), [{**common, "partition": k} for k in keys])
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         batchable = [e for e in events if e.is_dagster_event and e.dagster_event_type in ASSET_EVENTS

@@ -5,10 +5,12 @@ partitions, latest materializations, asset records and check executions in both.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckKey,
     AssetCheckResult,
     AssetCheckSpec,
@@ -16,6 +18,7 @@ from dagster import (
     DagsterInstance,
     DynamicPartitionsDefinition,
     MaterializeResult,
+    PreviewWarning,
     materialize,
     multi_asset,
 )
@@ -26,16 +29,23 @@ from pipeline.instance_storage import BatchedSqliteEventLogStorage, last_per_col
 
 parts = DynamicPartitionsDefinition(name="parts")
 KEYS = [f"p{i:02d}" for i in range(12)]
+with warnings.catch_warnings():  # partitioned checks are a Dagster preview feature
+    warnings.simplefilter("ignore", PreviewWarning)
+    CHECKS = [AssetCheckSpec("left_ok", asset="left"), AssetCheckSpec("left_each", asset="left", partitions_def=parts)]
 
 
 @multi_asset(specs=[Spec("left", partitions_def=parts), Spec("right", partitions_def=parts)],
-             check_specs=[AssetCheckSpec("left_ok", asset="left")], partitions_def=parts, can_subset=False)
+             check_specs=CHECKS, partitions_def=parts, can_subset=False)
 def pair(context):
     for key in context.partition_keys:
         context.add_asset_metadata({"n": int(key[1:])}, asset_key="left", partition_key=key)
     yield MaterializeResult(asset_key="left")
     yield MaterializeResult(asset_key="right")
     yield AssetCheckResult(asset_key="left", check_name="left_ok", passed=True)
+    for key in context.partition_keys:  # one evaluation per partition (failed on odd ones)
+        yield AssetCheckEvaluation(asset_key=AssetKey("left"), check_name="left_each", passed=int(key[1:]) % 2 == 0,
+                                   partition=key, metadata={}, blocking=False)
+    yield AssetCheckResult(asset_key="left", check_name="left_each", passed=False)  # the run's combined result
 
 
 def _instance(home: Path, batched: bool) -> DagsterInstance:
@@ -62,8 +72,12 @@ def _state(instance: DagsterInstance) -> dict:
             "last_run_is_latest": entry.last_run_id == latest.run_id,
             "events": len(records),
         }
+    storage = instance.event_log_storage
     check = AssetCheckKey(AssetKey("left"), "left_ok")
-    out["check"] = [r.status.value for r in instance.event_log_storage.get_asset_check_execution_history(check, 10)]
+    out["check"] = [r.status.value for r in storage.get_asset_check_execution_history(check, 10)]
+    each = AssetCheckKey(AssetKey("left"), "left_each")
+    history = storage.get_asset_check_execution_history(each, 100)
+    out["each"] = sorted((r.partition or "", r.status.value) for r in history)
     return out
 
 
@@ -90,6 +104,7 @@ def test_batched_storage_keeps_what_dagsters_sqlite_storage_keeps(tmp_path):
     assert partition in KEYS[3:] and meta["n"].value == int(partition[1:])  # from the second run
     assert states[True]["left"]["asset_record_is_latest"] and states[True]["left"]["last_run_is_latest"]
     assert states[True]["left"]["events"] == 6 + 9
+    assert ("p03", "FAILED") in states[True]["each"] and ("p04", "SUCCEEDED") in states[True]["each"]
 
 
 def test_last_per_column_keeps_the_last_event_of_each_kind_per_asset():
