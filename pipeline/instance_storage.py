@@ -18,7 +18,9 @@ that used ``storage: sqlite:`` before read them unchanged.
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -70,6 +72,7 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: OrderedDict[tuple[int, str], Any] = OrderedDict()
         self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
+        _OPEN.add(self)  # closed at exit: the last close of a WAL database checkpoints it
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None,
@@ -160,6 +163,16 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                     self._store_asset_event(conn, e, event_id)
         for e in others:  # check planning, failures: as Dagster stores them
             self.store_event(e)
+
+
+#: Storages with kept connections, closed when the process exits.
+_OPEN: weakref.WeakSet[BatchedSqliteEventLogStorage] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for storage in list(_OPEN):
+        storage._dispose_engines()
 
 
 #: ``synchronous`` of the event log's SQLite connections (``KHSYT_EVENT_LOG_SYNC=FULL`` restores
