@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from extractors.raster import components
+from extractors.raster import components, keep_labelled, label, stats_of
 
 # A separator is "present" between two grid positions when the rule covers this share of the
 # edge; broken scan lines cover 70-100 %, text strokes crossing the edge far less.
@@ -87,7 +87,8 @@ def _isolated(mask: np.ndarray, ink: np.ndarray, dpi: int, horizontal: bool) -> 
     A line of bold text, closed along its baseline, also yields a long horizontal stroke; but
     right above it are the letters, while a rule has (mostly) blank paper on both sides.
     """
-    n, labels, stats, _ = components(mask)
+    lab = label(mask)
+    n, _, stats, _ = stats_of(lab, mask)
     if n <= 1:
         return mask
     band = max(2, int(dpi * 0.012))
@@ -109,7 +110,7 @@ def _isolated(mask: np.ndarray, ink: np.ndarray, dpi: int, horizontal: bool) -> 
         keep[i] = max(fa, fb) < 0.35
     if keep[1:].all():
         return mask
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    return keep_labelled(lab, keep, mask.shape)
 
 
 def _bridging(closed: np.ndarray, perpendicular: np.ndarray, short: int, dpi: int,
@@ -119,7 +120,8 @@ def _bridging(closed: np.ndarray, perpendicular: np.ndarray, short: int, dpi: in
         return np.zeros_like(closed)
     kern = cv2.getStructuringElement(cv2.MORPH_RECT, (1, short) if vertical else (short, 1))
     cand = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kern)
-    n, labels, stats, _ = components(cand)
+    lab = label(cand)
+    n, _, stats, _ = stats_of(lab, cand)
     if n <= 1:
         return np.zeros_like(closed)
     reach = max(3, int(dpi * 0.015))
@@ -138,7 +140,7 @@ def _bridging(closed: np.ndarray, perpendicular: np.ndarray, short: int, dpi: in
         b = near[cy, np.clip(x + w - 1, 0, ww - 1)] > 0
     keep = np.zeros(n, dtype=bool)
     keep[1:] = thin & a & b
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    return keep_labelled(lab, keep, closed.shape)
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class _Segment:
 
 
 def _segments(mask: np.ndarray, horizontal: bool) -> list[_Segment]:
-    n, labels, stats, cents = components(mask)
+    n, _, stats, cents = components(mask)
     out = []
     for i in range(1, n):
         x, y, w, h = stats[i, :4]
@@ -327,7 +329,7 @@ def find_tables_and_rules(ink: np.ndarray, dpi: int, work_dpi: int = 150) -> tup
     small = ink
     if f < 1.0:
         small = cv2.resize(ink, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-        small = np.where(small > 60, 255, 0).astype(np.uint8)
+        _, small = cv2.threshold(small, 60, 255, cv2.THRESH_BINARY)
     eff_dpi = int(round(dpi * f))
     hmask, vmask = line_masks(small, eff_dpi)
     grids = _find_tables(hmask, vmask, eff_dpi)

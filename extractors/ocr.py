@@ -69,7 +69,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-20"
+CODE_VERSION = "ocr-21"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -441,9 +441,8 @@ def _ocr_input(prep: Prepared, opts: OcrOptions, rules: np.ndarray) -> np.ndarra
         out = 255 - prep.ink
     else:
         keep = cv2.dilate(prep.ink, np.ones((3, 3), np.uint8))
-        out = np.where(keep > 0, prep.gray, 255).astype(np.uint8)
-    out[rules > 0] = 255
-    return out
+        out = cv2.bitwise_or(prep.gray, cv2.compare(keep, 0, cv2.CMP_EQ))  # paper (255) where no ink
+    return cv2.bitwise_or(out, cv2.compare(rules, 0, cv2.CMP_GT))
 
 
 @dataclass
@@ -691,7 +690,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
     k = 72.0 / dpi
     grids, rules = find_tables_and_rules(prep.ink, dpi)
     image = _ocr_input(prep, opts, rules)
-    flat, crops = _cell_crops(cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)), dpi, grids, image)
+    text_ink = cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)) if grids else prep.ink  # no cells: unused
+    flat, crops = _cell_crops(text_ink, dpi, grids, image)
     if opts.cells == "page":
         # one pass: the engine sees each table whole (context keeps dot-below accents and ";"),
         # and its words are put into the cells their boxes fall in

@@ -10,6 +10,7 @@ OCR'd, at 200 dpi, and only once per session (module fixture).
 from __future__ import annotations
 
 import dataclasses
+import os
 import unicodedata
 from pathlib import Path
 
@@ -355,6 +356,38 @@ def test_in_process_api_reads_as_the_cli_does(body_gray: np.ndarray) -> None:
     a = api.image_to_words(crop, 3, DPI)
     assert len(a) > 30 and a == cli.image_to_words(crop, 3, DPI)
     assert api.version != cli.version
+
+
+_THREADS_AFTER_A_READ = """
+import os, sys
+import numpy as np, cv2
+from extractors.ocr_engine import TesseractEngine
+img = np.full((200, 800), 255, np.uint8)
+cv2.putText(img, "Ke hoach 2026", (10, 120), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)
+engine = TesseractEngine(binding="api")
+before = len(os.listdir("/proc/self/task"))
+engine.image_to_words(img, 6, 200)
+print(before, len(os.listdir("/proc/self/task")), engine.version)
+"""
+
+
+@needs_tesseract
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads through /proc")
+def test_in_process_tesseract_starts_no_openmp_threads() -> None:
+    """Tesseract's OpenMP runtime reads its thread limit when the library loads; without one
+    it starts a thread per core that spins beside the page pool (a page read in-process cost
+    ~3x the CPU).  A fresh process that never set the limit must still read with one thread."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("tesserocr")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, "-c", _THREADS_AFTER_A_READ], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    if ":api" not in out[2]:
+        pytest.skip("tesserocr is not linked to the system Tesseract (make setup builds it so)")
+    assert int(out[1]) == int(out[0])
 
 
 def test_api_of_another_tesseract_release_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
