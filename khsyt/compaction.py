@@ -200,12 +200,13 @@ def _compact_once(curated: str | Path, datasets: tuple[str, ...], full: bool) ->
                           f"JOIN file_keys f ON f.f_file = d.filename JOIN keys k ON k.k_partition_key = f.f_key")
                 order = "plan_id" + ORDER[name]
             out = Path(staging) / name
-            if files:
-                counts[name] = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
-                if counts[name]:
-                    con.execute(f"COPY ({select} ORDER BY province_key, year, {order}) TO '{out}' "
-                                f"(FORMAT PARQUET, PARTITION_BY (province_key, year), ROW_GROUP_SIZE {ROW_GROUP}, "
-                                f"FILENAME_PATTERN 'data_{{i}}', OVERWRITE_OR_IGNORE)")
+            if files:  # COPY answers the rows it wrote: the files are read once, not counted first
+                counts[name] = con.execute(
+                    f"COPY ({select} ORDER BY province_key, year, {order}) TO '{out}' "
+                    f"(FORMAT PARQUET, PARTITION_BY (province_key, year), ROW_GROUP_SIZE {ROW_GROUP}, "
+                    f"FILENAME_PATTERN 'data_{{i}}', OVERWRITE_OR_IGNORE)").fetchone()[0]
+                if not counts[name] and out.is_dir() and not any(out.iterdir()):
+                    out.rmdir()  # no rows: no folder, as when nothing was written
             wanted = {(prov, str(year)) for prov, year in rebuilt}
             if local:
                 if state is not None:

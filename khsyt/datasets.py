@@ -576,7 +576,7 @@ def schema_drift(out_dir: Path, key: str) -> dict[str, str]:
         rel = current.get(name)
         if rel is None or not st.exists(rel):
             continue
-        got = st.read_parquet(rel).schema
+        got = st.read_schema(rel)
         want = SCHEMAS[name]
         if not got.remove_metadata().equals(want.remove_metadata()):
             missing = sorted(set(want.names) - set(got.names))

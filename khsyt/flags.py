@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .results import Extracted
@@ -19,14 +20,24 @@ GUESS_SCORE = 100.0
 def guessed_units(task: dict[str, Any], province: str | None) -> list[tuple[str, str, str, float]]:
     """(field, canonical name, raw mention, score) of every unit of a task resolved by an
     approximate match: an OCR misread published under a registry name needs a look too."""
-    from parsers.units import normalize_units
-
     out = []
     for field in ("lead_units", "coordinating_units", "monitoring_units"):
-        for m in normalize_units(task.get(field.replace("_units", "_units_raw")), province=province):
-            if m.known and m.score < GUESS_SCORE and m.name in (task.get(field) or []):
-                out.append((field, m.name, m.raw, m.score))
+        for name, raw, score in approximate_matches(task.get(field.replace("_units", "_units_raw")), province):
+            if name in (task.get(field) or []):
+                out.append((field, name, raw, score))
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def approximate_matches(raw: str | None, province: str | None) -> tuple[tuple[str, str, float], ...]:
+    """(canonical name, raw mention, score) of the mentions of one unit cell that resolve to a
+    registry unit by an approximate match.  A pure function of the cell's text (the registry
+    is loaded once per process), asked for the same cell by the extraction report, the
+    ``units_known`` check and the review queue: resolved once."""
+    from parsers.units import normalize_units
+
+    return tuple((m.name, m.raw, m.score) for m in normalize_units(raw, province=province)
+                 if m.known and m.score < GUESS_SCORE)
 
 
 def needs_review(result: Extracted) -> list[str]:

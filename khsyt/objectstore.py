@@ -74,6 +74,11 @@ class FsspecStorage:
         with self.fs.open(self.path(rel), "rb") as fh:
             return pq.read_table(fh, columns=columns)
 
+    def read_schema(self, rel: str) -> pa.Schema:
+        """The Arrow schema of a Parquet object, from its footer alone."""
+        with self.fs.open(self.path(rel), "rb") as fh:
+            return pq.read_schema(fh)
+
     def listdir(self, rel: str) -> list[str]:
         """Names in a folder (empty when it does not exist)."""
         try:

@@ -188,6 +188,10 @@ class LocalStorage:
     def read_parquet(self, rel: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(self.path(rel), columns=columns)
 
+    def read_schema(self, rel: str) -> pa.Schema:
+        """The Arrow schema of a Parquet file, from its footer alone (no column is read)."""
+        return pq.read_schema(self.path(rel))
+
     def write_parquet(self, rel: str, table: pa.Table) -> None:
         buf = io.BytesIO()
         pq.write_table(table, buf)

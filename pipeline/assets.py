@@ -1,6 +1,6 @@
 """Assets: one dynamic partition per plan file in data/raw.
 
-plan_documents (file → page model) → parsed_plans (records, normalised) → the curated
+parsed_plans (file → page model → records, normalised, in one step) → the curated
 datasets plans / tasks / pages / legal_refs / tables / rejects (one Parquet file per plan file each),
 and the cross-plan ``units``, ``plan_versions`` and ``review_queue`` datasets.
 """
@@ -82,11 +82,33 @@ def add_partition_metadata(context: AssetExecutionContext, metadata: dict[str, A
 
 
 @asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
-def plan_documents(context: AssetExecutionContext, store: PlanStore) -> dict[str, Any]:
-    """The plan file read into pages of text lines and table grids (text layer, legacy-font
-    decoding or OCR per page), or the reason it could not be read; one value per partition
-    of the run (a batch run reads many files)."""
-    return {k: read_one(context, store, k) for k in context.partition_keys}
+def parsed_plans(context: AssetExecutionContext, store: PlanStore) -> dict[str, Any]:
+    """Each plan file of the run read into pages of text lines and table grids (text layer,
+    legacy-font decoding or OCR per page) and parsed into plan metadata and task rows, with
+    units, deadlines, budgets, legal references and reform areas normalised — or the reason
+    it could not be read or parsed; one value per partition of the run (a batch run reads
+    many files).
+
+    Reading and parsing are one step: the page model is handed to the parser in memory, not
+    stored and read back (a JSON round trip of the page model per plan, and two more asset
+    events per plan, for a value nothing else reads).  The extraction report (metadata) says
+    how every page was read as well as what was parsed."""
+    return {k: extract_one(context, store, k) for k in context.partition_keys}
+
+
+def extract_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Extracted | Rejected:
+    """One plan file: read, parse, and record its extraction report on its partition."""
+    doc = read_one(context, store, key)
+    if isinstance(doc, Rejected):
+        return doc
+    try:
+        result = stamped(parse_plan(doc, key=key), store.settings())
+    except Exception as exc:
+        r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc, key), store.settings())
+        context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
+        return r
+    add_partition_metadata(context, {**reading_report(doc), **extraction_report(doc, result)}, key)
+    return result
 
 
 def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Document | Rejected:
@@ -107,36 +129,20 @@ def read_one(context: AssetExecutionContext, store: PlanStore, key: str) -> Docu
             r = stamped(rejected(source, sha, "extract", exc, key), settings)
             context.log.warning(f"{source}: rejected at {r.stage}: {r.reason}")
             return r
-    methods = Counter(p.method for p in doc.pages)
-    confs = [p.confidence for p in doc.pages if p.confidence is not None]
-    add_partition_metadata(context, {
-        "source_path": doc.source_path,
-        "pages": len(doc.pages),
-        "pages_by_method": MetadataValue.json(dict(methods)),
-        "mean_ocr_confidence": MetadataValue.float(sum(confs) / len(confs)) if confs else MetadataValue.null(),
-        "tables": sum(len(p.tables) for p in doc.pages),
-    }, key)
     return doc
 
 
-@asset(partitions_def=plan_files, group_name="extraction", kinds={"python"}, backfill_policy=BATCHES)
-def parsed_plans(context: AssetExecutionContext, store: PlanStore, plan_documents: dict[str, Any]) -> dict[str, Any]:
-    """Plan metadata and task rows parsed from the document, with units, deadlines, budgets,
-    legal references and reform areas normalised."""
-    return {k: parse_one(context, store, k, doc) for k, doc in plan_documents.items()}
-
-
-def parse_one(context: AssetExecutionContext, store: PlanStore, key: str, doc: Any) -> Extracted | Rejected:
-    if isinstance(doc, Rejected):
-        return doc
-    try:
-        result = stamped(parse_plan(doc, key=key), store.settings())
-    except Exception as exc:
-        r = stamped(rejected(doc.source_path, doc.sha256, "parse", exc, key), store.settings())
-        context.log.warning(f"{doc.source_path}: rejected at {r.stage}: {r.reason}")
-        return r
-    add_partition_metadata(context, extraction_report(doc, result), key)
-    return result
+def reading_report(doc: Document) -> dict[str, Any]:
+    """How the file was read: its pages by method, OCR confidence, tables found."""
+    methods = Counter(p.method for p in doc.pages)
+    confs = [p.confidence for p in doc.pages if p.confidence is not None]
+    return {
+        "source_path": doc.source_path,
+        "page_count": len(doc.pages),
+        "pages_by_method": MetadataValue.json(dict(methods)),
+        "mean_ocr_confidence": MetadataValue.float(sum(confs) / len(confs)) if confs else MetadataValue.null(),
+        "table_count": sum(len(p.tables) for p in doc.pages),
+    }
 
 
 def extraction_report(doc: Document, result: Extracted) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import os
 
 from dagster import Definitions, ExecutorDefinition
 
-from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, units
+from .assets import compacted_datasets, curated_datasets, parsed_plans, units
 from .instance_storage import enable_event_batches
 from .io_managers import PlanModelIOManager
 from .resources import PlanStore
@@ -45,7 +45,7 @@ def store_from_env() -> PlanStore:
 
 enable_event_batches()  # the run workers the webserver and daemon launch load this module
 defs = Definitions(
-    assets=[plan_documents, parsed_plans, curated_datasets, units, compacted_datasets],
+    assets=[parsed_plans, curated_datasets, units, compacted_datasets],
     jobs=[ingest_plans, refresh_units],
     sensors=[raw_files_sensor, units_sensor],
     schedules=[daily_ingest],

@@ -154,7 +154,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     """Repair, register, retire and extract what changed; returns (plan files processed, runs failed)."""
     from dagster import materialize
 
-    from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_documents, plan_files, units
+    from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_files, units
     from .instance_storage import enable_event_batches
     from .io_managers import PlanModelIOManager
     from .recovery import HOST_TAG, fail_crashed_runs
@@ -187,7 +187,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     order = instance.get_dynamic_partitions(plan_files.name)
     for first, last in contiguous_batches(order, todo, batch_size):
         span = order[order.index(first): order.index(last) + 1]
-        res = materialize([plan_documents, parsed_plans, curated_datasets], instance=instance, resources=resources,
+        res = materialize([parsed_plans, curated_datasets], instance=instance, resources=resources,
                           tags={**range_tags(first, last), **host}, raise_on_error=False, run_config=run_config)
         ok += len(span) if res.success else 0
         failed += not res.success

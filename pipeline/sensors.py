@@ -36,7 +36,7 @@ from .resources import PlanStore
 
 ingest_plans = define_asset_job(
     "ingest_plans",
-    selection=["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects"],
+    selection=["parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects"],
     description="Extract one plan file and publish its rows to the curated datasets.",
 )
 refresh_units = define_asset_job("refresh_units",

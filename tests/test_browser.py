@@ -35,7 +35,7 @@ SAMPLES = [ROOT / "data" / "raw" / "001_174c7ea9301aa0d6.txt", ROOT / "data" / "
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ASSETS = ["plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects", "units",
+ASSETS = ["parsed_plans", "plans", "tasks", "pages", "legal_refs", "rejects", "units",
           "plan_versions", "review_queue"]
 SERVER_TIMEOUT_S = 90
 UI_TIMEOUT_MS = 60_000

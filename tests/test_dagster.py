@@ -25,7 +25,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from khsyt.datasets import PER_PLAN, SCHEMAS
 from khsyt.extract import partition_key
-from pipeline.assets import CHECKS, CURATED, curated_datasets, parsed_plans, plan_documents, plan_files, units
+from pipeline.assets import CHECKS, CURATED, curated_datasets, parsed_plans, plan_files, units
 from pipeline.definitions import defs
 from pipeline.io_managers import PlanModelIOManager
 from pipeline.resources import PlanStore
@@ -67,7 +67,7 @@ def env(raw_dir, tmp_path_factory):
     first = _sensor(instance, store)
     _apply(instance, first)
     results = {
-        k: materialize([plan_documents, parsed_plans, curated_datasets], partition_key=k, instance=instance,
+        k: materialize([parsed_plans, curated_datasets], partition_key=k, instance=instance,
                        resources={"store": store}, raise_on_error=False)
         for k in KEYS
     }
@@ -80,7 +80,8 @@ def test_definitions_load_and_validate():
     defs.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"plan_documents", "parsed_plans", "units", *CURATED} <= keys
+    assert {"parsed_plans", "units", *CURATED} <= keys
+    assert "plan_documents" not in keys  # read and parsed in one step
     assert defs.resolve_job_def("ingest_plans").partitions_def.name == plan_files.name
     assert defs.resolve_job_def("refresh_units") is not None
     assert {s.name for s in defs.sensors} == {"raw_files_sensor", "units_sensor"}
@@ -119,7 +120,7 @@ def test_partition_materializes_into_the_curated_datasets(env, key):
     for name in SCHEMAS:  # every dataset has at least its empty file, so readers never fail
         assert (curated / name / "_empty.parquet").exists()
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert materialized == {"plan_documents", "parsed_plans", *CURATED}
+    assert materialized == {"parsed_plans", *CURATED}
     assert all(e.materialization.partition == key for e in result.get_asset_materialization_events())
 
 
@@ -135,6 +136,11 @@ def test_metadata_reports_the_task_count(env, key):
     assert meta["tasks"]["dagster/row_count"].value == n
     plan_id = pd.read_parquet(env["curated"] / "plans" / f"{key}.parquet")["plan_id"].iloc[0]
     assert meta["parsed_plans"]["plan_id"].value == plan_id
+    # how the file was read is part of the same report (read and parsed in one step)
+    pages = pd.read_parquet(env["curated"] / "pages" / f"{key}.parquet")
+    assert meta["parsed_plans"]["page_count"].value == len(pages)
+    assert sum(meta["parsed_plans"]["pages_by_method"].value.values()) == len(pages)
+    assert meta["parsed_plans"]["source_path"].value.endswith(FILES[KEYS.index(key)])
     assert result.output_for_node("parsed_plans")[key].plan["n_tasks"] == n
     # the per-plan report shows how each table was read; the tables dataset holds the same rows
     tables = pd.read_parquet(env["curated"] / "tables" / f"{key}.parquet")
@@ -197,7 +203,7 @@ def test_rejected_file_materializes_a_rejects_row_and_a_failed_check(env, tmp_pa
     key = partition_key(bad)
     instance.add_dynamic_partitions("plan_files", [key])
     try:
-        result = materialize([plan_documents, parsed_plans, curated_datasets], partition_key=key,
+        result = materialize([parsed_plans, curated_datasets], partition_key=key,
                              instance=instance, resources={"store": store}, raise_on_error=False)
         # the rejects row is data, and the partition fails with the reason (red in the UI)
         assert not result.success
@@ -231,7 +237,7 @@ def test_batch_run_fails_the_check_of_the_rejected_partition_itself(env):
     good = instance.get_dynamic_partitions("plan_files")[-2]
     try:
         io = PlanModelIOManager(base_dir=str(raw.parent / "models"))
-        result = materialize([plan_documents, parsed_plans, curated_datasets], instance=instance,
+        result = materialize([parsed_plans, curated_datasets], instance=instance,
                              resources={"store": store, "io_manager": io}, raise_on_error=False,
                              tags={ASSET_PARTITION_RANGE_START_TAG: good, ASSET_PARTITION_RANGE_END_TAG: key})
         assert result.success

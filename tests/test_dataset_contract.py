@@ -73,3 +73,27 @@ def test_a_scan_of_a_plan_has_the_key_of_its_pdf(raw_dir, tmp_path):
                       ).fetchall()
     assert len({k for k, _, _ in rows}) == 1, rows
     assert [(o > 0, p) for _, o, p in sorted(rows, key=lambda r: r[1])] == [(False, True), (True, False)]
+
+
+def test_schema_drift_names_the_dataset_whose_file_left_the_contract(raw_dir, tmp_path):
+    """What the ``schema_matches_contract`` check reads: nothing for files as published; a
+    file of a plan rewritten with another schema (a column gone) is named, with the column."""
+    import pyarrow as pa
+
+    from khsyt import datasets
+    from khsyt.extract import partition_key
+    from khsyt.storage import storage_for
+
+    src = raw_dir / "003_453ccdb535033752.txt"
+    assert main(["extract", str(src), "--out", str(tmp_path), "--no-ocr", "-q"]) == 0
+    key = partition_key(src)
+    assert datasets.schema_drift(tmp_path, key) == {}
+    st = storage_for(tmp_path)
+    rel = datasets._current_files(st, key)["legal_refs"]
+    path = st.path(rel)
+    table = pq.read_table(path)
+    path.unlink()  # the published file may be a hard link: write a new one in its place
+    pq.write_table(table.drop_columns([table.schema.names[-1]]), path)
+    drift = datasets.schema_drift(tmp_path, key)
+    assert list(drift) == ["legal_refs"] and table.schema.names[-1] in drift["legal_refs"]
+    assert isinstance(st.read_schema(rel), pa.Schema)

@@ -142,10 +142,10 @@ def test_a_partition_runs_through_celery_with_postgres_storage(servers, raw_dir)
 
         app = Celery(broker=servers["broker"], backend=servers["backend"])
         wait_for(lambda: app.control.ping(timeout=0.5), 40, "the Celery worker")
-        from pipeline.assets import curated_datasets, parsed_plans, plan_documents
+        from pipeline.assets import curated_datasets, parsed_plans
 
         # the per-plan chain: every key the multi-asset publishes (it cannot be subset)
-        chain = [plan_documents, parsed_plans, curated_datasets]
+        chain = [parsed_plans, curated_datasets]
         select = ",".join(k.to_user_string() for a in chain for k in a.keys)
         run = subprocess.run([str(bin_dir / "dagster"), "asset", "materialize", "-m", "pipeline.definitions",
                               "--select", select,
@@ -220,7 +220,7 @@ def test_make_serve_starts_the_webserver_and_daemon_and_serve_stop_stops_them(se
         wait_for(lambda: requests.post(url, json={"query": query}, timeout=5).ok, 120, "the webserver")
         nodes = requests.post(url, json={"query": query}, timeout=30).json()["data"]["assetNodes"]
         keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
-        assert {"plan_documents", "parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects",
+        assert {"parsed_plans", "plans", "tasks", "pages", "legal_refs", "tables", "rejects",
                 "units", "plan_versions", "review_queue", "compacted_datasets"} <= keys, keys
         health = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"
 

@@ -92,11 +92,11 @@ def test_ingest_with_raw_models_and_datasets_on_s3(s3, raw_dir):
     io = PlanModelIOManager(base_dir=f"s3://{BUCKET}/models")
     with DagsterInstance.ephemeral() as instance:
         assert ingest.run(store(), instance, io_manager=io) == (2, 0)
-        # the page models are JSON objects in the bucket, one per partition
-        stored = sorted(s3.ls(f"{BUCKET}/models/plan_documents"))
+        # the parsed plans are JSON objects in the bucket, one per partition
+        stored = sorted(s3.ls(f"{BUCKET}/models/parsed_plans"))
         assert [p.rsplit("/", 1)[1] for p in stored] == [f"{k}.json.gz" for k in keys]
         doc = json.loads(gzip.decompress(s3.cat_file(stored[0])))
-        assert doc["__dc__"] == "extractors.model:Document" and doc["pages"]
+        assert doc["__dc__"] == "khsyt.results:Extracted" and doc["tasks"]
         # the datasets are in the bucket at their documented paths; DuckDB reads them through fsspec
         con = duckdb.connect()
         con.register_filesystem(fsspec.filesystem("s3"))

@@ -20,7 +20,7 @@ import pipeline.resources as resources_mod
 from khsyt.datasets import SCHEMAS
 from khsyt.extract import Settings, partition_key, read_document, sha256_of
 from pipeline import ingest
-from pipeline.freshness import contiguous_batches, published_state, stale
+from pipeline.freshness import contiguous_batches, published_state, range_tags, stale
 from pipeline.io_managers import PlanModelIOManager, dumps, loads
 from pipeline.resources import PlanStore
 
@@ -59,6 +59,56 @@ def test_page_model_round_trips_through_json(raw_dir):
     assert dumps(loads(data)) == data
 
 
+def test_parsed_plan_round_trips_through_json(raw_dir):
+    from khsyt.extract import parse_plan
+
+    path = raw_dir / TEXTS[1]
+    res = parse_plan(read_document(path, Settings(ocr=False), sha256_of(path)), key=partition_key(path))
+    data = dumps(res)
+    assert json.loads(gzip.decompress(data))["__dc__"] == "khsyt.results:Extracted"
+    back = loads(data)
+    assert back == res and isinstance(back.plan["extracted_at"], type(res.plan["extracted_at"]))
+    assert dumps(back) == data
+    with pytest.raises(ValueError, match="refusing"):  # a stored object naming a class outside the project
+        loads(gzip.compress(json.dumps({"__dc__": "subprocess:Popen", "args": ["true"]}).encode()))
+
+
+@pytest.mark.slow
+def test_downstream_step_of_the_same_run_gets_the_value_without_reading_it_back(raw_dir, tmp_path, monkeypatch):
+    """In one process and one run, curated_datasets gets the parsed plans parsed_plans returned
+    (no decoding of the files just written); a later run of curated_datasets alone reads the
+    stored files, and publishes the same rows."""
+    from dagster import materialize
+
+    import pipeline.io_managers as io_mod
+    from pipeline.assets import curated_datasets, parsed_plans
+
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    for f in TEXTS[:2]:
+        shutil.copy(raw_dir / f, raw / f)
+    store = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False)
+    io = PlanModelIOManager(base_dir=str(tmp_path / "models"))
+    reads: list[int] = []
+    real_loads = io_mod.loads
+    monkeypatch.setattr(io_mod, "loads", lambda data: reads.append(1) or real_loads(data))
+    keys = sorted(store.index())
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("plan_files", keys)
+        tags = range_tags(keys[0], keys[-1])
+        first = materialize([parsed_plans, curated_datasets], instance=instance, tags=tags,
+                            resources={"store": store, "io_manager": io})
+        assert first.success and reads == []
+        assert len(list((tmp_path / "models" / "parsed_plans").glob("*.json.gz"))) == 2
+        rows = pd.read_parquet(curated / "tasks").sort_values("task_id").reset_index(drop=True)
+        again = materialize([parsed_plans, curated_datasets], instance=instance, tags=tags,
+                            selection=[k.to_user_string() for k in curated_datasets.keys],
+                            resources={"store": store, "io_manager": io})
+        assert again.success and len(reads) == 2
+        assert pd.read_parquet(curated / "tasks").sort_values("task_id").reset_index(drop=True).equals(rows)
+    assert not io_mod._HANDOFF  # every value handed over was taken
+
+
 def _runs(instance: DagsterInstance) -> list:
     return instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.SUCCESS]))
 
@@ -77,8 +127,8 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
         assert len(runs) == 3  # two batch runs (2 + 1 plans) and the units rebuild
         plans = pd.read_parquet(curated / "plans")
         assert len(plans) == 3 and set(plans["extraction_fingerprint"]) == {store.settings().fingerprint()}
-        # page models are JSON files, one per partition
-        assert len(list((tmp_path / "models" / "plan_documents").glob("*.json.gz"))) == 3
+        # parsed plans are JSON files, one per partition
+        assert len(list((tmp_path / "models" / "parsed_plans").glob("*.json.gz"))) == 3
 
         # the compacted copy holds the same rows, in a few files partitioned by province and year
         con = duckdb.connect()
