@@ -170,8 +170,8 @@ PRINTED_FIELDS = ("doc_symbol", "signer_title")  # printed beside the handwritin
 
 def verdict(field: str, value: str | None, want: str | None, low: set[str]) -> str:
     """right / flagged / missed (null, no flag) / wrong (a confident value that is not the one on
-    the page)."""
-    if field in low:
+    the page).  The symbol is published as part of ``doc_number``: flagged with it."""
+    if field in low or (field == "doc_symbol" and "doc_number" in low):
         return "flagged"
     if value is None:
         return "missed"
