@@ -201,6 +201,15 @@ def _release(version_text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _cli_release(tesseract_cmd: str) -> str | None:
+    """The release of the Tesseract CLI (``tesseract --version``), or None when it cannot tell."""
+    try:
+        out = _run([tesseract_cmd, "--version"])
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _release((out.stdout or out.stderr).decode("utf-8", "replace"))
+
+
 @functools.lru_cache(maxsize=8)
 def _api_release(tesseract_cmd: str) -> str | None:
     """The Tesseract release tesserocr is linked to, when it is the CLI's own; None (use the
@@ -210,11 +219,7 @@ def _api_release(tesseract_cmd: str) -> str | None:
         log.info("tesserocr not installed: Tesseract runs as one process per image (make setup)")
         return None
     lib = _release(tesserocr.tesseract_version())
-    try:
-        out = _run([tesseract_cmd, "--version"])
-        cli = _release((out.stdout or out.stderr).decode("utf-8", "replace"))
-    except (OSError, subprocess.SubprocessError):
-        cli = None
+    cli = _cli_release(tesseract_cmd)
     if lib is None or lib != cli:
         log.warning("tesserocr is linked to Tesseract %s, the CLI is %s: using the CLI (make setup builds "
                     "tesserocr against the system Tesseract)", lib, cli)
@@ -302,11 +307,7 @@ class TesseractEngine:
         return path if os.path.isfile(path) else None
 
     def _binary_version(self) -> str:
-        try:
-            out = _run([self.tesseract_cmd, "--version"])
-        except (OSError, subprocess.SubprocessError):
-            return "unknown"
-        return _release((out.stdout or out.stderr).decode("utf-8", "replace")) or "unknown"
+        return _cli_release(self.tesseract_cmd) or "unknown"
 
     def check_available(self) -> None:
         if shutil.which(self.tesseract_cmd) is None and not os.path.isfile(self.tesseract_cmd):

@@ -199,6 +199,14 @@ def _views(rereads: Sequence[_Reread] | None, field: str) -> tuple[_Reread | Non
     return _second(rereads, field), _second(rereads, field, "blank_ink")
 
 
+def _numbered(judged: tuple[str | None, str]) -> tuple[str | None, str]:
+    """A judged document number, "implausible" when it is 0: documents are numbered from 1
+    (asked of the first reading, so that the second may still read the blank, and of the
+    second's)."""
+    value, reason = judged
+    return (None, "implausible") if value is not None and int(value) == 0 else (value, reason)
+
+
 def read_number(text: str, words: Sequence[_Word] | None = None,
                 rereads: Sequence[_Reread] | None = None) -> NumberReading | None:
     """The number and symbol of a "Số: …/SYMBOL" line; None when the line is no such line."""
@@ -207,12 +215,8 @@ def read_number(text: str, words: Sequence[_Word] | None = None,
         return None
     symbol = re.sub(r"\s*-\s*", "-", m.group("sym"))
     token = m.group("num") or ""
-    value, reason = judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS)
-    if value is not None and int(value) == 0:  # documents are numbered from 1
-        value, reason = None, "implausible"
-    value, reason = second_opinion((value, reason), token, *_views(rereads, "number"))
-    if value is not None and int(value) == 0:
-        value, reason = None, "implausible"
+    value, reason = _numbered(judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS))
+    value, reason = _numbered(second_opinion((value, reason), token, *_views(rereads, "number")))
     return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank", "agreed", "second_reader"),
                          reason=reason)
 

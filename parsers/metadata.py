@@ -565,11 +565,16 @@ def _agency_text(head: list[Unit]) -> str:
 BODY_LIKE, BODY_MARGIN = 80.0, 10.0
 
 
+def _issuer_codes() -> dict[str, str]:
+    """Issuer code of a document symbol → the body it names ("SYT" → "Sở Y tế"),
+    legal_doc_types.yaml."""
+    return load_yaml("legal_doc_types.yaml").get("issuers") or {}
+
+
 @cache
 def _body_names() -> tuple[tuple[str, str], ...]:
     """(folded key, name in capitals) of the bodies legal_doc_types.yaml names by their codes."""
-    names = load_yaml("legal_doc_types.yaml").get("issuers") or {}
-    return tuple((fold_plain(n).replace(" ", ""), n.upper()) for n in names.values() if "/" not in n)
+    return tuple((fold_plain(n).replace(" ", ""), n.upper()) for n in _issuer_codes().values() if "/" not in n)
 
 
 def _known_body(line: str) -> str:
@@ -790,8 +795,7 @@ def _own_code(number: str | None, issuer: str) -> str | None:
     if not number or "/" not in number:
         return number
     lead, symbol = number.split("/", 1)
-    names = load_yaml("legal_doc_types.yaml").get("issuers") or {}
-    own = {code for code, name in names.items() if fold_plain(issuer).startswith(fold_plain(name))}
+    own = {code for code, name in _issuer_codes().items() if fold_plain(issuer).startswith(fold_plain(name))}
     codes = symbol.split("-")
     if not own or own & set(codes):
         return number
@@ -809,7 +813,7 @@ def _issuer_of_symbol(meta: PlanMeta) -> str | None:
     if not meta.doc_number:
         return None
     codes = re.sub(r"^[^/]*/(?:\d{4}/)?", "", meta.doc_number).split("-")
-    names = load_yaml("legal_doc_types.yaml").get("issuers") or {}
+    names = _issuer_codes()
     for code in codes[1:] if doc_type_info(codes[0]) else codes:
         name = names.get(code)
         if name and "/" not in name:
