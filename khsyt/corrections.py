@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -221,15 +221,21 @@ def apply(result: Extracted, records: list[Correction]) -> tuple[Extracted, list
     return result, outcomes
 
 
+class Published(NamedTuple):
+    """What one publication did: the corrections' outcomes and the schema of each file
+    written from new rows, by dataset (``datasets.write_plan``)."""
+    outcomes: list[Outcome]
+    written: dict[str, pa.Schema]
+
+
 def publish(out_dir: Path, key: str, result: Extracted | Rejected,
-            corrections_dir: Path | None) -> list[Outcome]:
+            corrections_dir: Path | None) -> Published:
     """Apply the document's corrections, then write the plan's rows: the one publication
     point of the CLI and the Dagster assets."""
     outcomes: list[Outcome] = []
     if isinstance(result, Extracted):
         result, outcomes = apply(result, load(corrections_dir, result.plan.get("document_key")))
-    write_plan(out_dir, key, result)
-    return outcomes
+    return Published(outcomes, write_plan(out_dir, key, result))
 
 
 def status_of_all(corrections_dir: Path | None, plans: list[dict], tasks: list[dict],

@@ -22,7 +22,9 @@ when they open the folder, so a glob sees one snapshot whole.  The previous snap
 
 Costing one link per file, a snapshot is built once per batch, not per plan: at the end of a
 ``khsyt extract`` run and of a Dagster publication step (:func:`khsyt.cross_plan.write_cross_plan`
-and the ``curated_datasets`` asset call it), and by :func:`khsyt.datasets.repair`.  A plan stays
+and the ``curated_datasets`` asset call it), and by :func:`khsyt.datasets.repair`.  ``make run``
+(``pipeline.ingest``) defers its batch runs' switches to the cross-plan run after them: one
+switch per ingest, as in the CLI.  A plan stays
 *pending* (``_pending/<key>.json``) from the start of its publication until a snapshot shows
 it, so a run killed between a plan's manifest switch and the snapshot switch leaves the
 documented view showing the old plan whole, and the next run's repair publishes the snapshot.

@@ -10,6 +10,8 @@ never deletes the main folder's partitions.  Plans with a correction newer than 
 rows are published again (corrections are re-applied at publication).  Only plan files whose
 published rows are missing or stale (other bytes, another pipeline version or settings) are
 extracted, in batch runs of up to ``--batch`` plan files each, so that Dagster's per-run cost is paid once per batch.
+The batches' plans enter the documented view together with the cross-plan datasets built from
+them, in the switch of the cross-plan run that follows (``VIEW_TAG``): one switch per ingest.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     """Repair, register, retire and extract what changed; returns (plan files processed, runs failed)."""
     from dagster import materialize
 
-    from .assets import compacted_datasets, curated_datasets, parsed_plans, plan_files, units
+    from .assets import VIEW_DEFERRED, VIEW_TAG, compacted_datasets, curated_datasets, parsed_plans, plan_files, units
     from .instance_storage import enable_event_batches
     from .io_managers import PlanModelIOManager
     from .recovery import HOST_TAG, fail_crashed_runs
@@ -188,7 +190,8 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
     for first, last in contiguous_batches(order, todo, batch_size):
         span = order[order.index(first): order.index(last) + 1]
         res = materialize([parsed_plans, curated_datasets], instance=instance, resources=resources,
-                          tags={**range_tags(first, last), **host}, raise_on_error=False, run_config=run_config)
+                          tags={**range_tags(first, last), **host, VIEW_TAG: VIEW_DEFERRED},
+                          raise_on_error=False, run_config=run_config)
         ok += len(span) if res.success else 0
         failed += not res.success
         for line in outcome_lines(span, res):
@@ -204,6 +207,7 @@ def run(store: PlanStore, instance: DagsterInstance, batch_size: int = BATCH_SIZ
         else:
             echo("FAILED   cross-plan datasets (units, plan_versions, review_queue, compacted): see the Dagster UI")
             failed += 1
+            datasets.publish_view(store.curated)  # the batches' plans are shown all the same
     return ok, failed
 
 

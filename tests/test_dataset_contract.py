@@ -97,3 +97,23 @@ def test_schema_drift_names_the_dataset_whose_file_left_the_contract(raw_dir, tm
     drift = datasets.schema_drift(tmp_path, key)
     assert list(drift) == ["legal_refs"] and table.schema.names[-1] in drift["legal_refs"]
     assert isinstance(st.read_schema(rel), pa.Schema)
+
+
+def test_schema_drift_judges_the_files_just_written_by_the_tables_they_came_from(raw_dir, tmp_path):
+    """``write_plan`` returns the schema of each file it wrote; the check judges those by it
+    (no footer read back) and still names a dataset written off the contract, while a file it
+    did not write (carried over from an earlier version) is read from disk."""
+    from khsyt import datasets
+    from khsyt.extract import Settings, extract_plan, partition_key
+
+    src = raw_dir / "003_453ccdb535033752.txt"
+    key = partition_key(src)
+    written = datasets.write_plan(tmp_path, key, extract_plan(src, Settings(ocr=False)))
+    assert sorted(written) == sorted(n for n in datasets.PER_PLAN if n != "rejects")
+    assert datasets.schema_drift(tmp_path, key, written) == {}
+    tasks = written["tasks"]
+    off = {**written, "tasks": tasks.remove(tasks.get_field_index("deadline_raw"))}
+    drift = datasets.schema_drift(tmp_path, key, off)
+    assert list(drift) == ["tasks"] and "deadline_raw" in drift["tasks"]
+    # the files on disk are untouched and read when not named as written
+    assert datasets.schema_drift(tmp_path, key, {"plans": written["plans"]}) == {}

@@ -23,6 +23,7 @@ from dagster import (
     multi_asset,
 )
 from dagster import AssetSpec as Spec
+from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipeline.instance_storage import BatchedSqliteEventLogStorage, last_per_column
@@ -133,3 +134,72 @@ def test_event_log_commits_without_fsync_in_wal_mode(tmp_path):
         with storage.index_connection() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def _schema(db: Path) -> tuple[list, list, str]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        master = sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+        version = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return master, version, mode
+
+
+def test_run_databases_are_made_as_dagsters_initdb_makes_them(tmp_path):
+    """A run's event database comes from a copy of one made by Dagster's ``_initdb``: the same
+    tables, indexes, alembic stamp and WAL mode as the run databases of Dagster's own storage,
+    one copy per run, and the run's events read back."""
+    dbs = {}
+    for batched in (False, True):
+        with _instance(tmp_path / str(batched), batched) as instance:
+            instance.add_dynamic_partitions("parts", KEYS[:4])
+            runs = [materialize([pair], instance=instance, tags={ASSET_PARTITION_RANGE_START_TAG: KEYS[0],
+                                                                 ASSET_PARTITION_RANGE_END_TAG: KEYS[i]})
+                    for i in (1, 3)]
+            assert all(r.success for r in runs)
+            assert [len(instance.all_logs(r.run_id)) > 10 for r in runs] == [True, True]
+            if batched:
+                assert instance.event_log_storage._template is not None  # the copy was used
+            dbs[batched] = [tmp_path / str(batched) / "storage" / "history" / "runs" / f"{r.run_id}.db" for r in runs]
+    assert all(p.exists() for ps in dbs.values() for p in ps)
+    assert _schema(dbs[True][0]) == _schema(dbs[True][1]) == _schema(dbs[False][0])
+    assert _schema(dbs[True][0])[2] == "wal"
+    runs_dir = tmp_path / "True" / "storage" / "history" / "runs"
+    leftovers = [p.name for p in runs_dir.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_dynamic_partitions_read_from_memory_follow_every_writer(tmp_path):
+    """The partition keys are answered from memory only while nothing was committed to the
+    index since: keys added or deleted by this instance, by another instance on the same
+    folder (another process: the daemon's sensor) and a delete-then-add of the same number of
+    keys are all seen."""
+    with _instance(tmp_path / "home", batched=True) as mine:
+        storage = mine.event_log_storage
+        mine.add_dynamic_partitions("parts", KEYS[:3])
+        assert mine.get_dynamic_partitions("parts") == KEYS[:3]
+        calls = []
+        real = SqliteEventLogStorage.get_dynamic_partitions
+
+        def counted(self, name):
+            calls.append(name)
+            return real(self, name)
+
+        SqliteEventLogStorage.get_dynamic_partitions = counted
+        try:
+            assert [mine.get_dynamic_partitions("parts") for _ in range(3)] == [KEYS[:3]] * 3
+            assert calls == []  # from memory
+            assert storage.has_dynamic_partition("parts", KEYS[1]) and not storage.has_dynamic_partition("parts", "x")
+            other = DagsterInstance.from_config(str(tmp_path / "home"))
+            other.add_dynamic_partitions("parts", [KEYS[3]])
+            assert mine.get_dynamic_partitions("parts") == KEYS[:4] and storage.has_dynamic_partition("parts", KEYS[3])
+            other.delete_dynamic_partition("parts", KEYS[3])
+            other.add_dynamic_partitions("parts", [KEYS[4]])  # same count, the newest id reused
+            assert mine.get_dynamic_partitions("parts") == [*KEYS[:3], KEYS[4]]
+            other.dispose()
+            mine.delete_dynamic_partition("parts", KEYS[0])
+            assert mine.get_dynamic_partitions("parts") == [*KEYS[1:3], KEYS[4]]
+            assert len(calls) == 3
+        finally:
+            SqliteEventLogStorage.get_dynamic_partitions = real

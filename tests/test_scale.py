@@ -180,6 +180,44 @@ def test_ingest_batches_plans_and_skips_unchanged_ones(raw_dir, tmp_path):
                          other.sha256)) == 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("cross_fails", [False, True])
+def test_ingest_switches_the_documented_view_once_after_its_batches(raw_dir, tmp_path, monkeypatch, cross_fails):
+    """The ingest's batch runs commit their plans and leave the switch to the cross-plan run
+    after them: one snapshot per ingest, showing every plan with the units built from them,
+    no plan left pending; when the cross-plan run fails the batches' plans are shown anyway."""
+    from khsyt import cross_plan, datasets, snapshots
+
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    for f in TEXTS:
+        shutil.copy(raw_dir / f, raw / f)
+    switches: list[list[str]] = []
+    real = snapshots.publish
+
+    def spy(out):
+        sid = real(out)
+        st = datasets.storage_for(curated)
+        switches.append(sorted(json.loads(st.read_bytes(f"_snapshots/{sid}/_index.json"))))
+        return sid
+
+    monkeypatch.setattr(snapshots, "publish", spy)
+    if cross_fails:
+        def broken(*a, **k):
+            raise RuntimeError("cross-plan step down")
+        monkeypatch.setattr(cross_plan, "build_units", broken)
+    store = PlanStore(raw_dir=str(raw), curated_dir=str(curated), ocr=False)
+    with DagsterInstance.ephemeral() as instance:
+        ok, failed = ingest.run(store, instance, batch_size=1, io_manager=PlanModelIOManager(
+            base_dir=str(tmp_path / "models")), echo=lambda _line: None)
+    assert (ok, failed) == (3, int(cross_fails))
+    keys = sorted(partition_key(raw / f) for f in TEXTS)
+    assert switches[-1] == keys and len(switches) == 1 + (not switches[0])  # an empty first view at most
+    assert len(pd.read_parquet(curated / "plans")) == 3
+    assert datasets.pending_keys(datasets.storage_for(curated)) == []
+    assert (curated / "units" / "units.parquet").exists() is not cross_fails
+
+
 def _compacted_files(curated: Path) -> dict[str, int]:
     """compacted file → its inode and modification time (a rewritten file gets both anew)."""
     return {p.relative_to(curated).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
