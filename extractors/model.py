@@ -79,6 +79,9 @@ class Line:
     id: str | None = None  # "p<page>-l<k>", set by assign_ids
     #: second readings of its handwritten blanks; None when no second recogniser looked
     rereads: list[Reread] | None = None
+    #: share of ink no word accounts for (left of the line, under it): see extractors/unread_ink.py;
+    #: None when not OCR
+    unread_ink: tuple[float, float] | None = None
 
 
 @dataclass
@@ -231,7 +234,8 @@ def page_from_dict(d: dict[str, Any]) -> Page:
                                       LineWord(w["text"], w["conf"], _bbox(w.get("bbox"))) for w in words],
                                   "rereads": None if rereads is None else [
                                       Reread(**{**_known(Reread, r), "bbox": _bbox(r.get("bbox"))})
-                                      for r in rereads]}))
+                                      for r in rereads],
+                                  "unread_ink": None if b.get("unread_ink") is None else tuple(b["unread_ink"])}))
     return Page(**{**_known(Page, d), "blocks": blocks})
 
 

@@ -62,6 +62,7 @@ from extractors.raster import (
     rotate_right_angle,
     rotate_small,
 )
+from extractors.unread_ink import covered_mask, unread_around
 
 log = logging.getLogger("khsyt.ocr")
 #: Loads the page's red channel on demand (raster.red_dropout; None for a grey page): only pages
@@ -69,7 +70,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-21"
+CODE_VERSION = "ocr-22"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -765,6 +766,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
                       bbox=_bbox_pt(x0, y0, x1, y1, k))
         blocks.append((y0, x0, table))
 
+    covered = covered_mask(prep.ink.shape, [w.bbox for ln in lines for w in ln.words] + [g.bbox for g in grids])
     for line in lines:
         if line.cell is not None:
             continue
@@ -777,7 +779,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         all_confs.extend(confs)
         line_words = [LineWord(w.text, round(w.conf, 2), _bbox_pt(*w.bbox, k)) for w in ws if w.text]
         blocks.append((b[1], b[0], Line(text=text, bbox=_bbox_pt(*b, k), confidence=_mean(confs),
-                                        words=line_words)))
+                                        words=line_words, unread_ink=unread_around(prep.ink, covered, b))))
 
     blocks.sort(key=lambda t: (t[0], t[1]))
     h, w = prep.gray.shape

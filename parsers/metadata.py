@@ -38,7 +38,15 @@ from .handwriting import judge_header
 from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
-from .signers import is_mark, is_person_name, name_doubt, parse_signature, starts_signature, title_line_doubt
+from .signers import (
+    is_mark,
+    is_person_name,
+    name_doubt,
+    parse_signature,
+    starts_signature,
+    title_ink_doubt,
+    title_line_doubt,
+)
 
 __all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_period", "doc_type_info"]
 
@@ -98,6 +106,7 @@ class Unit:
     page_width: float | None = None
     words: list | None = None  # OCR words with their confidences (extractors.model.LineWord)
     rereads: list | None = None  # second readings of its handwritten blanks (extractors.model.Reread)
+    unread_ink: tuple[float, float] | None = None  # ink no word accounts for, left of it and under it
 
 
 _MARKUP = re.compile(r"\*+|^#+\s*")
@@ -117,7 +126,7 @@ def text_units(doc: Document) -> list[Unit]:
             t = _unit_text(block.text)
             if t and not _DECORATION.match(t):
                 out.append(Unit(t, page, block.bold, block.confidence, block.bbox, page_width=widths.get(page),
-                                words=block.words, rereads=block.rereads))
+                                words=block.words, rereads=block.rereads, unread_ink=block.unread_ink))
         elif isinstance(block, Table):
             for row in block.grid():
                 for cell in row:
@@ -493,6 +502,7 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None, bool]]:
             break
         if name is None and fallback is not None:
             name, conf, j = fallback
+        title_doubt = title_doubt or title_ink_doubt(" ".join(block), u.unread_ink, len(block)) is not None
         sig = parse_signature(" ".join(block))
         if sig is not None and (sig.name or name):
             out.append((sig.title, sig.name or name, conf, title_doubt))

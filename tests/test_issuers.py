@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from extractors.errors import ExtractionError
-from extractors.model import Cell, Document, Line, Page, Table
+from extractors.model import BBox, Cell, Document, Line, LineWord, Page, Table
 from khsyt.extract import parse_plan
 from parsers.issuers import parse_issuer
 from parsers.metadata import complete_period, parse_metadata, stated_period
@@ -279,3 +279,33 @@ def test_a_party_committee_plan_with_the_partys_number_form():
         "KẾ HOẠCH", "THỰC HIỆN NGHỊ QUYẾT VỀ CHUYỂN ĐỔI SỐ NĂM 2025", "Căn cứ Nghị quyết số 57-NQ/TW;", *BODY))
     assert (meta.doc_number, meta.doc_type) == ("12-KH/TU", "KH")
     assert (meta.issuer, meta.issuer_level, meta.province) == ("Tỉnh ủy Hà Tĩnh", "province", "Hà Tĩnh")
+
+
+@pytest.mark.parametrize(("title", "unread", "lines", "doubt"), [
+    ("GIÁM ĐỐC", (0.12, 0.01), 1, "unread ink before the title"),   # "KT." under the signature
+    ("TL. GIÁM ĐỐC", (0.12, 0.01), 1, None),                         # the prefix was read
+    ("GIÁM ĐỐC", (0.0, 0.23), 1, "unread ink under the title"),      # "PHÓ GIÁM ĐỐC" under the stamp
+    ("KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC", (0.0, 0.23), 2, None),             # the second line was read
+    ("GIÁM ĐỐC", (0.02, 0.06), 1, None),                             # a bare title, the signature below
+    ("GIÁM ĐỐC", None, 1, None),                                     # not OCR: no evidence either way
+])
+def test_a_title_with_unread_ink_beside_it_is_doubted(title, unread, lines, doubt):
+    from parsers.signers import title_ink_doubt
+
+    assert title_ink_doubt(title, unread, lines) == doubt
+
+
+def test_an_ocr_title_line_with_a_lost_prefix_flags_the_signer_title():
+    """The same page model as OCR gives it: the parser reads the evidence, not the image."""
+    def line(text, top, unread=None):
+        return Line(text=text, bbox=BBox(320, top, 400, top + 12), confidence=91.0,
+                    words=[LineWord(w, 91.0) for w in text.split()], unread_ink=unread)
+
+    page = Page(number=1, width=595, height=842, method="ocr", blocks=[
+        line("GIÁM ĐỐC", 600, (0.11, 0.02)), line("Hà Văn Phúc", 700)])
+    meta = parse_metadata(Document(source_path="x.pdf", source_format="pdf", pages=[page]))
+    assert meta.signer_title == "GIÁM ĐỐC" and meta.signer_name == "Hà Văn Phúc"
+    assert "signer_title" in meta.low_confidence
+    page.blocks[0].unread_ink = (0.0, 0.02)
+    meta = parse_metadata(Document(source_path="x.pdf", source_format="pdf", pages=[page]))
+    assert "signer_title" not in meta.low_confidence

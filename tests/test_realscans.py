@@ -138,3 +138,30 @@ def test_models_are_selectable_and_part_of_the_cache_key() -> None:
 def test_a_missing_model_names_its_install_step() -> None:
     with pytest.raises(OcrUnavailable, match="no 'vie_missing' traineddata"):
         TesseractEngine(lang="vie_missing").check_available()
+
+
+# --------------------------------------------------------------------------- titles partly hidden
+
+
+def _title_line(page: Page):
+    return next(ln for ln in page.lines if ln.bbox is not None and ln.bbox.x0 > page.width * 0.4
+                and ln.text.strip() == "GIÁM ĐỐC")
+
+
+def test_a_title_whose_prefix_and_deputy_line_are_hidden_is_flagged(table_page: Page, tmp_path: Path) -> None:
+    """9uV is signed "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"; the signature covers "KT." and the stamp the
+    deputy line, and the page pass reads a confident, well-formed "GIÁM ĐỐC".  The ink left of
+    that line and under it that no word accounts for flags the title.  4sv's bare "GIÁM ĐỐC",
+    read right, has none and stays unflagged."""
+    from parsers.signers import UNREAD_BELOW, UNREAD_LEFT
+
+    hidden = _title_line(table_page)
+    assert hidden.unread_ink is not None and (hidden.unread_ink[0] > UNREAD_LEFT or hidden.unread_ink[1] > UNREAD_BELOW)
+    meta = parse_metadata(Document(source_path=TABLE_DOC, source_format="pdf", pages=[table_page]))
+    assert meta.signer_title == "GIÁM ĐỐC" and "signer_title" in meta.low_confidence
+
+    (plain,) = ocr_pdf_pages(FIXTURES / "4sv_01_syt_nvd.pdf", [1], dpi=DPI, workers=1, cache_dir=tmp_path)
+    left, below = _title_line(plain).unread_ink
+    assert left <= UNREAD_LEFT and below <= UNREAD_BELOW
+    meta = parse_metadata(Document(source_path="4sv_01_syt_nvd.pdf", source_format="pdf", pages=[plain]))
+    assert meta.signer_title == "GIÁM ĐỐC" and "signer_title" not in meta.low_confidence
