@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from . import snapshots
@@ -522,13 +523,94 @@ def read_dataset(out_dir, name: str) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+#: Where the cross-plan readers keep every plan's current rows of a dataset in one file
+#: (``<name>.parquet``; derived data, rebuilt from the per-plan files whenever it is missing).
+ROWS_CACHE = snapshots.ROWS_CACHE
+#: The datasets kept there: what the cross-plan datasets read on every rebuild.
+CACHED_ROWS = ("plans", "tasks", "rejects")
+#: The schema metadata key listing the per-plan files a cache file holds the rows of.
+_SOURCES = b"khsyt_sources"
+
+
+def _rows_schema(name: str) -> pa.Schema:
+    own = [f for f in SCHEMAS[name] if f.name != "partition_key"]
+    return pa.schema([*own, pa.field("partition_key", pa.string()), pa.field("_source", pa.string())])
+
+
+def _conform(table: pa.Table, name: str, key: str, rel: str) -> pa.Table:
+    """A plan's file as the contract's columns (a column an older release lacks is null), with
+    the plan file (the key it is published under) and the per-plan file it came from."""
+    schema = _rows_schema(name)
+    n = table.num_rows
+    cols = [table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(n, f.type)
+            for f in schema if f.name not in ("partition_key", "_source")]
+    return pa.Table.from_arrays([*cols, pa.array([key] * n, pa.string()), pa.array([rel] * n, pa.string())],
+                                schema=schema)
+
+
+def current_rows(out_dir, name: str) -> pa.Table:
+    """Every plan's current rows of dataset ``name`` (one of ``CACHED_ROWS``) through the
+    manifests, with ``partition_key``, in plan-file order — read from the per-plan files only
+    for the plans published since the last call.
+
+    A cross-plan rebuild reads every plan's rows; at 1,000 plans that is 1,000 files per dataset
+    each time one plan changes.  The rows of each per-plan file are kept in
+    ``_rows/<name>.parquet`` under the file's path (a publication writes a new generation, never
+    changes a file, so a kept path means the same rows); a rebuild reads that one file, drops the
+    rows of files no manifest names any more and reads only the new files.  A cache that cannot
+    be read (missing, another schema) is rebuilt; one that cannot be written (a read-only copy)
+    is skipped."""
+    st = storage_for(out_dir)
+    schema = _rows_schema(name)
+    current: dict[str, str] = {}  # per-plan file → plan file
+    for key in sorted(published_keys(st)):
+        if (rel := _current_files(st, key).get(name)) is not None:
+            current[rel] = key
+    cache_rel = f"{ROWS_CACHE}/{name}.parquet"
+    try:
+        cached = st.read_parquet(cache_rel)
+        meta = cached.schema.metadata or {}
+        held = set(json.loads(meta[_SOURCES]))
+        if meta.get(b"schema_version") != SCHEMA_VERSION.encode() or not cached.schema.remove_metadata().equals(schema):
+            raise ValueError("another schema")
+    except (FileNotFoundError, KeyError, ValueError, OSError, pa.ArrowException):
+        cached, held = schema.empty_table(), set()
+    keep = [rel for rel in current if rel in held]
+    parts = [cached.filter(pa.compute.is_in(cached["_source"], pa.array(keep, pa.string())))] if keep else []
+    fresh = [rel for rel in current if rel not in held]
+    for rel in fresh:
+        key = current[rel]
+        for _attempt in range(5):  # a concurrent publication may collect the file just named
+            try:
+                parts.append(_conform(st.read_parquet(rel), name, key, rel))
+                break
+            except FileNotFoundError:
+                rel = _current_files(st, key).get(name)
+                if rel is None:
+                    break
+    table = pa.concat_tables([schema.empty_table(), *parts]).sort_by("partition_key")  # stable: file order kept
+    sources = sorted(set(table["_source"].to_pylist()) | {rel for rel in current if rel in held or rel in fresh})
+    if fresh or len(keep) != len(held):
+        try:
+            listed = {_SOURCES: json.dumps(sources).encode()}
+            st.write_parquet(cache_rel, versioned(table.replace_schema_metadata(listed)))
+        except OSError:  # a read-only copy of the folder, a temporary removed: read them again next time
+            pass
+    return table
+
+
 def read_rows(out_dir, name: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
     """Every row of a per-plan dataset through the manifests, with ``partition_key`` (the plan
     file it came from) added; a local folder or object storage alike.  A column a file lacks
-    (an older release) is null."""
+    (an older release) is null.  ``CACHED_ROWS`` come from :func:`current_rows`."""
+    want = list(columns or SCHEMAS[name].names)
+    if name in CACHED_ROWS:
+        try:
+            return current_rows(out_dir, name).select(list(dict.fromkeys([*want, "partition_key"]))).to_pylist()
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass  # a file of an older release whose column type cannot be cast: read each file as it is
     st = storage_for(out_dir)
     fs = getattr(st, "fs", None)
-    want = list(columns or SCHEMAS[name].names)
 
     def read(rel: str) -> list[dict[str, Any]]:
         f = st.path(rel)

@@ -57,6 +57,8 @@ from typing import Any
 from .storage import LocalStorage
 
 SNAPSHOTS, CURRENT, WHOLE_DIR, EMPTY_DIR, MIGRATED = "_snapshots", "_current", "_whole", "_empty", "_migrated"
+#: The cross-plan readers' copy of every plan's current rows (``datasets.current_rows``).
+ROWS_CACHE = "_rows"
 INDEX = "_index.json"
 #: The lock of the view: building and switching a snapshot, writing a whole-file dataset,
 #: migrating, and removing a killed writer's temporary files there.
@@ -272,10 +274,11 @@ def whole_path(name: str) -> str:
 
 def clean_leftovers(st: LocalStorage) -> list[str]:
     """Temporary files a killed writer left in the root (a link being switched), in
-    ``_whole`` (a cross-plan dataset being written) and ``_empty``; removed under the view
-    lock, which every writer of those folders holds."""
+    ``_whole`` (a cross-plan dataset being written), ``_empty`` and ``_rows``; removed under
+    the view lock, which every writer of those folders holds (a ``_rows`` writer does not: it
+    loses nothing but its copy when its temporary goes)."""
     def tmps() -> list[str]:
-        return [f"{d}/{n}" if d else n for d in ("", WHOLE_DIR, EMPTY_DIR) for n in st.listdir(d)
+        return [f"{d}/{n}" if d else n for d in ("", WHOLE_DIR, EMPTY_DIR, ROWS_CACHE) for n in st.listdir(d)
                 if n.startswith(".") and n.endswith(".tmp")]
 
     if not enabled(st) or not tmps():

@@ -349,3 +349,49 @@ def test_compaction_lists_again_when_a_plan_is_republished_under_it(raw_dir, tmp
         f"SELECT source_sha256 FROM read_parquet('{curated}/compacted/plans/**/*.parquet')").fetchall()}
     from khsyt.extract import sha256_of
     assert sha256_of(raw / TEXTS[1]) in hashes
+
+
+def test_cross_plan_rows_are_read_again_only_for_plans_published_since(raw_dir, tmp_path, monkeypatch):
+    """``current_rows`` keeps every plan's rows in one file per dataset: after one plan is
+    republished, a rebuild reads that plan's new file and no other; a retired plan's rows
+    leave; the rows always equal a read of every per-plan file; a damaged copy is rebuilt."""
+    import pyarrow.parquet as pq
+
+    from khsyt import datasets
+    from khsyt.extract import extract_plan
+    from khsyt.storage import LocalStorage
+
+    out = tmp_path / "cur"
+    keys = []
+    for f in TEXTS:
+        keys.append(partition_key(raw_dir / f))
+        datasets.write_plan(out, keys[-1], extract_plan(raw_dir / f, Settings(ocr=False)))
+
+    def direct(name: str) -> list[dict]:  # every per-plan file read, no copy
+        st = datasets.storage_for(out)
+        return [{**r, "partition_key": k} for k in sorted(datasets.published_keys(st))
+                for r in st.read_parquet(datasets._current_files(st, k)[name]).to_pylist()]
+
+    def rows(name: str) -> list[dict]:
+        t = datasets.current_rows(out, name)
+        return t.select([c for c in t.column_names if c != "_source"]).to_pylist()
+
+    reads: list[str] = []
+    real = LocalStorage.read_parquet
+    monkeypatch.setattr(LocalStorage, "read_parquet", lambda self, rel, columns=None: (
+        reads.append(rel), real(self, rel, columns))[1])
+    assert rows("tasks") == direct("tasks") and len(reads) == 1 + 3 + 3  # the copy tried, 3 plan files
+    reads.clear()
+    assert rows("tasks") == direct("tasks") and len(reads) == 1 + 3  # the copy only (and direct's own 3)
+    datasets.write_plan(out, keys[1], extract_plan(raw_dir / TEXTS[1], Settings(ocr=False)))  # a new generation
+    reads.clear()
+    assert rows("tasks") == direct("tasks")
+    assert [r for r in reads if "/_generations/" in f"/{r}"][:1] == [datasets._current_files(
+        datasets.storage_for(out), keys[1])["tasks"]]  # only the republished plan's file, then direct's
+    datasets.retire(out, keys[0])
+    assert {r["partition_key"] for r in rows("tasks")} == set(keys[1:]) and rows("tasks") == direct("tasks")
+    (out / datasets.ROWS_CACHE / "tasks.parquet").write_bytes(b"not parquet")
+    assert rows("tasks") == direct("tasks")
+    assert pq.read_schema(out / datasets.ROWS_CACHE / "tasks.parquet").names[-1] == "_source"
+    assert datasets.read_rows(out, "tasks", ["task_id"]) == [{"task_id": r["task_id"], "partition_key": r[
+        "partition_key"]} for r in direct("tasks")]
