@@ -42,7 +42,7 @@ from .results import Extracted, Rejected
 CORRECTABLE = {
     "tasks": ("section_code", "section_title", "item", "objective", "task", "activity", "solution", "product",
               "lead_units", "coordinating_units", "monitoring_units", "deadline_raw", "budget_million_vnd", "area"),
-    "plans": ("province", "province_current", "issuer", "doc_number", "issue_date", "plan_year",
+    "plans": ("province", "province_current", "issuer", "doc_number", "doc_symbol", "issue_date", "plan_year",
               "plan_period_start", "plan_period_end", "title", "signer_name", "signer_title"),
 }
 UNIT_FIELDS = ("lead_units", "coordinating_units", "monitoring_units")

@@ -48,7 +48,7 @@ from .storage import LocalStorage, PathEscapes, storage_for
 
 #: Version of the datasets' contract (docs/datasets.md), in every file's Parquet metadata
 #: (``schema_version``).  Raise it when a column is added, removed or changes type.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 DEADLINE = pa.struct([
     ("label", pa.string()),
@@ -90,6 +90,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("issuer_level", pa.string()),
         ("doc_type", pa.string()),
         ("doc_number", pa.string()),
+        ("doc_symbol", pa.string()),
         ("issue_date", pa.date32()),
         ("issue_date_precision", pa.string()),
         ("plan_year", pa.int32()),

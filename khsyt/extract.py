@@ -24,7 +24,7 @@ from parsers.metadata import doc_type_info
 from parsers.plan import lists_tasks, parse_document
 from parsers.records import ParsedPlan
 
-from . import __version__
+from . import __version__, datasets
 from .results import Extracted, Rejected
 from .rows import normalise_plan
 
@@ -50,8 +50,11 @@ class Settings:
     def fingerprint(self) -> str:
         """What, besides a file's bytes, decides its published rows: the pipeline version and
         the settings that change extraction (not worker counts or cache folders).  A file whose
-        rows were published from the same bytes under the same fingerprint needs no new run."""
-        s = f"{__version__}|ocr={int(self.ocr)}|dpi={self.ocr_dpi}|model={self.ocr_model or 'default'}"
+        rows were published from the same bytes under the same fingerprint needs no new run.
+        The datasets' schema version is part of it: rows published under an older contract
+        (without a column added since) are extracted again."""
+        s = (f"{__version__}|schema={datasets.SCHEMA_VERSION}|ocr={int(self.ocr)}|dpi={self.ocr_dpi}"
+             f"|model={self.ocr_model or 'default'}")
         return hashlib.sha256(s.encode()).hexdigest()[:12]
 
 

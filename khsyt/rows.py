@@ -138,6 +138,7 @@ def normalise_plan(doc: Document, parsed: ParsedPlan, *, plan_id: str, source_pa
         "issuer_level": m.issuer_level,
         "doc_type": m.doc_type,
         "doc_number": m.doc_number,
+        "doc_symbol": m.doc_symbol,
         "issue_date": m.issue_date,
         "issue_date_precision": m.issue_date_precision,
         "plan_year": m.plan_year,

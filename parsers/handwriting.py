@@ -23,7 +23,9 @@ enough, and no fewer digits than the first reading saw; where the first reading'
 unsure and differ, only both views very sure of as many digits overrule it.
 
 Otherwise the value is None and the reading says it is doubtful, so the caller names the field
-in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month").
+in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month"),
+and unsure digits keep the printed symbol beside them ("Số: 179 /KH-SYT" → symbol "KH-SYT"),
+which is judged by its own words' confidence (:attr:`NumberReading.symbol_doubtful`), not the digits'.
 Text-layer lines (no OCR words) are typed text and are trusted as read.
 
 Pure functions on strings and (text, confidence) words: no OCR here, and nothing about which
@@ -56,6 +58,10 @@ OVERRULE_CONF = 90.0
 MORE_DIGITS_THAN_GLYPHS = 1
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
+#: the printed symbol beside the handwritten number is judged by its own words: below this it is
+#: flagged (on the real scans correct symbols read 70-92 on their own words; the two below 60
+#: were glued into one word with the handwriting, "Số:22#2/SYT-NVY" at 50)
+MIN_SYMBOL_CONF = 60.0
 
 
 class _Word(Protocol):
@@ -78,6 +84,14 @@ class NumberReading:
     symbol: str | None  # the document symbol as read ("KH-SYT", "SYT-NVY", "KH-SYT-CĐN")
     doubtful: bool  # True: the caller flags doc_number in low_confidence_fields
     reason: str  # "ok", "blank", "not_digits", "low_confidence", "too_long"
+    #: the lowest OCR confidence of the words the symbol was read from (None: typed text)
+    symbol_conf: float | None = None
+
+    @property
+    def symbol_doubtful(self) -> bool:
+        """The symbol itself is unsure (its own words below :data:`MIN_SYMBOL_CONF`): the caller
+        flags doc_symbol, whatever the digits are."""
+        return self.symbol_conf is not None and self.symbol_conf < MIN_SYMBOL_CONF
 
 
 @dataclass(frozen=True)
@@ -218,7 +232,7 @@ def read_number(text: str, words: Sequence[_Word] | None = None,
     value, reason = _numbered(judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS))
     value, reason = _numbered(second_opinion((value, reason), token, *_views(rereads, "number")))
     return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank", "agreed", "second_reader"),
-                         reason=reason)
+                         reason=reason, symbol_conf=_span_conf(m.span("sym"), words))
 
 
 def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | None = None,

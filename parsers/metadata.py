@@ -236,8 +236,12 @@ def _any_date(text: str) -> tuple[date | None, str | None]:
 def _number(num: str | None, suffix: str) -> str | None:
     """"254" + "QĐ-UBND" → "254/QĐ-UBND"; a blank or unreadable number gives None."""
     num = (num or "").replace(" ", "").strip(".")
-    suffix = re.sub(r"\s*-\s*", "-", suffix.strip())
-    return f"{num}/{suffix}" if re.fullmatch(r"[0-9][0-9.]*", num) else None
+    return f"{num}/{_symbol(suffix)}" if re.fullmatch(r"[0-9][0-9.]*", num) else None
+
+
+def _symbol(suffix: str) -> str:
+    """The symbol as published: "KH - SYT" (OCR, a wrapped conversion) → "KH-SYT"."""
+    return re.sub(r"\s*-\s*", "-", suffix.strip())
 
 
 def _unreadable(num: str | None) -> bool:
@@ -570,6 +574,8 @@ def _agency_text(head: list[Unit]) -> str:
     return " ".join(parts)
 
 
+#: OCR confidence (0-100) of a line below which what was read from it is flagged for a human
+LINE_TRUST = 60.0
 #: rapidfuzz ratio (folded, spaces removed) at which an OCR'd agency line is a known body's
 #: name, and by how much it must beat the next name
 BODY_LIKE, BODY_MARGIN = 80.0, 10.0
@@ -608,6 +614,13 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
         return
     if number is not None:
         meta.doc_number = f"{number.number}/{number.symbol}" if number.number else None
+        # the printed symbol stands whatever the handwritten digits are, judged by its own words
+        # (the line's mean, which the handwriting drags down, says less)
+        meta.doc_symbol = number.symbol
+        if number.symbol_doubtful:
+            meta.low_confidence["doc_symbol"] = number.symbol_conf or 0.0
+        else:
+            meta.low_confidence.pop("doc_symbol", None)
         if number.doubtful:
             meta.low_confidence["doc_number"] = 0.0
         elif number.number:  # judged by its own word or by two recognisers: the line's mean says less
@@ -621,6 +634,8 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
     for field in ("doc_number", "issue_date"):
         if getattr(meta, field) is None and (number if field == "doc_number" else when) is None:
             meta.low_confidence.setdefault(field, 0.0)
+    if meta.doc_symbol is None:  # no "Số: …/SYMBOL" line read at all
+        meta.low_confidence.setdefault("doc_symbol", 0.0)
 
 
 def parse_metadata(doc: Document) -> PlanMeta:
@@ -639,13 +654,21 @@ def parse_metadata(doc: Document) -> PlanMeta:
         if party:
             meta.doc_number = f"{party.group('num')}-{party.group('type')}/{party.group('issuer')}"
             symbol = f"{party.group('type')}-{party.group('issuer')}"
+            meta.doc_symbol = f"{party.group('type')}/{party.group('issuer')}"  # "07-KH/TU": "KH/TU"
             break
         m = DOC_NUMBER.search(u.text)
         if m:
             meta.doc_number = _number(m.group("num"), m.group("suffix"))
             symbol = m.group("suffix")
-            if u.confidence is not None and u.confidence < 60 or _unreadable(m.group("num")):
+            meta.doc_symbol = _symbol(symbol)
+            # a line read with low confidence may have misread its digits or its symbol; an
+            # unreadable number says nothing of the symbol.  An OCR'd line's parts are judged
+            # again on their own words by _judge_handwriting.
+            low_line = u.confidence is not None and u.confidence < LINE_TRUST
+            if low_line or _unreadable(m.group("num")):
                 meta.low_confidence["doc_number"] = u.confidence if u.confidence is not None else 0.0
+            if low_line:
+                meta.low_confidence["doc_symbol"] = u.confidence
             break
     site = _site_fields(units)
     caption = CAPTION.search(full_text)
@@ -656,6 +679,7 @@ def parse_metadata(doc: Document) -> PlanMeta:
             if m:
                 meta.doc_number = _number(m.group("num"), m.group("suffix"))
                 symbol = m.group("suffix")
+                meta.doc_symbol = _symbol(symbol)
                 if meta.doc_number:
                     break
     meta.doc_type = (_type_of_symbol(symbol) if symbol else None) or (heading[1] if heading else None) \
@@ -676,7 +700,7 @@ def parse_metadata(doc: Document) -> PlanMeta:
         meta.issue_date, meta.issue_date_precision = _to_date(m.group("y"), m.group("m"), m.group("d"))
         place = _province_name(m.group("place"))
         conf = next((u.confidence for u in head if "ngày" in u.text and u.confidence is not None), None)
-        if conf is not None and conf < 60 or (m.group("jd") or "").strip() or (m.group("jm") or "").strip():
+        if conf is not None and conf < LINE_TRUST or (m.group("jd") or "").strip() or (m.group("jm") or "").strip():
             meta.low_confidence["issue_date"] = conf if conf is not None else 0.0
     else:
         for raw in (site.get("issue_date"), caption.group("date") if caption else None):
@@ -708,6 +732,7 @@ def parse_metadata(doc: Document) -> PlanMeta:
         meta.province = place
     if issuer is not None and any(u.words is not None for u in head):
         meta.doc_number = _own_code(meta.doc_number, issuer.name)
+        meta.doc_symbol = _own_symbol(meta.doc_symbol, issuer.name)
 
     # ---- title
     plan_at = next((i for i, u in enumerate(units) if not u.in_table and TITLE_START.match(u.text)), None)
@@ -743,7 +768,7 @@ def parse_metadata(doc: Document) -> PlanMeta:
     sigs = _signatures(body) or _signatures(units)
     if sigs:
         meta.signer_title, meta.signer_name, conf, title_doubt = sigs[-1]
-        if conf is not None and (conf < 60 or name_doubt(meta.signer_name)):
+        if conf is not None and (conf < LINE_TRUST or name_doubt(meta.signer_name)):
             meta.low_confidence["signer_name"] = conf
         if title_doubt:
             meta.low_confidence["signer_title"] = 0.0
@@ -799,22 +824,31 @@ def _type_of_heading_rest(text: str) -> str:
 
 def _own_code(number: str | None, issuer: str) -> str | None:
     """An OCR'd number whose code for the issuer itself is one letter off ("17/GM-SVT" on a
-    Sở Y tế's letter): that issuer's code (legal_doc_types.yaml) put back.  Only the code of the
-    issuer the header names, only a same-length code one letter away, only when no code of
-    the symbol already is it; unit codes ("NVD", "KHTC") are left as read."""
+    Sở Y tế's letter): that issuer's code put back (:func:`_own_symbol`)."""
     if not number or "/" not in number:
         return number
     lead, symbol = number.split("/", 1)
+    return f"{lead}/{_own_symbol(symbol, issuer)}"
+
+
+def _own_symbol(symbol: str | None, issuer: str) -> str | None:
+    """An OCR'd symbol whose code for the issuer itself is one letter off ("GM-SVT" on a Sở Y
+    tế's letter): that issuer's code (legal_doc_types.yaml) put back.  Only the code of the
+    issuer the header names, only a same-length code one letter away, only when no code of
+    the symbol already is it; unit codes ("NVD", "KHTC") are left as read."""
+    if not symbol:
+        return symbol
     own = {code for code, name in _issuer_codes().items() if fold_plain(issuer).startswith(fold_plain(name))}
-    codes = symbol.split("-")
-    if not own or own & set(codes):
-        return number
-    for i, code in enumerate(codes):
+    parts = re.split(r"([-/])", symbol)  # codes at even positions, the dashes and slashes between
+    if not own or own & set(parts[::2]):
+        return symbol
+    for i in range(0, len(parts), 2):
+        code = parts[i]
         close = [o for o in own if len(o) == len(code) and sum(a != b for a, b in zip(o, code, strict=True)) == 1]
         if len(close) == 1:
-            codes[i] = close[0]
-            return f"{lead}/{'-'.join(codes)}"
-    return number
+            parts[i] = close[0]
+            return "".join(parts)
+    return symbol
 
 
 def _issuer_of_symbol(meta: PlanMeta) -> str | None:

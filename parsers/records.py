@@ -14,6 +14,9 @@ class PlanMeta:
     issuer_level: str | None = None  # central | province | department | other
     doc_type: str | None = None  # type code of the document: KH, QĐ, CV, BC, TB …
     doc_number: str | None = None
+    #: the symbol of the number as printed ("KH-SYT" of "179/KH-SYT", "KH/TU" of "07-KH/TU"), also
+    #: when the number itself is blank or unsure; judged and flagged on its own
+    doc_symbol: str | None = None
     issue_date: date | None = None
     issue_date_precision: str | None = None  # "day" | "month" | "year"
     plan_year: int | None = None

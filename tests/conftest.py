@@ -125,3 +125,22 @@ DEV2_DIR = REPO_ROOT / "tests" / "fixtures" / "dev2"
 def dev2_dir() -> Path:
     assert (DEV2_DIR / "texts").is_dir(), f"dev2 fixtures missing: {DEV2_DIR}"
     return DEV2_DIR
+
+
+#: Header bands of real scans: page 1's band down to the number and date lines as the OCR saw
+#: it (PNG) and those lines as Tesseract read them (JSON; tests/fixtures/realscans/README.md).
+HEADER_BANDS = REPO_ROOT / "tests" / "fixtures" / "realscans" / "header_bands"
+
+
+def header_band(stem: str) -> tuple[list, dict]:
+    """The OCR'd header lines of a real scan's band (words with their own confidences and
+    boxes in page points) and the band's JSON (dpi, page height, source)."""
+    import json
+
+    from extractors.model import BBox, Line, LineWord
+
+    data = json.loads((HEADER_BANDS / f"{stem}.json").read_text(encoding="utf-8"))
+    lines = [Line(d["text"], BBox(**d["bbox"]), d["confidence"],
+                  words=[LineWord(w["text"], w["conf"], BBox(**w["bbox"])) for w in d["words"]])
+             for d in data["lines"]]
+    return lines, data

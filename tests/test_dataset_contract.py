@@ -45,6 +45,42 @@ def test_every_column_is_documented_and_the_datapackage_is_current(repo_root):
     assert fields["corrected_fields"]["description"]
 
 
+def test_plans_carry_the_printed_symbol_also_where_the_number_is_blank(curated):
+    """``plans.doc_symbol`` (schema 4): the end of ``doc_number`` after its slash, and the symbol
+    alone where the number is left blank (000 and 002 print "Số: /KH-SYT")."""
+    out, _ = curated
+    plans = f"read_parquet('{out}/plans/*.parquet')"
+    assert {r[0]: r[1] for r in duckdb.sql(f"DESCRIBE SELECT doc_number, doc_symbol FROM {plans}").fetchall()} == {
+        "doc_number": "VARCHAR", "doc_symbol": "VARCHAR"}
+    rows = duckdb.sql(f"SELECT source_path, doc_number, doc_symbol, low_confidence_fields FROM {plans}").fetchall()
+    assert len(rows) == 10 and all(symbol == "KH-SYT" and low == [] for _, _, symbol, low in rows)
+    for path, number, symbol, _ in rows:
+        assert number is None or number.endswith("/" + symbol), path
+    blank = sorted(p.split("/")[-1] for p, number, _, _ in rows if number is None)
+    assert blank == [f"{d}.{f}" for d in ("000_c01f5def24a8cc1f", "002_5402a99ec6066c4b") for f in ("pdf", "txt")]
+    pkg = build()
+    field = next(f for r in pkg["resources"] if r["name"] == "plans" for f in r["schema"]["fields"]
+                 if f["name"] == "doc_symbol")
+    assert field["type"] == "string" and "KH-SYT" in field["description"]
+
+
+def test_a_new_schema_version_makes_every_published_plan_stale(curated, monkeypatch):
+    """Rows published under an older contract lack its new columns: the schema version is part
+    of the extraction fingerprint, so the next run extracts those files again."""
+    from khsyt import datasets
+    from khsyt.extract import Settings, partition_key, sha256_of
+    from pipeline.freshness import published_state, stale
+
+    out, files = curated
+    keys = {partition_key(f): f for f in files}
+    state, fp = published_state(out), Settings(ocr=False).fingerprint()
+    assert stale(keys, fp, state, lambda k: sha256_of(keys[k])) == []  # as published: nothing to do
+    monkeypatch.setattr(datasets, "SCHEMA_VERSION", str(int(SCHEMA_VERSION) + 1))
+    bumped = Settings(ocr=False).fingerprint()
+    assert bumped != fp
+    assert sorted(stale(keys, bumped, state, lambda k: sha256_of(keys[k]))) == sorted(keys)
+
+
 def test_the_copies_of_a_plan_are_one_document(curated):
     out, files = curated
     plans = f"read_parquet('{out}/plans/*.parquet')"

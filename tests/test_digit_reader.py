@@ -4,9 +4,7 @@ blanks are, how its output is decoded, and the installed model on real and drawn
 from __future__ import annotations
 
 import importlib.util
-import json
 from datetime import date
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -16,6 +14,7 @@ from extractors.digit_reader import blank_boxes, ctc_digits, digit_reader_for, i
 from extractors.model import BBox, Document, Line, LineWord, Page, Reread, page_from_dict, page_to_dict
 from parsers.handwriting import DateReading, NumberReading, read_date, read_number
 from parsers.metadata import parse_metadata
+from tests.conftest import HEADER_BANDS, header_band
 
 HAS_RAPID = importlib.util.find_spec("rapidocr_onnxruntime") is not None
 needs_rapid = pytest.mark.skipif(not HAS_RAPID, reason="rapidocr-onnxruntime not installed (make setup)")
@@ -151,17 +150,11 @@ def test_ink_rows_cut_the_paper_and_the_printed_rule_away() -> None:
 
 # --------------------------------------------------------------------------- real header bands
 
-BANDS = Path(__file__).parent / "fixtures" / "realscans" / "header_bands"
-
-
 def _band(stem: str) -> tuple[list[Line], np.ndarray, dict]:
     """The header band of page 1 of a real scan (grey, as the OCR saw it) and its OCR'd header
     lines (tools/export_header_bands.py)."""
-    data = json.loads((BANDS / f"{stem}.json").read_text(encoding="utf-8"))
-    lines = [Line(d["text"], BBox(**d["bbox"]), d["confidence"],
-                  words=[LineWord(w["text"], w["conf"], BBox(**w["bbox"])) for w in d["words"]])
-             for d in data["lines"]]
-    return lines, cv2.imread(str(BANDS / f"{stem}.png"), cv2.IMREAD_GRAYSCALE), data
+    lines, data = header_band(stem)
+    return lines, cv2.imread(str(HEADER_BANDS / f"{stem}.png"), cv2.IMREAD_GRAYSCALE), data
 
 
 def _judged(stem: str) -> tuple[NumberReading, DateReading, list[Line]]:

@@ -277,7 +277,7 @@ def test_a_party_committee_plan_with_the_partys_number_form():
     meta = parse_metadata(_doc(
         _header("TỈNH ỦY HÀ TĨNH", "Số 12-KH/TU", "Hà Tĩnh, ngày 20 tháng 5 năm 2025"),
         "KẾ HOẠCH", "THỰC HIỆN NGHỊ QUYẾT VỀ CHUYỂN ĐỔI SỐ NĂM 2025", "Căn cứ Nghị quyết số 57-NQ/TW;", *BODY))
-    assert (meta.doc_number, meta.doc_type) == ("12-KH/TU", "KH")
+    assert (meta.doc_number, meta.doc_type, meta.doc_symbol) == ("12-KH/TU", "KH", "KH/TU")
     assert (meta.issuer, meta.issuer_level, meta.province) == ("Tỉnh ủy Hà Tĩnh", "province", "Hà Tĩnh")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import SAMPLE_IDS
+from conftest import SAMPLE_IDS, header_band
 
 from extractors.model import BBox, Document, Line, Page
 from extractors.text import parse_text
@@ -20,27 +20,32 @@ FORMATS = ("pdf", "txt")
 
 EXPECTED = {
     "000_c01f5def24a8cc1f": dict(
-        province="Thanh Hóa", doc_number=None, issue_date=date(2023, 12, 1), issue_date_precision="month",
+        province="Thanh Hóa", doc_number=None, doc_symbol="KH-SYT",
+        issue_date=date(2023, 12, 1), issue_date_precision="month",
         plan_year=2024, plan_period_start=2024, plan_period_end=2024,
         title="Cải cách hành chính năm 2024 ngành Y tế Thanh Hóa",
         signer_name="Nguyễn Bá Cẩn", signer_title="Q. GIÁM ĐỐC"),
     "001_174c7ea9301aa0d6": dict(
-        province="Đồng Nai", doc_number="2027/KH-SYT", issue_date=date(2020, 4, 16), issue_date_precision="day",
+        province="Đồng Nai", doc_number="2027/KH-SYT", doc_symbol="KH-SYT",
+        issue_date=date(2020, 4, 16), issue_date_precision="day",
         plan_year=2020, plan_period_start=2020, plan_period_end=2020,
         title="Khắc phục những điểm yếu trong công tác cải cách hành chính năm 2020",
         signer_name="Phan Huy Anh Vũ", signer_title="GIÁM ĐỐC"),
     "002_5402a99ec6066c4b": dict(
-        province="Hòa Bình", doc_number=None, issue_date=date(2024, 1, 1), issue_date_precision="month",
+        province="Hòa Bình", doc_number=None, doc_symbol="KH-SYT",
+        issue_date=date(2024, 1, 1), issue_date_precision="month",
         plan_year=2024, plan_period_start=2024, plan_period_end=2024,
         title="Cải cách hành chính năm 2024",
         signer_name="Bùi Thu Hằng", signer_title="GIÁM ĐỐC"),
     "003_453ccdb535033752": dict(
-        province="Bắc Giang", doc_number="14/KH-SYT", issue_date=date(2023, 1, 15), issue_date_precision="day",
+        province="Bắc Giang", doc_number="14/KH-SYT", doc_symbol="KH-SYT",
+        issue_date=date(2023, 1, 15), issue_date_precision="day",
         plan_year=2023, plan_period_start=2023, plan_period_end=2023,
         title="Cải cách hành chính lĩnh vực Y tế năm 2023",
         signer_name="Nguyễn Văn Bình", signer_title="KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"),
     "004_07b90c17cd1837c6": dict(
-        province="Quảng Ngãi", doc_number="2609/KH-SYT", issue_date=date(2021, 10, 4), issue_date_precision="day",
+        province="Quảng Ngãi", doc_number="2609/KH-SYT", doc_symbol="KH-SYT",
+        issue_date=date(2021, 10, 4), issue_date_precision="day",
         plan_year=2021, plan_period_start=2021, plan_period_end=2025,
         signer_name="Nguyễn Xuân Mến", signer_title="GIÁM ĐỐC"),
 }
@@ -373,3 +378,61 @@ def test_a_misread_agency_line_is_the_known_body_and_a_damaged_motto_no_agency()
     meta = _scan(_ocr("UBND TỈNH KIÊN GIANG CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 107, 60), _ocr("SỞ Y TẾ", 141, 74),
                  _ocr("Số: 22/SYT-NVY", 125, 96))
     assert meta.issuer == "Sở Y tế Kiên Giang"
+
+
+# --------------------------------------------------------------------------- the printed symbol
+
+
+def _band_meta(stem: str, *above: Line):
+    """parse_metadata on the real OCR'd number and date lines of a scan's header band (below
+    ``above``, agency lines as read on the same scan)."""
+    lines, _ = header_band(stem)
+    return _scan(*above, *lines)
+
+
+@pytest.mark.parametrize("stem, symbol, why", [
+    ("QSx_29_SYT_KHTC", "SYT-KHTC", "'29' read '2 2' (one word at 0), the line's mean 55; '/SYT-KHTC' at 79"),
+    ("zmQ_2276_TB_SYT", "TB-SYT", "'2276' read '29+É' at 0; '/TB' '-SYT' at 89 and 91, the dash apart"),
+])
+def test_unsure_handwritten_digits_keep_the_printed_symbol(stem, symbol, why):
+    meta = _band_meta(stem)
+    assert meta.doc_number is None and "doc_number" in meta.low_confidence, why
+    assert meta.doc_symbol == symbol and "doc_symbol" not in meta.low_confidence, why
+
+
+def test_a_symbol_glued_to_the_handwriting_is_kept_and_flagged():
+    # 9uV_2275: "Số:22#2/SYT-NVY" one word at 50: the symbol right, but nothing of it was read
+    # surely on its own, so a human checks it as well as the number
+    lines, _ = header_band("9uV_2275_SYT_NVY")
+    assert [(w.text, w.conf) for w in lines[0].words] == [("Số:22#2/SYT-NVY", 49.5)]
+    meta = _band_meta("9uV_2275_SYT_NVY")
+    assert meta.doc_number is None and meta.doc_symbol == "SYT-NVY"
+    assert {"doc_number", "doc_symbol"} <= set(meta.low_confidence)
+
+
+def test_a_read_number_and_its_symbol_agree_and_the_issuer_code_is_put_back_without_the_number():
+    # U2Z_22 as read, under its agency lines: "Số: 22/GM-SVT" → 22/GM-SYT, symbol GM-SYT
+    agency = (_ocr("UBND TỈNH KIÊN GIANG", 72, 60), _ocr("SỞ Y TẾ", 108, 74))
+    meta = _band_meta("U2Z_22_gm_syt_2_", *agency)
+    assert (meta.doc_number, meta.doc_symbol) == ("22/GM-SYT", "GM-SYT")
+    assert not {"doc_number", "doc_symbol"} & set(meta.low_confidence)
+    # the same code misread beside handwriting Tesseract read as strokes (BeW_10's "Số:JU"):
+    # the number is flagged, the issuer's own code is put back into the symbol all the same
+    meta = _scan(*agency, _ocr("Số:JU /GM-SVT", 78, 96), _ocr("Kiên Giang, ngày 16 tháng 01 năm 2018", 258, 98))
+    assert meta.doc_number is None and "doc_number" in meta.low_confidence
+    assert meta.doc_symbol == "GM-SYT" and "doc_symbol" not in meta.low_confidence
+
+
+def test_a_scan_whose_number_line_was_not_read_flags_the_symbol():
+    # dQP_2242 as read: the "Số: 2242/SYT-NVY" line lost entirely under the handwriting
+    meta = _scan(_ocr("UBND TỈNH KIÊN GIANG", 72, 60), _ocr("SỚY TẺ", 108, 74, 69),
+                 _ocr("Kiên Giang, ngày /Í tháng 12 năm 2017", 258, 98, 87))
+    assert meta.doc_number is None and meta.doc_symbol is None
+    assert {"doc_number", "doc_symbol"} <= set(meta.low_confidence)
+
+
+def test_a_typed_symbol_is_kept_with_a_blank_number_and_never_flagged():
+    meta = parse_metadata(_doc("SỞ Y TẾ", "Số: /KH - SYT-CĐN", "Hà Nội, ngày   tháng 12 năm 2023", "KẾ HOẠCH",
+                               "Phòng chống dịch năm 2024", *BODY))
+    assert (meta.doc_number, meta.doc_symbol, meta.doc_type) == (None, "KH-SYT-CĐN", "KH")
+    assert "doc_symbol" not in meta.low_confidence

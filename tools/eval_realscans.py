@@ -170,8 +170,9 @@ PRINTED_FIELDS = ("doc_symbol", "signer_title")  # printed beside the handwritin
 
 def verdict(field: str, value: str | None, want: str | None, low: set[str]) -> str:
     """right / flagged / missed (null, no flag) / wrong (a confident value that is not the one on
-    the page).  The symbol is published as part of ``doc_number``: flagged with it."""
-    if field in low or (field == "doc_symbol" and "doc_number" in low):
+    the page).  Every field by its own value and its own flag (the symbol is ``doc_symbol``,
+    published and flagged apart from the handwritten number beside it)."""
+    if field in low:
         return "flagged"
     if value is None:
         return "missed"
@@ -198,7 +199,7 @@ def score_metadata(docs: dict[str, dict], model: str | None, dpi: int, judge_onl
             meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=pages))
             low = set(getattr(meta, "low_confidence", {}) or {})
             got = {"doc_number": _number_of(meta), "issue_date": _date_of(meta), "signer_name": meta.signer_name,
-                   "doc_symbol": _symbol_of(meta), "signer_title": meta.signer_title}
+                   "doc_symbol": meta.doc_symbol, "signer_title": meta.signer_title}
             fields = FIELDS
         for field in fields:
             if field not in head:
@@ -222,12 +223,6 @@ def _number_of(meta: object) -> str | None:
             m = re.match(r"\s*(\d+)", str(v))
             return m.group(1) if m else str(v)
     return None
-
-
-def _symbol_of(meta: object) -> str | None:
-    """The symbol after the number's slash ("SYT-NVY" of "2242/SYT-NVY"), as published."""
-    v = getattr(meta, "doc_number", None)
-    return str(v).split("/", 1)[1] if v and "/" in str(v) else None
 
 
 def _date_of(meta: object) -> str | None:
