@@ -107,11 +107,12 @@ class DateReading:
 # "Số: 2242 /SYT-NVY", "Số:22#2/SYT-NVY", "Số: /KH-SYT", "Số 15/KH-SYT-CĐN"; the symbol is
 # capitals and dashes (OCR may leave spaces around the dashes: "SYT- NVY")
 # OCR'd forms of a handwritten one: "số :2 2 /SYT-KHTC", "Số:JU /GM-SYT", "só::29+É /TB -SYT"
-# (a case-less "s", any "o"/"e" of "Số" but the "ơ" of "Sở", capitals and strokes in the blank,
-# never a lower-case word)
+# (a case-less "s", any "o"/"e" of "Số" but the "ơ" of "Sở": "sẻ: 2Ö /SyT-NVD", capitals and
+# strokes in the blank, never a lower-case word); in the symbol, capitals and the letters whose
+# small form has the capital's shape, which OCR reads in either case ("SyT" for "SYT")
 _NUMBER_LINE = re.compile(
-    r"^\W{0,3}[Ss][ốốoóòỏõọôồổỗộOÓÒỎÕỌÔỐỒỔỖỘeéèêếề]\s*[:.]*\s*(?P<num>(?:(?![a-zđà-ỹ]{2}).){0,14}?)\s*/\s*"
-    r"(?P<sym>[A-ZĐ]{1,8}(?:\s*-\s*[A-ZĐ0-9]{1,8}){1,3})\b"
+    r"^\W{0,3}[Ss][ốoóòỏõọôồổỗộOÓÒỎÕỌÔỐỒỔỖỘeéèẻẽẹêếềểễệ]\s*[:.]*\s*(?P<num>(?:(?![a-zđà-ỹ]{2}).){0,14}?)\s*/\s*"
+    r"(?P<sym>[A-ZĐ][A-ZĐcosuvwxyz]{0,7}(?:\s*-\s*[A-ZĐ0-9][A-ZĐ0-9cosuvwxyz]{0,7}){1,3})\b"
 )
 _DATE = re.compile(r"ngày\s*(?P<d>.*?)\s*tháng\s*(?P<m>.*?)\s*năm\s*(?P<y>[^\s.,;]*)", re.I)
 
@@ -227,7 +228,7 @@ def read_number(text: str, words: Sequence[_Word] | None = None,
     m = _NUMBER_LINE.search(_joined(text, words))
     if not m:
         return None
-    symbol = re.sub(r"\s*-\s*", "-", m.group("sym"))
+    symbol = re.sub(r"\s*-\s*", "-", m.group("sym")).upper()
     token = m.group("num") or ""
     value, reason = _numbered(judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS))
     value, reason = _numbered(second_opinion((value, reason), token, *_views(rereads, "number")))

@@ -259,12 +259,16 @@ def test_an_impossible_printed_year_is_read_again() -> None:
 
 def test_loose_first_readings_of_a_number_line_are_still_number_lines() -> None:
     for spec, symbol in [("số(48) :2(0) 2(93) /SYT-KHTC(79)", "SYT-KHTC"), ("Số:JU(61) /GM-SYT(89)", "GM-SYT"),
-                         ("só::29+É(0) /TB(88) -SYT(91)", "TB-SYT"), ("sé:/3Í(19) /GM-SYT(85)", "GM-SYT")]:
+                         ("só::29+É(0) /TB(88) -SYT(91)", "TB-SYT"), ("sé:/3Í(19) /GM-SYT(85)", "GM-SYT"),
+                         # U9c_513: the label's "ố" read "ẻ", the symbol's "Y" read "y"
+                         ("sẻ:(74) 2Ö(29) /SyT-NVD(88)", "SYT-NVD")]:
         r = read_number(*line(spec))
         assert r is not None and (r.number, r.symbol, r.doubtful) == (None, symbol, True), spec
     # "Sở" is not "Số", and a lower-case word is no number
     assert read_number(*line("SỞ(90) Y(90) TẾ(90) 12/KH-SYT(90)")) is None
     assert read_number(*line("Số(90) lượng(90) 12/KH-SYT(90)")) is None
+    # only letters whose small form has the capital's shape are taken for capitals in a symbol
+    assert read_number(*line("Số:(90) 12/kh-syt(90)")) is None
 
 
 def test_a_second_reading_alone_with_more_digits_than_marks_in_the_blank_is_no_reading() -> None:
