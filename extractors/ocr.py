@@ -35,7 +35,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from extractors.digit_reader import HEADER_PAGES, digit_reader_for, reread_blanks
+from extractors.digit_reader import (
+    DATE_BLANKS,
+    HEADER_FRACTION,
+    HEADER_PAGES,
+    NUMBER_BLANK,
+    digit_reader_for,
+    reread_blanks,
+)
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import (
@@ -70,7 +77,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-22"
+CODE_VERSION = "ocr-25"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -108,6 +115,7 @@ class OcrOptions:
     tone_max_conf: float = 93.0
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
     signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
+    number_pass: bool = True  # look again for a header number line the page pass lost (_reread_number_line)
     # a word pair read better elsewhere on the page replaces a one-off reading of its letters
     # (extractors.ocr_correct.PagePhrases)
     harmonise: bool = True
@@ -662,6 +670,52 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     return out
 
 
+#: The band searched for a number line the page pass missed, in heights of the date line:
+#: from above its top to below its bottom (the number sits level with the date or a line
+#: above it, in the left column).
+NUMBER_BAND_ABOVE, NUMBER_BAND_BELOW = 2.5, 1.0
+
+
+def _reread_number_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
+                        opts: OcrOptions) -> list[_TextLine]:
+    """A header's "Số: … /SYMBOL" line that the page pass lost, read again from the left column
+    level with the date line.
+
+    The handwritten number in its blank throws Tesseract's layout analysis, which on real scans
+    drops the whole line, printed symbol included (dQP_2242, Nsh_2231: a date line "ngày … tháng
+    … năm …" in the header, no number line).  Read as one block (psm 6) from the grey page, the
+    band left of the date line gives it back (Nsh: "Số:9924/SYT-TCCB" at 56); a line is added
+    only when it reads as a number line, is no noise line (dQP's "Số:22/19/SYT-NVY" at 25 is:
+    taken, its blank's second readings agreed on a wrong "22421") and the page pass had nothing
+    there, so a typed header, whose number line the page pass reads, costs nothing."""
+    dpi = prep.dpi
+    h, w = prep.gray.shape
+    head = [ln for ln in lines if ln.cell is None and _line_box(ln.words)[1] < HEADER_FRACTION * h]
+    texts = [(ln, _join(ln.words)) for ln in head]
+    if any(NUMBER_BLANK.search(t) for _, t in texts):
+        return lines
+    date = next((ln for ln, t in texts if DATE_BLANKS.search(t)), None)
+    if date is None:
+        return lines
+    dx0, dy0, _dx1, dy1 = _line_box(date.words)
+    lh = max(1, dy1 - dy0)
+    x0, x1 = int(0.02 * w), dx0 - int(COLUMN_GAP * dpi / 72.0)
+    y0, y1 = max(0, int(dy0 - NUMBER_BAND_ABOVE * lh)), min(h, int(dy1 + NUMBER_BAND_BELOW * lh))
+    if x1 - x0 < dpi // 2:
+        return lines
+    words = [Word(wd.text, (wd.bbox[0] + x0, wd.bbox[1] + y0, wd.bbox[2] + x0, wd.bbox[3] + y0), wd.conf,
+                  wd.block, wd.par, wd.line)
+             for wd in _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)]
+    found = next((ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+                  if NUMBER_BLANK.search(_join(ln.words))), None)
+    if found is None:
+        return lines
+    box = _line_box(found.words)
+    if any(old.cell is None and _boxes_share_a_line(box, _line_box(old.words)) for old in lines):
+        return lines
+    return [*lines, found]
+
+
 def _aligned_red(red: RedChannel, prep: Prepared) -> np.ndarray | None:
     """The page's red channel (None for a grey page) turned and deskewed as the grey page was."""
     img = red()
@@ -738,6 +792,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
 
     if opts.signer_pass:
         lines = _reread_signer_block(lines, prep, engine, opts, red)
+    if opts.number_pass and page_number <= HEADER_PAGES:
+        lines = _reread_number_line(lines, prep, engine, opts)
 
     if opts.harmonise:
         lines = _harmonised(lines)

@@ -165,3 +165,21 @@ def test_a_title_whose_prefix_and_deputy_line_are_hidden_is_flagged(table_page: 
     assert left <= UNREAD_LEFT and below <= UNREAD_BELOW
     meta = parse_metadata(Document(source_path="4sv_01_syt_nvd.pdf", source_format="pdf", pages=[plain]))
     assert meta.signer_title == "GIÁM ĐỐC" and "signer_title" not in meta.low_confidence
+
+
+def test_a_number_line_the_page_pass_lost_is_read_again_beside_the_date(tmp_path: Path) -> None:
+    """Nsh_2231's "Số: 2231 /SYT-TCCB" (handwritten number) is missing from the page pass; the
+    band of the left column level with the date line gives it back, printed symbol included,
+    and the handwritten digits, misread, stay flagged."""
+    from extractors.ocr import OcrOptions
+
+    name = "Nsh_2231_SYT_TCCB.pdf"
+    (without,) = ocr_pdf_pages(FIXTURES / name, [1], dpi=DPI, workers=1, cache_dir=tmp_path,
+                               options=OcrOptions(number_pass=False))
+    assert not any("SYT-TCCB" in ln.text for ln in without.lines)
+    (page,) = ocr_pdf_pages(FIXTURES / name, [1], dpi=DPI, workers=1, cache_dir=tmp_path)
+    (line,) = [ln for ln in page.lines if "SYT-TCCB" in ln.text]
+    assert line.bbox.x1 < page.width / 2  # in the left column
+    meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=[page]))
+    assert meta.doc_symbol == "SYT-TCCB"
+    assert meta.doc_number is None and "doc_number" in meta.low_confidence
