@@ -276,10 +276,7 @@ def _read_strips(crops: list[_Crop], engine: OcrEngine, dpi: int, opts: OcrOptio
             if cy > cr.strip_y + cr.img.shape[0] + gap / 2:
                 continue
             dx, dy = cr.x0 - margin, cr.y0 - cr.strip_y
-            out.setdefault(cr.index, []).append(
-                Word(w.text, (w.bbox[0] + dx, w.bbox[1] + dy, w.bbox[2] + dx, w.bbox[3] + dy), w.conf,
-                     w.block, w.par, w.line)
-            )
+            out.setdefault(cr.index, []).append(w.moved(dx, dy))
     return out
 
 
@@ -656,8 +653,7 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     for image in images:
         words = _words_scaled(engine, image[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
         # strokes of the signature and the stamp read as words at single-digit confidence
-        words = [Word(w.text, (w.bbox[0] + x0, w.bbox[1] + y0, w.bbox[2] + x0, w.bbox[3] + y0), w.conf,
-                      w.block, w.par, w.line) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
+        words = [w.moved(x0, y0) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
         new += [ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
                 if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
     out = list(lines)
@@ -703,9 +699,7 @@ def _reread_number_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngin
     y0, y1 = max(0, int(dy0 - NUMBER_BAND_ABOVE * lh)), min(h, int(dy1 + NUMBER_BAND_BELOW * lh))
     if x1 - x0 < dpi // 2:
         return lines
-    words = [Word(wd.text, (wd.bbox[0] + x0, wd.bbox[1] + y0, wd.bbox[2] + x0, wd.bbox[3] + y0), wd.conf,
-                  wd.block, wd.par, wd.line)
-             for wd in _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)]
+    words = [wd.moved(x0, y0) for wd in _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)]
     found = next((ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
                   if NUMBER_BLANK.search(_join(ln.words))), None)
     if found is None:

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -85,6 +85,12 @@ class Word:
     block: int = 0
     par: int = 0
     line: int = 0
+
+    def moved(self, dx: int, dy: int) -> Word:
+        """The same word in the coordinates of an image whose origin is (-dx, -dy) in this one's
+        (a word read from a crop, placed back on the page)."""
+        x0, y0, x1, y1 = self.bbox
+        return replace(self, bbox=(x0 + dx, y0 + dy, x1 + dx, y1 + dy))
 
 
 @dataclass(frozen=True)

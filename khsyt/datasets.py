@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401  (pa.compute)
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import snapshots
@@ -576,23 +576,24 @@ def current_rows(out_dir, name: str) -> pa.Table:
     except (FileNotFoundError, KeyError, ValueError, OSError, pa.ArrowException):
         cached, held = schema.empty_table(), set()
     keep = [rel for rel in current if rel in held]
-    parts = [cached.filter(pa.compute.is_in(cached["_source"], pa.array(keep, pa.string())))] if keep else []
+    parts = [cached.filter(pc.is_in(cached["_source"], pa.array(keep, pa.string())))] if keep else []
     fresh = [rel for rel in current if rel not in held]
+    read: list[str] = []  # the files whose rows were read now
     for rel in fresh:
         key = current[rel]
         for _attempt in range(5):  # a concurrent publication may collect the file just named
             try:
                 parts.append(_conform(st.read_parquet(rel), name, key, rel))
+                read.append(rel)
                 break
             except FileNotFoundError:
                 rel = _current_files(st, key).get(name)
                 if rel is None:
                     break
     table = pa.concat_tables([schema.empty_table(), *parts]).sort_by("partition_key")  # stable: file order kept
-    sources = sorted(set(table["_source"].to_pylist()) | {rel for rel in current if rel in held or rel in fresh})
     if fresh or len(keep) != len(held):
         try:
-            listed = {_SOURCES: json.dumps(sources).encode()}
+            listed = {_SOURCES: json.dumps(sorted([*keep, *read])).encode()}
             st.write_parquet(cache_rel, versioned(table.replace_schema_metadata(listed)))
         except OSError:  # a read-only copy of the folder, a temporary removed: read them again next time
             pass

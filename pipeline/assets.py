@@ -264,9 +264,9 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
     datasets.ensure_dirs(out)
     if not deferred:  # a deferring caller repaired before its first batch
         datasets.repair(out)
-    outcomes = {}
+    publications = {}
     for key, result in parsed_plans.items():
-        outcomes[key] = publish(out, key, result, store.corrections)
+        publications[key] = publish(out, key, result, store.corrections)
         for name, meta in publication_metadata(out, key, result).items():
             add_partition_metadata(context, meta, key, asset_key=name)
     if not deferred:
@@ -275,7 +275,8 @@ def curated_datasets(context: AssetExecutionContext, store: PlanStore, parsed_pl
     checks: list[tuple[str, AssetCheckResult]] = []
     for key, result in parsed_plans.items():
         results = (rejected_checks(result) if isinstance(result, Rejected)
-                   else plan_checks(result, out, key, published, *outcomes[key]))
+                   else plan_checks(result, out, key, published, publications[key].outcomes,
+                                    publications[key].written))
         checks.extend((key, r) for r in results)
     rejects = {k: r for k, r in parsed_plans.items() if isinstance(r, Rejected)}
     if len(parsed_plans) == 1 and rejects:
