@@ -487,11 +487,11 @@ def published_sha256(out_dir) -> dict[str, str]:
     return out
 
 
-def _read_each(st, name: str, read) -> list[tuple[str, Any]]:
-    """(key, ``read(rel)``) for every plan's current file of dataset ``name``, through the
-    manifests: each plan as of its last commit."""
+def _read_each(st, name: str, read, keys: list[str] | None = None) -> list[tuple[str, Any]]:
+    """(key, ``read(rel)``) for every plan's current file of dataset ``name`` (or those of
+    ``keys``), through the manifests: each plan as of its last commit."""
     out = []
-    for key in sorted(published_keys(st)):
+    for key in sorted(published_keys(st)) if keys is None else keys:
         for _attempt in range(5):  # a concurrent publication may collect the file just named
             rel = _current_files(st, key).get(name)
             if rel is None:
@@ -578,22 +578,12 @@ def current_rows(out_dir, name: str) -> pa.Table:
     keep = [rel for rel in current if rel in held]
     parts = [cached.filter(pc.is_in(cached["_source"], pa.array(keep, pa.string())))] if keep else []
     fresh = [rel for rel in current if rel not in held]
-    read: list[str] = []  # the files whose rows were read now
-    for rel in fresh:
-        key = current[rel]
-        for _attempt in range(5):  # a concurrent publication may collect the file just named
-            try:
-                parts.append(_conform(st.read_parquet(rel), name, key, rel))
-                read.append(rel)
-                break
-            except FileNotFoundError:
-                rel = _current_files(st, key).get(name)
-                if rel is None:
-                    break
+    read = _read_each(st, name, lambda rel: (rel, st.read_parquet(rel)), keys=[current[rel] for rel in fresh])
+    parts += [_conform(t, name, key, rel) for key, (rel, t) in read]
     table = pa.concat_tables([schema.empty_table(), *parts]).sort_by("partition_key")  # stable: file order kept
     if fresh or len(keep) != len(held):
         try:
-            listed = {_SOURCES: json.dumps(sorted([*keep, *read])).encode()}
+            listed = {_SOURCES: json.dumps(sorted([*keep, *(rel for _, (rel, _t) in read)])).encode()}
             st.write_parquet(cache_rel, versioned(table.replace_schema_metadata(listed)))
         except OSError:  # a read-only copy of the folder, a temporary removed: read them again next time
             pass
