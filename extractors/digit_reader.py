@@ -34,7 +34,7 @@ from .model import BBox, Line, LineWord, Reread
 log = logging.getLogger("khsyt.ocr")
 
 #: bump when the blanks are located or read differently: part of the OCR cache key
-BLANKS_VERSION = "blanks-6"
+BLANKS_VERSION = "blanks-7"
 #: the header (with its blanks) is on the first pages; later pages are not looked at
 HEADER_PAGES = 2
 #: only lines whose top is in this upper fraction of the page are header lines
@@ -255,15 +255,21 @@ def ink_rows(crop: np.ndarray) -> np.ndarray:
     return out[max(0, y0 - m): y1 + m]
 
 
+#: the blanks a pen fills in; the year is printed (its misreading is left to the second reader)
+HANDWRITTEN = ("number", "day", "month")
+
+
 def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height_pt: float,
-                  reader: DigitReader) -> None:
+                  reader: DigitReader | None, glyphs: DigitReader | None = None) -> None:
     """Give the first number line and the first date line of the header their second readings
     (``Line.rereads``), read from ``gray`` (the page image the line boxes refer to): each blank
     twice, as the first reading placed its token ("token") and as the whole blank between the
     printed words cut to its ink ("blank_ink"), so that the judge can tell a stable reading
     from one that a slightly different crop changes.  The second view is read only where the
     first does not confirm the first reading's digits (a printed "2017", a clear "05"): most
-    blanks of a typed or clearly written header cost one read."""
+    blanks of a typed or clearly written header cost one read.  There, a handwritten blank is
+    also read by ``glyphs`` (extractors/glyph_digits.py: the marks classified one by one,
+    view "glyphs") from the same crop as "blank_ink"."""
     k = dpi / 72.0
 
     def cut(b: BBox) -> np.ndarray:
@@ -281,10 +287,16 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
         rereads = []
         for f, token, blank, first in spans:
             seen.add(f)
-            text, conf = reader.read_digits(cut(token))
-            rereads.append(Reread(f, text, conf, reader.version, token))
-            if confirms(first, text):
-                continue
-            text, conf = reader.read_digits(ink_rows(cut(blank)))
-            rereads.append(Reread(f, text, conf, reader.version, blank, view="blank_ink"))
+            if reader is not None:
+                text, conf = reader.read_digits(cut(token))
+                rereads.append(Reread(f, text, conf, reader.version, token))
+                if confirms(first, text):
+                    continue
+            inked = ink_rows(cut(blank))
+            if reader is not None:
+                text, conf = reader.read_digits(inked)
+                rereads.append(Reread(f, text, conf, reader.version, blank, view="blank_ink"))
+            if glyphs is not None and f in HANDWRITTEN:
+                text, conf = glyphs.read_digits(inked)
+                rereads.append(Reread(f, text, conf, glyphs.version, blank, view="glyphs"))
         line.rereads = rereads

@@ -44,6 +44,7 @@ from extractors.digit_reader import (
     reread_blanks,
 )
 from extractors.errors import ExtractionError, OcrUnavailable
+from extractors.glyph_digits import glyph_reader_for
 from extractors.grid import TableGrid, find_tables_and_rules
 from extractors.model import (
     COLUMN_GAP,
@@ -122,6 +123,9 @@ class OcrOptions:
     # second recogniser of the handwritten header blanks (extractors/digit_reader.py): "auto"
     # (when installed), "rapidocr" or "none"
     digit_reader: str = "auto"
+    # third reader of the handwritten blanks, trained on handwritten digits
+    # (extractors/glyph_digits.py): "auto" (when its samples are installed), "mnist" or "none"
+    glyph_reader: str = "auto"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -842,9 +846,10 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         rotation=prep.rotation,
         confidence=_mean(all_confs),
     )
-    reader = digit_reader_for(opts.digit_reader) if page_number <= HEADER_PAGES else None
-    if reader is not None:
-        reread_blanks(page.lines, prep.gray, dpi, page.height, reader)
+    if page_number <= HEADER_PAGES:
+        reader, glyphs = digit_reader_for(opts.digit_reader), glyph_reader_for(opts.glyph_reader)
+        if reader is not None or glyphs is not None:
+            reread_blanks(page.lines, prep.gray, dpi, page.height, reader, glyphs)
     return _PageResult(page=page, n_words=len(all_confs))
 
 
@@ -896,8 +901,9 @@ def _options_key(opts: OcrOptions) -> str:
             lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()).hexdigest()
         except OSError:
             lex = "missing"
-    reader = digit_reader_for(opts.digit_reader)
-    return f"{opts!r}|{lex}|{reader.version if reader is not None else 'no digit reader'}"
+    reader, glyphs = digit_reader_for(opts.digit_reader), glyph_reader_for(opts.glyph_reader)
+    return (f"{opts!r}|{lex}|{reader.version if reader is not None else 'no digit reader'}"
+            f"|{glyphs.version if glyphs is not None else 'no glyph reader'}")
 
 
 def _cache_path(cache_dir: Path, sha: str, page: int, dpi: int, engine_version: str, options_key: str) -> Path:

@@ -58,6 +58,8 @@ OVERRULE_CONF = 90.0
 MORE_DIGITS_THAN_GLYPHS = 1
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
+#: the reasons of a value that is published as trusted
+TRUSTED = ("ok", "blank", "agreed", "second_reader", "glyphs_agree")
 #: the printed symbol beside the handwritten number is judged by its own words: below this it is
 #: flagged (on the real scans correct symbols read 70-92 on their own words; the two below 60
 #: were glued into one word with the handwriting, "Số:22#2/SYT-NVY" at 50)
@@ -206,6 +208,39 @@ def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | 
 _BLANK_NAMES = {"d": "day", "m": "month", "y": "year"}  # the date's parts a second recogniser reads
 
 
+def with_glyphs(judged: tuple[str | None, str], token: str, token_conf: float | None,
+                second: _Reread | None, other: _Reread | None, glyphs: _Reread | None,
+                max_digits: int = MAX_NUMBER_DIGITS) -> tuple[str | None, str]:
+    """A value still doubtful after :func:`second_opinion`, given by the handwritten-digit
+    classifier's reading of its blank (``glyphs``, extractors/glyph_digits.py) when another
+    recogniser read the same digits: the first reading's token or a view of the second
+    recogniser.  A recogniser that surely read other digits (the first reading at least
+    :data:`MIN_DIGIT_CONF`, a view of the second at least :data:`MIN_AGREEING_CONF`) is
+    outvoted only by one as sure agreeing with the classifier: two against one.
+
+    The classifier is trained on handwriting, the other two on print, and it reads each mark
+    alone where they read the line: two of them reading the same digits is evidence that one
+    recogniser, however sure, is not (it reads 33 of the 39 handwritten blanks of the real scans
+    right, but its wrong readings are as sure as its right ones).  It never stands alone, and
+    it never makes a trusted value doubtful."""
+    value, reason = judged
+    if value is not None or reason in ("blank", "too_long") or glyphs is None:
+        return judged
+    read = glyphs.text
+    if not read.isdigit() or len(read) > max_digits:
+        return judged
+    digits = token.replace(" ", "").replace(".", "").strip(".,:;")
+    first_sure = token_conf is None or token_conf >= MIN_DIGIT_CONF
+    readings = [(digits, first_sure)] if digits.isdigit() else []
+    readings += [(r.text, r.conf >= MIN_AGREEING_CONF) for r in (second, other) if r is not None and r.text.isdigit()]
+    agreeing = [(text, sure) for text, sure in readings if int(text) == int(read)]
+    if not agreeing:
+        return judged
+    if any(int(text) != int(read) and sure for text, sure in readings) and not any(sure for _, sure in agreeing):
+        return judged
+    return max((text for text, _ in agreeing), key=len), "glyphs_agree"
+
+
 def _second(rereads: Sequence[_Reread] | None, field: str, view: str = "token") -> _Reread | None:
     return next((r for r in rereads or () if r.field == field and getattr(r, "view", "token") == view), None)
 
@@ -230,9 +265,12 @@ def read_number(text: str, words: Sequence[_Word] | None = None,
         return None
     symbol = re.sub(r"\s*-\s*", "-", m.group("sym")).upper()
     token = m.group("num") or ""
-    value, reason = _numbered(judge_digits(token, _span_conf(m.span("num"), words), MAX_NUMBER_DIGITS))
+    conf = _span_conf(m.span("num"), words)
+    value, reason = _numbered(judge_digits(token, conf, MAX_NUMBER_DIGITS))
     value, reason = _numbered(second_opinion((value, reason), token, *_views(rereads, "number")))
-    return NumberReading(value, symbol, doubtful=reason not in ("ok", "blank", "agreed", "second_reader"),
+    value, reason = _numbered(with_glyphs((value, reason), token, conf, *_views(rereads, "number"),
+                                          _second(rereads, "number", "glyphs")))
+    return NumberReading(value, symbol, doubtful=reason not in TRUSTED,
                          reason=reason, symbol_conf=_span_conf(m.span("sym"), words))
 
 
@@ -249,11 +287,14 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
 
     def part(name: str, lo: int, hi: int, max_digits: int) -> int | None:
         token = m.group(name)
-        value, reason = judge_digits(token, _span_conf(m.span(name), words), max_digits)
+        conf = _span_conf(m.span(name), words)
+        value, reason = judge_digits(token, conf, max_digits)
         if value is not None and not lo <= int(value) <= hi:
             value, reason = None, "implausible"  # the second reader may still read it
-        value, reason = second_opinion((value, reason), token, *_views(rereads, _BLANK_NAMES[name]),
-                                       max_digits=max_digits)
+        views = _views(rereads, _BLANK_NAMES[name])
+        value, reason = second_opinion((value, reason), token, *views, max_digits=max_digits)
+        value, reason = with_glyphs((value, reason), token, conf, *views,
+                                    _second(rereads, _BLANK_NAMES[name], "glyphs"), max_digits)
         if value is None:
             if reason != "blank":
                 lost.append(f"{name}:{reason}")

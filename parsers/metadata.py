@@ -41,11 +41,14 @@ from .records import PlanMeta
 from .signers import (
     is_mark,
     is_person_name,
+    is_speck,
     name_doubt,
+    office_as_printed,
     parse_signature,
     starts_signature,
     title_ink_doubt,
     title_line_doubt,
+    with_head_prefix,
 )
 
 __all__ = ["parse_metadata", "canonical_province", "complete_period", "stated_period", "doc_type_info"]
@@ -472,12 +475,14 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None, bool]]:
     i = 0
     while i < len(units):
         u = units[i]
-        if not (starts_signature(u.text) and len(u.text.split()) <= 16):
+        ocr = u.words is not None
+        head = office_as_printed(u.text) if ocr else u.text
+        if not (starts_signature(head) and len(head.split()) <= 16):
             i += 1
             continue
-        block = [u.text]
+        block = [head]
         title_doubt = False
-        sig = parse_signature(u.text)
+        sig = parse_signature(head)
         name, conf = (sig.name, u.confidence) if sig and sig.name else (None, None)
         j = i + 1
         fallback: tuple[str, float | None, int] | None = None
@@ -495,21 +500,24 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None, bool]]:
                     continue
                 name, conf = v.text, v.confidence
                 break
-            if fallback is not None and v.words is not None and len(v.text.split()) <= STAMP_SPECK_WORDS:
+            if v.words is not None and (is_speck(v.text) or (
+                    fallback is not None and len(v.text.split()) <= STAMP_SPECK_WORDS)):
                 j += 1
                 continue
             if fallback is None and _upper(v.text) and len(v.text.split()) <= 8:
-                block.append(v.text)
-                title_doubt = title_doubt or (v.words is not None and title_line_doubt(v.text) is not None)
+                line = office_as_printed(v.text) if v.words is not None else v.text
+                block.append(line)
+                title_doubt = title_doubt or (v.words is not None and title_line_doubt(line) is not None)
                 j += 1
                 continue
             break
         if name is None and fallback is not None:
             name, conf, j = fallback
-        title_doubt = title_doubt or title_ink_doubt(" ".join(block), u.unread_ink, len(block)) is not None
         sig = parse_signature(" ".join(block))
         if sig is not None and (sig.name or name):
-            out.append((sig.title, sig.name or name, conf, title_doubt))
+            title = with_head_prefix(sig.title) if ocr else sig.title
+            title_doubt = title_doubt or title_ink_doubt(title, u.unread_ink, len(block)) is not None
+            out.append((title, sig.name or name, conf, title_doubt))
         i = max(j, i + 1)
     return out
 

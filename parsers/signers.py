@@ -21,7 +21,8 @@ from rapidfuzz import fuzz
 
 from ._text import clean, fold, load_yaml
 
-__all__ = ["Signature", "parse_signature", "is_mark", "is_person_name", "starts_signature", "name_doubt"]
+__all__ = ["Signature", "parse_signature", "is_mark", "is_person_name", "starts_signature", "name_doubt",
+           "office_as_printed", "with_head_prefix", "is_speck"]
 
 #: a line this similar (rapidfuzz ratio, diacritics folded) to an office is a misread title
 #: ("IÁM ĐÓC", "PHÓGIÁM ĐỚC"), not a name
@@ -46,6 +47,10 @@ class _Vocab:
     not_name: re.Pattern[str]
     offices_folded: tuple[str, ...]
     surnames: frozenset[str]
+    #: each office and its deputy by its letters without diacritics or spaces, when no other has them
+    offices_by_letters: dict[str, str]
+    deputy: str
+    signs_for_head: str
 
 
 @cache
@@ -56,6 +61,9 @@ def _vocab() -> _Vocab:
     office_alt = "|".join(r"\s+".join(re.escape(w) for w in o.split()) for o in offices)
     deputy = re.escape(data["deputy"])
     words = set(offices) | set(data["not_name_words"])
+    by_letters: dict[str, list[str]] = {}
+    for title in {x for o in offices for x in (o, f"{data['deputy']} {o}")}:
+        by_letters.setdefault(_letters(title), []).append(title)
     return _Vocab(
         prefix_re=re.compile(rf"({'|'.join(re.escape(p) for p in prefixes)})\s*\.\s*"),
         acting_for=frozenset(p.rstrip(".") for p in data["acting_for"]),
@@ -65,7 +73,38 @@ def _vocab() -> _Vocab:
                                                      for w in sorted(words, key=len, reverse=True)) + r")(?!\w)"),
         offices_folded=tuple(fold(x) for o in offices for x in (o, f"{data['deputy']} {o}")),
         surnames=frozenset(clean(n).lower() for n in data.get("surnames") or ()),
+        offices_by_letters={k: os[0] for k, os in by_letters.items() if len(os) == 1},
+        deputy=data["deputy"],
+        signs_for_head=data["signs_for_head"],
     )
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", fold(text))
+
+
+def office_as_printed(line: str) -> str:
+    """A title line read by OCR that has an office's letters but not its diacritics or spaces
+    ("PHÓGIÁM ĐỚC", "GIÁM ĐÓC"), spelled as the office (its prefix kept); any other line as it is.
+    The offices are a closed vocabulary (parsers/data/signer_titles.yaml) and the letters must
+    all be there, so no other office or word can be made into one."""
+    v = _vocab()
+    t = _strip(line)
+    prefix = v.prefix_re.match(t)
+    head = t[:prefix.end()] if prefix else ""
+    office = v.offices_by_letters.get(_letters(t[len(head):]))
+    return f"{head}{office}" if office else line
+
+
+def with_head_prefix(title: str) -> str:
+    """A deputy's block read without its prefix ("GIÁM ĐỐC / PHÓ GIÁM ĐỐC": a signature over the
+    "KT.") with the prefix the deputy of that office must print (``signs_for_head``); any other
+    title as it is."""
+    v = _vocab()
+    parts = title.split(" / ")
+    if len(parts) == 2 and not v.prefix_re.match(parts[0]) and parts[1] == f"{v.deputy} {parts[0]}":
+        return f"{v.signs_for_head}. {title}"
+    return title
 
 
 def _strip(text: str) -> str:
@@ -93,6 +132,15 @@ def _office_like(text: str) -> bool:
     """An office misread by OCR ("IÁM ĐÓC" for GIÁM ĐỐC) that would pass for a name."""
     f = fold(text)
     return any(fuzz.ratio(f, o) >= OFFICE_LIKE for o in _vocab().offices_folded)
+
+
+#: a line read by OCR with no more letters than this is a speck of a stamp or a signature
+SPECK_LETTERS = 3
+
+
+def is_speck(text: str) -> bool:
+    """A few strokes of a stamp or a signature read as characters ("e.", "zZ", "+4", "5%")."""
+    return sum(ch.isalpha() for ch in text) <= SPECK_LETTERS
 
 
 def name_doubt(name: str) -> str | None:

@@ -281,3 +281,69 @@ def test_a_second_reading_alone_with_more_digits_than_marks_in_the_blank_is_no_r
     both = [R("number", "110", 90.0), R("number", "110", 90.0, "blank_ink")]
     r = read_number(*line("Số:(93) JU(40) /GM-SYT(92)"), both)
     assert (r.number, r.reason) == ("110", "second_reader")
+
+
+# --------------------------------------------------------------------------- third reader
+
+
+def G(field: str, text: str, conf: float = 92.0) -> R:
+    """The handwritten-digit classifier's reading of a blank (view "glyphs")."""
+    return R(field, text, conf, "glyphs")
+
+
+def test_the_classifier_agreeing_with_another_reader_publishes_the_digits() -> None:
+    # QSx_29: "29" by hand, Tesseract "2 2" unsure, both views of the second "29" (64, 58)
+    spec = "số(90) :2(40) 2(40) /SYT-KHTC(88)"
+    views = [R("number", "29", 64.0), R("number", "29", 58.0, "blank_ink")]
+    assert read_number(*line(spec), views).number is None
+    r = read_number(*line(spec), [*views, G("number", "29")])
+    assert (r.number, r.doubtful, r.reason) == ("29", False, "glyphs_agree")
+    # AQr_2193: the second's token view "2193" at 32 only, its blank view "21931"
+    r = read_number(*line("Số:2/13/TB-SVT(35)"),
+                    [R("number", "2193", 32.2), R("number", "21931", 54.9, "blank_ink"), G("number", "2193", 75.7)])
+    assert (r.number, r.reason) == ("2193", "glyphs_agree")
+    # 28l_02: a day Tesseract read "Ê", the second "6" at 8: the classifier's "6" is the partner
+    r = read_date(*line("ngày(93) Ê(21) tháng(96) 3(95) năm(96) 2018(96)"),
+                  rereads=[R("day", "", 0.0), R("day", "6", 7.5, "blank_ink"), G("day", "6", 94.0)])
+    assert (r.value, r.precision, r.doubtful) == (date(2018, 3, 6), "day", False)
+    # the first reading's unsure digits are a partner too (a leading zero kept)
+    r = read_number(*line("Số:(93) 02(60) /GM-SYT(92)"), [G("number", "2")])
+    assert (r.number, r.reason) == ("02", "glyphs_agree")
+
+
+def test_the_classifier_alone_is_never_enough() -> None:
+    # dQP_2242: Tesseract "/Í", the second saw nothing; the classifier's "11" is right, but one
+    # recogniser alone is what made confident wrong values
+    r = read_date(*line("ngày(93) /Í(30) tháng(96) 12(96) năm(96) 2017(96)"),
+                  rereads=[R("day", "", 0.0), R("day", "", 0.0, "blank_ink"), G("day", "11", 96.5)])
+    assert (r.precision, r.doubtful) == ("month", True)
+    # nor with readers that read other digits (zmQ_2276: "2276" read "29+É", "246"/"46", "276")
+    r = read_number(*line("só::29+É(45) /TB-SYT(80)"),
+                    [R("number", "246", 13.0), R("number", "46", 50.0, "blank_ink"), G("number", "276", 91.1)])
+    assert (r.number, r.doubtful) == (None, True)
+    # and too many digits for the field is no reading
+    r = read_number(*line("Số:(93) JU(40) /GM-SYT(92)"), [R("number", "1234567", 40.0), G("number", "1234567")])
+    assert r.number is None
+
+
+def test_a_sure_reader_is_outvoted_only_by_two_with_one_as_sure() -> None:
+    # 28l_02: the month "3" by hand, Tesseract sure of "2" (95), the second "3" at 88 and 99.7
+    spec = "ngày(93) 6(96) tháng(96) 2(95) năm(96) 2018(96)"
+    views = [R("month", "3", 88.5), R("month", "3", 99.7, "blank_ink")]
+    assert read_date(*line(spec), rereads=views).precision == "year"
+    r = read_date(*line(spec), rereads=[*views, G("month", "3", 93.6)])
+    assert (r.value, r.doubtful) == (date(2018, 3, 6), False)
+    # with the second only fairly sure, the sure first reading is not outvoted
+    fair = [R("month", "3", 60.0), R("month", "3", 70.0, "blank_ink"), G("month", "3", 93.6)]
+    assert read_date(*line(spec), rereads=fair).precision == "year"
+
+
+def test_the_classifier_never_makes_a_trusted_value_doubtful() -> None:
+    # pAs_11: the month "08", Tesseract unsure "0Ñ", the second sure "08" twice; the classifier "1114"
+    r = read_date(*line("ngày(97) 03(96) tháng(96) 0Ñ(78) năm(78) 2017(95)"),
+                  rereads=[R("month", "08", 99.8), R("month", "08", 99.9, "blank_ink"), G("month", "1114", 90.7)])
+    assert (r.value, r.doubtful) == (date(2017, 8, 3), False)
+    # BeW_10: the day "16" read by both print readers, the classifier "10"
+    r = read_date(*line("ngày(96) 16(95) tháng(96) 01(96) năm(96) 2018(96)"),
+                  rereads=[R("day", "16", 100.0), G("day", "10", 92.0)])
+    assert (r.value, r.doubtful) == (date(2018, 1, 16), False)
