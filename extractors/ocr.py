@@ -78,7 +78,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-25"
+CODE_VERSION = "ocr-26"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
@@ -117,6 +117,7 @@ class OcrOptions:
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
     signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
     number_pass: bool = True  # look again for a header number line the page pass lost (_reread_number_line)
+    agency_pass: bool = True  # ... and for a lost line of the header's left column (_reread_agency_lines)
     # a word pair read better elsewhere on the page replaces a one-off reading of its letters
     # (extractors.ocr_correct.PagePhrases)
     harmonise: bool = True
@@ -714,6 +715,62 @@ def _reread_number_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngin
     return [*lines, found]
 
 
+#: The band between the left column's lowest agency line and its number line is read again
+#: when it holds a run of rows, at least this many line heights high, each with more than this
+#: share of its width in ink no word accounts for: a lost line (AQr_2193's bold, underlined
+#: "SỞ Y TẾ": 0.52 heights), not the underline of a line read (at most 0.16 on the 20 real
+#: scans of tests/fixtures/realscans)
+AGENCY_MIN_RUN, AGENCY_ROW_INK = 0.35, 0.02
+AGENCY_MIN_CONF = 60.0  # a line read there below this is a stroke or a speck, not an agency line
+AGENCY_BAND_ABOVE = 0.2  # line heights of the line above kept in the crop (tone marks reach up)
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    """The length of the longest run of True in ``flags``."""
+    padded = np.concatenate(([0], flags.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max()) if edges.size else 0
+
+
+def _reread_agency_lines(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
+                         opts: OcrOptions) -> list[_TextLine]:
+    """A line of the header's left column that the page pass lost, between the last agency line
+    it read and the number line, read again as one block (psm 6) from the grey page.
+
+    Tesseract's layout analysis drops a bold line whose underline touches its letters (AQr_2193:
+    "SỞ Y TẾ" under "UBND TỈNH KIÊN GIANG", so the issuer became the province's committee);
+    read alone, the band gives it back ("SỞ Y TÉ" at 78-92).  Only where the band holds ink no
+    word accounts for (:data:`AGENCY_MIN_RUN`), so a header read whole costs nothing."""
+    h, w = prep.gray.shape
+    head = [ln for ln in lines if ln.cell is None and _line_box(ln.words)[1] < HEADER_FRACTION * h]
+    number = next((ln for ln in head if NUMBER_BLANK.search(_join(ln.words))), None)
+    if number is None:
+        return lines
+    nx0, ny0, _nx1, _ = _line_box(number.words)
+    right = min((b[0] for b in (_line_box(ln.words) for ln in head) if b[0] > 0.4 * w), default=w // 2)
+    left_col = [b for b in (_line_box(ln.words) for ln in head) if b[3] <= ny0 and b[2] <= right]
+    if not left_col:
+        return lines
+    ax0, ay0, _ax1, ay1 = max(left_col, key=lambda b: b[3])
+    lh = max(1, ay1 - ay0)
+    x0, x1 = max(0, min(ax0, nx0) - lh), right - int(COLUMN_GAP * prep.dpi / 72.0 / 2)
+    y0, y1 = ay1 + 1, ny0 - 1
+    if y1 - y0 < 0.8 * lh or x1 - x0 < prep.dpi // 2:
+        return lines
+    covered = covered_mask((y1 - y0, x1 - x0), [(b[0] - x0, b[1] - y0, b[2] - x0, b[3] - y0)
+                                                 for ln in lines for b in (wd.bbox for wd in ln.words)])
+    inked_rows = (((prep.ink[y0:y1, x0:x1] > 0) & ~covered).mean(axis=1) > AGENCY_ROW_INK)
+    if _longest_run(inked_rows) < AGENCY_MIN_RUN * lh:
+        return lines
+    top = max(0, int(ay1 - AGENCY_BAND_ABOVE * lh))
+    words = [wd.moved(x0, top) for wd in _words_scaled(engine, prep.gray[top:y1, x0:x1], PSM_CELLS, prep.dpi,
+                                                         opts.ocr_dpi)]
+    found = [ln for ln in _lines_of(words, COLUMN_GAP * prep.dpi / 72.0, None, None)
+             if ln.conf >= AGENCY_MIN_CONF and sum(ch.isalpha() for wd in ln.words for ch in wd.text) >= 2]
+    return [*lines, *(ln for ln in found if not any(
+        old.cell is None and _boxes_share_a_line(_line_box(ln.words), _line_box(old.words)) for old in lines))]
+
+
 def _aligned_red(red: RedChannel, prep: Prepared) -> np.ndarray | None:
     """The page's red channel (None for a grey page) turned and deskewed as the grey page was."""
     img = red()
@@ -792,6 +849,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         lines = _reread_signer_block(lines, prep, engine, opts, red)
     if opts.number_pass and page_number <= HEADER_PAGES:
         lines = _reread_number_line(lines, prep, engine, opts)
+    if opts.agency_pass and page_number <= HEADER_PAGES:
+        lines = _reread_agency_lines(lines, prep, engine, opts)
 
     if opts.harmonise:
         lines = _harmonised(lines)

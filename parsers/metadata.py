@@ -631,6 +631,8 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
             meta.low_confidence.pop("doc_symbol", None)
         if number.doubtful:
             meta.low_confidence["doc_number"] = 0.0
+        elif number.number and number.symbol_doubtful:  # "2193/TB-SVT": sure digits, an unsure symbol
+            meta.low_confidence["doc_number"] = number.symbol_conf or 0.0
         elif number.number:  # judged by its own word or by two recognisers: the line's mean says less
             meta.low_confidence.pop("doc_number", None)
     if when is not None:
@@ -861,10 +863,12 @@ def _own_symbol(symbol: str | None, issuer: str) -> str | None:
 
 def _issuer_of_symbol(meta: PlanMeta) -> str | None:
     """The body an issuer code of the number names ("…/KH-SYT" → "Sở Y tế"), from
-    legal_doc_types.yaml, for documents printed without their agency lines."""
-    if not meta.doc_number:
+    legal_doc_types.yaml, for documents printed without their agency lines.  The symbol is
+    read apart from the number, so a scan whose handwritten number is unsure still names it."""
+    symbol = meta.doc_symbol or (meta.doc_number.split("/", 1)[-1] if meta.doc_number else None)
+    if not symbol:
         return None
-    codes = re.sub(r"^[^/]*/(?:\d{4}/)?", "", meta.doc_number).split("-")
+    codes = re.sub(r"^\d{4}/", "", symbol).split("-")
     names = _issuer_codes()
     for code in codes[1:] if doc_type_info(codes[0]) else codes:
         name = names.get(code)

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from conftest import SAMPLE_IDS, header_band
 
-from extractors.model import BBox, Document, Line, Page
+from extractors.model import BBox, Document, Line, LineWord, Page
 from extractors.text import parse_text
 from parsers.metadata import canonical_province, parse_metadata
 
@@ -471,3 +471,27 @@ def test_a_typed_symbol_is_kept_with_a_blank_number_and_never_flagged():
                                "Phòng chống dịch năm 2024", *BODY))
     assert (meta.doc_number, meta.doc_symbol, meta.doc_type) == (None, "KH-SYT-CĐN", "KH")
     assert "doc_symbol" not in meta.low_confidence
+
+
+def test_a_number_whose_symbol_is_unsure_is_flagged_with_it():
+    # AQr_2193: "2193" by hand read by two recognisers, the symbol glued to it at 35 ("TB-SVT")
+    from extractors.model import Reread
+
+    line = _ocr("Số:2/13/TB-SVT", 78, 96, 35)
+    line.rereads = [Reread("number", "2193", 32.2, "rapid"), Reread("number", "2193", 75.7, "mnist", view="glyphs")]
+    meta = _scan(line)
+    assert meta.doc_number == "2193/TB-SVT" and meta.doc_symbol == "TB-SVT"
+    assert {"doc_number", "doc_symbol"} <= set(meta.low_confidence)
+    # the same digits beside a symbol read surely on its own word are trusted
+    line = Line(text="Số: 2/13 /TB-SYT", bbox=BBox(78, 96, 190, 107), confidence=70.0,
+                words=[LineWord("Số:", 93.0), LineWord("2/13", 35.0), LineWord("/TB-SYT", 90.0)])
+    line.rereads = [Reread("number", "2193", 32.2, "rapid"), Reread("number", "2193", 75.7, "mnist", view="glyphs")]
+    meta = _scan(line)
+    assert meta.doc_number == "2193/TB-SYT" and not {"doc_number", "doc_symbol"} & set(meta.low_confidence)
+
+
+def test_the_symbol_names_the_issuer_when_the_handwritten_number_is_unsure():
+    # no agency line read, the number a stroke ("JU"): the printed symbol still says who issued it
+    meta = _scan(_ocr("Số:JU /KH-SYT", 78, 96, 60), _ocr("Kiên Giang, ngày 08 tháng 9 năm 2017", 258, 98))
+    assert meta.doc_number is None and meta.doc_symbol == "KH-SYT"
+    assert meta.issuer is not None and meta.issuer.startswith("Sở Y tế") and meta.doc_type == "KH"

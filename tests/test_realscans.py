@@ -190,3 +190,26 @@ def test_a_number_line_the_page_pass_lost_is_read_again_beside_the_date(tmp_path
     meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=[page]))
     assert meta.doc_symbol == "SYT-TCCB"
     assert meta.doc_number is None and "doc_number" in meta.low_confidence
+
+
+def test_an_agency_line_the_page_pass_lost_is_read_again(tmp_path: Path) -> None:
+    """AQr_2193's bold, underlined "SỞ Y TẾ" under "UBND TỈNH KIÊN GIANG" is missing from the
+    page pass, and the issuer became the province's committee; the band between the agency
+    line and the number line, where ink no word accounts for is a line high, gives it back."""
+    from extractors.ocr import OcrOptions
+
+    name = "AQr_2193_tb_syt.pdf"
+    (without,) = ocr_pdf_pages(FIXTURES / name, [1], dpi=DPI, workers=1, cache_dir=tmp_path,
+                               options=OcrOptions(agency_pass=False))
+    meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=[without]))
+    assert meta.issuer == "UBND tỉnh Kiên Giang"
+    (page,) = ocr_pdf_pages(FIXTURES / name, [1], dpi=DPI, workers=1, cache_dir=tmp_path)
+    (line,) = [ln for ln in page.lines if ln.text.startswith("SỞ Y")]
+    assert line.bbox.x1 < page.width / 2 and line.confidence > 60
+    meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=[page]))
+    assert meta.issuer == "Sở Y tế Kiên Giang" and meta.doc_symbol == "TB-SYT"
+    # a header whose lines were all read has nothing added (4sv_01: the underline under its "SỞ Y TẾ")
+    (plain,) = ocr_pdf_pages(FIXTURES / "4sv_01_syt_nvd.pdf", [1], dpi=DPI, workers=1, cache_dir=tmp_path)
+    (same,) = ocr_pdf_pages(FIXTURES / "4sv_01_syt_nvd.pdf", [1], dpi=DPI, workers=1, cache_dir=tmp_path,
+                            options=OcrOptions(agency_pass=False))
+    assert [ln.text for ln in plain.lines] == [ln.text for ln in same.lines]
