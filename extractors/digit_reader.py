@@ -34,7 +34,7 @@ from .model import BBox, Line, LineWord, Reread
 log = logging.getLogger("khsyt.ocr")
 
 #: bump when the blanks are located or read differently: part of the OCR cache key
-BLANKS_VERSION = "blanks-7"
+BLANKS_VERSION = "blanks-8"
 #: the header (with its blanks) is on the first pages; later pages are not looked at
 HEADER_PAGES = 2
 #: only lines whose top is in this upper fraction of the page are header lines
@@ -257,6 +257,9 @@ def ink_rows(crop: np.ndarray) -> np.ndarray:
 
 #: the blanks a pen fills in; the year is printed (its misreading is left to the second reader)
 HANDWRITTEN = ("number", "day", "month")
+#: what the first reading of a blank left empty holds (the judge takes it as blank, whatever
+#: another reader sees there: the edges of the printed words beside it)
+BLANK_MARKS = " .…_"
 
 
 def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height_pt: float,
@@ -267,9 +270,10 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
     printed words cut to its ink ("blank_ink"), so that the judge can tell a stable reading
     from one that a slightly different crop changes.  The second view is read only where the
     first does not confirm the first reading's digits (a printed "2017", a clear "05"): most
-    blanks of a typed or clearly written header cost one read.  There, a handwritten blank is
-    also read by ``glyphs`` (extractors/glyph_digits.py: the marks classified one by one,
-    view "glyphs") from the same crop as "blank_ink"."""
+    blanks of a typed or clearly written header cost one read.  Where neither view confirms
+    it and the first reading saw something, a handwritten blank is also read by ``glyphs``
+    (extractors/glyph_digits.py: the marks classified one by one, view "glyphs") from the
+    same crop as "blank_ink"."""
     k = dpi / 72.0
 
     def cut(b: BBox) -> np.ndarray:
@@ -296,7 +300,9 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
             if reader is not None:
                 text, conf = reader.read_digits(inked)
                 rereads.append(Reread(f, text, conf, reader.version, blank, view="blank_ink"))
-            if glyphs is not None and f in HANDWRITTEN:
+                if confirms(first, text):
+                    continue
+            if glyphs is not None and f in HANDWRITTEN and first.strip(BLANK_MARKS):
                 text, conf = glyphs.read_digits(inked)
                 rereads.append(Reread(f, text, conf, glyphs.version, blank, view="glyphs"))
         line.rereads = rereads

@@ -172,12 +172,14 @@ class GlyphDigitReader:
     """MNIST-trained classifier of the marks of a blank (extractors/digit_reader.DigitReader)."""
 
     def __init__(self, samples: Path) -> None:
-        import sklearn
+        from importlib.metadata import version
 
         digest = hashlib.sha256(samples.read_bytes()).hexdigest()[:12]
         self._samples = samples
-        self._version = f"mnist-{digest} sklearn-{sklearn.__version__} pca40-svc {GLYPHS_VERSION}"
-        self._model = None  # loaded (or fitted) at the first reading: the cache key needs only the version
+        # scikit-learn's version from its metadata: importing it costs 2 s of CPU, paid only by a
+        # page with a blank to read (the OCR cache key needs the version on every page)
+        self._version = f"mnist-{digest} scikit-learn-{version('scikit-learn')} pca40-svc {GLYPHS_VERSION}"
+        self._model = None  # loaded (or fitted) at the first reading
 
     def _loaded(self):  # -> sklearn Pipeline
         """The fitted classifier, kept beside the samples under a name that its version fixes;

@@ -111,6 +111,30 @@ def test_a_blank_whose_first_view_confirms_the_reading_is_read_once() -> None:
     assert got.doubtful and got.reason == "month:disagree"  # the day agreed; the month read "18" stays in doubt
 
 
+def test_the_classifier_reads_a_handwritten_blank_only_where_the_print_readers_left_it_open() -> None:
+    lines = [_line(("Số:", 100, 118), ("22#2", 122, 150), ("/SYT-NVY", 154, 200)),
+             _line(("ngày", 352, 375), ("06", 380, 392), ("tháng", 405, 434), ("12", 437, 449),
+                   ("năm", 452, 470), ("2017", 473, 495))]
+    # number: neither view "2275"/"2451" is the first reading's "22#2"; the day's blank view
+    # confirms "06"; the month read "18", then "13"; the printed year is no handwriting
+    reader, glyphs = _Reads("2275", "2451", "7", "06", "18", "13", "2017"), _Reads("2275", "12")
+    reread_blanks(lines, np.full((2400, 1700), 255, np.uint8), 200, 842.0, reader, glyphs)
+    assert [(r.field, r.view, r.text) for r in lines[0].rereads] == [
+        ("number", "token", "2275"), ("number", "blank_ink", "2451"), ("number", "glyphs", "2275")]
+    assert [(r.field, r.view) for r in lines[1].rereads] == [
+        ("day", "token"), ("day", "blank_ink"), ("month", "token"), ("month", "blank_ink"), ("month", "glyphs"),
+        ("year", "token")]
+    assert reader.texts == [] and glyphs.texts == []
+    # a blank the first reading left empty is blank, whatever the edges of the printed words look like
+    empty = _line(("Số:", 100, 118), ("/KH-SYT", 154, 200))
+    reread_blanks([empty], np.full((2400, 1700), 255, np.uint8), 200, 842.0, _Reads("7", "1"), _Reads())
+    assert [r.view for r in empty.rereads] == ["token", "blank_ink"]
+    # without the print reader, the classifier still reads
+    alone = _line(("Số:", 100, 118), ("JU", 122, 150), ("/GM-SYT", 154, 200))
+    reread_blanks([alone], np.full((2400, 1700), 255, np.uint8), 200, 842.0, None, _Reads("10"))
+    assert [(r.view, r.text) for r in alone.rereads] == [("glyphs", "10")]
+
+
 def test_second_readings_survive_the_cache_round_trip() -> None:
     ln = _line(("Số:", 100, 118), ("22#2", 122, 150), ("/SYT-NVY", 154, 200))
     ln.rereads = [Reread("number", "2275", 91.5, "fake", BBox(116, 94, 156, 116))]
