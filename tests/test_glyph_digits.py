@@ -95,7 +95,7 @@ def test_the_fitted_classifier_is_kept_and_a_damaged_copy_fitted_again(tmp_path:
     cv2.line(img, (40, 8), (42, 42), 0, 4)
     text, conf = reader.read_digits(img)
     assert len(text) == 1 and text.isdigit() and 0 < conf <= 100
-    (kept,) = tmp_path.glob("digits-*.joblib")
+    (kept,) = tmp_path.glob("digits-*.onnx")
     kept.write_bytes(b"not a model")
     assert gd.GlyphDigitReader(small).read_digits(img)[0] == text  # fitted again, same reading
     assert kept.stat().st_size > 1000
