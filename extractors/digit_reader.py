@@ -34,7 +34,7 @@ from .model import BBox, Line, LineWord, Reread
 log = logging.getLogger("khsyt.ocr")
 
 #: bump when the blanks are located or read differently: part of the OCR cache key
-BLANKS_VERSION = "blanks-8"
+BLANKS_VERSION = "blanks-9"
 #: the header (with its blanks) is on the first pages; later pages are not looked at
 HEADER_PAGES = 2
 #: only lines whose top is in this upper fraction of the page are header lines
@@ -46,8 +46,10 @@ PAD_X_PT = 2.0  # points of margin left and right of the blank
 # The blanks, on the words of a line joined by spaces.  Loose on purpose: the first reading of
 # a handwritten blank is often garbage glued to its printed neighbours ("Số:22#2/SYT-NVY",
 # "só::29+É /TB -SYT", "ngày4Ế tháng"); the parser judges what is read.
-NUMBER_BLANK = re.compile(r"^\W{0,3}[Ss][^\s\d:./]{0,2}\s*[:.]*\s*(?P<number>.{0,14}?)\s*/\s*[A-ZĐ][A-ZĐcosuvwxyz]{0,7}"
-                          r"\s*-\s*[A-ZĐ]")  # a symbol's small letters shaped like capitals: "SyT-NVD"
+# The symbol after the "/" only has to look like one (a capital, letters, a dash, a capital:
+# "SyT-NVD" too): which letters a symbol may hold is the parser's business (parsers/handwriting.py).
+NUMBER_BLANK = re.compile(r"^\W{0,3}[Ss][^\s\d:./]{0,2}\s*[:.]*\s*(?P<number>.{0,14}?)\s*/\s*[A-ZĐ][^\W\d_]{0,7}"
+                          r"\s*-\s*[A-ZĐ]")
 DATE_BLANKS = re.compile(r"ngày\s*(?P<day>.{0,8}?)\s*tháng\s*(?P<month>.{0,8}?)\s*năm\b\s*(?P<year>[^\s.,;]{0,6})",
                           re.I)
 #: the fields of each pattern: the year is printed, but a misread one ("2077") needs a second look too

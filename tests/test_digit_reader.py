@@ -227,3 +227,12 @@ def test_real_blanks_views_that_disagree_keep_the_field_flagged() -> None:
     assert views[("day", "token")] == "1" and views[("day", "blank_ink")] != "1"
     assert (number.number, number.doubtful) == (None, True)
     assert (when.value, when.precision, when.doubtful) == (date(2017, 12, 1), "month", True)
+
+
+def test_the_number_blank_is_found_before_any_symbol_ocr_may_spell() -> None:
+    # the locator only needs a symbol's shape; which letters a symbol holds the parser judges
+    for words in ((("Số:", 100, 118), ("2Ö", 122, 150), ("/SyT-NVD", 154, 200)),
+                  (("Số:", 100, 118), ("12", 122, 150), ("/Kh-SYT", 154, 200)),
+                  (("sẻ:", 100, 118), ("JU", 122, 150), ("/GM-SYT", 154, 200))):
+        assert [f for f, _ in blank_boxes(_line(*words))] == ["number"], words
+    assert blank_boxes(_line(("Số", 100, 118), ("lượng", 122, 150), ("3/4", 154, 200))) == []
