@@ -215,8 +215,10 @@ class GlyphDigitReader:
                 session = None
         if session is None:
             graph = to_onnx_graph(fit(*load_samples(self._samples)))
-            try:
-                path.write_bytes(graph)
+            try:  # whole or not at all: OCR workers may fit at the same time
+                partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+                partial.write_bytes(graph)
+                os.replace(partial, path)
             except OSError:  # a read-only models folder: fitted again next time
                 pass
             session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
