@@ -22,6 +22,10 @@ reading is no number at all (a stroke read as a letter: "JU", "0x") or an imposs
 enough, and no fewer digits than the first reading saw; where the first reading's digits are
 unsure and differ, only both views very sure of as many digits overrule it.
 
+A third reader, a classifier trained on handwritten digits (view "glyphs",
+extractors/glyph_digits.py), is heard only for a value still doubtful after that
+(:func:`with_glyphs`): it and another reader reading the same digits publish them.
+
 Otherwise the value is None and the reading says it is doubtful, so the caller names the field
 in ``low_confidence_fields``.  A lost day keeps the printed month and year (precision "month"),
 and unsure digits keep the printed symbol beside them ("Số: 179 /KH-SYT" → symbol "KH-SYT"),
