@@ -70,7 +70,7 @@ from extractors.raster import (
     rotate_right_angle,
     rotate_small,
 )
-from extractors.unread_ink import covered_mask, unread_around
+from extractors.unread_ink import covered_mask, unread_around, unread_rows
 
 log = logging.getLogger("khsyt.ocr")
 #: Loads the page's red channel on demand (raster.red_dropout; None for a grey page): only pages
@@ -600,6 +600,31 @@ def _second_readings(cell_crops: list[_Crop], line_crops: list[_Crop], engine: O
     return cells, lines
 
 
+# --------------------------------------------------------------------------- passes over a band
+
+def _band_lines(image: np.ndarray, box: tuple[int, int, int, int], engine: OcrEngine, dpi: int,
+                opts: OcrOptions, min_word_conf: float = 0.0) -> list[_TextLine]:
+    """The lines of ``box`` (page pixels) of ``image`` read again as one uniform block (psm 6),
+    in page coordinates: the second passes over a part of the page that the page pass's layout
+    analysis lost (a signer block, a number line, an agency line)."""
+    x0, y0, x1, y1 = box
+    words = [w.moved(x0, y0) for w in _words_scaled(engine, image[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
+             if w.conf >= min_word_conf]
+    return _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+
+
+def _read_over(line: _TextLine, lines: list[_TextLine]) -> list[_TextLine]:
+    """The free-text lines of ``lines`` on the same text line as ``line`` (what a second pass's
+    line would replace or duplicate)."""
+    box = _line_box(line.words)
+    return [old for old in lines if old.cell is None and _boxes_share_a_line(box, _line_box(old.words))]
+
+
+def _header_lines(lines: list[_TextLine], page_height: int) -> list[_TextLine]:
+    """The free-text lines in the header part of the page (digit_reader.HEADER_FRACTION)."""
+    return [ln for ln in lines if ln.cell is None and _line_box(ln.words)[1] < HEADER_FRACTION * page_height]
+
+
 # --------------------------------------------------------------------------- signer block
 
 #: Titles that head a signer block ("KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC / CHÁNH VĂN PHÒNG" ...),
@@ -656,15 +681,12 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
         images.append(dropped)
     new: list[_TextLine] = []
     for image in images:
-        words = _words_scaled(engine, image[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
         # strokes of the signature and the stamp read as words at single-digit confidence
-        words = [w.moved(x0, y0) for w in words if w.conf >= SIGNER_MIN_WORD_CONF]
-        new += [ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+        new += [ln for ln in _band_lines(image, region, engine, dpi, opts, min_word_conf=SIGNER_MIN_WORD_CONF)
                 if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
     out = list(lines)
     for ln in new:
-        nb = _line_box(ln.words)
-        over = [old for old in out if old.cell is None and _boxes_share_a_line(nb, _line_box(old.words))]
+        over = _read_over(ln, out)
         if all(old.conf < ln.conf for old in over):
             out = [old for old in out if not any(old is o for o in over)]
             out.append(ln)
@@ -691,8 +713,7 @@ def _reread_number_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngin
     there, so a typed header, whose number line the page pass reads, costs nothing."""
     dpi = prep.dpi
     h, w = prep.gray.shape
-    head = [ln for ln in lines if ln.cell is None and _line_box(ln.words)[1] < HEADER_FRACTION * h]
-    texts = [(ln, _join(ln.words)) for ln in head]
+    texts = [(ln, _join(ln.words)) for ln in _header_lines(lines, h)]
     if any(NUMBER_BLANK.search(t) for _, t in texts):
         return lines
     date = next((ln for ln, t in texts if DATE_BLANKS.search(t)), None)
@@ -704,13 +725,9 @@ def _reread_number_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngin
     y0, y1 = max(0, int(dy0 - NUMBER_BAND_ABOVE * lh)), min(h, int(dy1 + NUMBER_BAND_BELOW * lh))
     if x1 - x0 < dpi // 2:
         return lines
-    words = [wd.moved(x0, y0) for wd in _words_scaled(engine, prep.gray[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)]
-    found = next((ln for ln in _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
+    found = next((ln for ln in _band_lines(prep.gray, (x0, y0, x1, y1), engine, dpi, opts)
                   if NUMBER_BLANK.search(_join(ln.words))), None)
-    if found is None:
-        return lines
-    box = _line_box(found.words)
-    if any(old.cell is None and _boxes_share_a_line(box, _line_box(old.words)) for old in lines):
+    if found is None or _read_over(found, lines):
         return lines
     return [*lines, found]
 
@@ -742,7 +759,7 @@ def _reread_agency_lines(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     read alone, the band gives it back ("SỞ Y TÉ" at 78-92).  Only where the band holds ink no
     word accounts for (:data:`AGENCY_MIN_RUN`), so a header read whole costs nothing."""
     h, w = prep.gray.shape
-    head = [ln for ln in lines if ln.cell is None and _line_box(ln.words)[1] < HEADER_FRACTION * h]
+    head = _header_lines(lines, h)
     number = next((ln for ln in head if NUMBER_BLANK.search(_join(ln.words))), None)
     if number is None:
         return lines
@@ -757,18 +774,13 @@ def _reread_agency_lines(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     y0, y1 = ay1 + 1, ny0 - 1
     if y1 - y0 < 0.8 * lh or x1 - x0 < prep.dpi // 2:
         return lines
-    covered = covered_mask((y1 - y0, x1 - x0), [(b[0] - x0, b[1] - y0, b[2] - x0, b[3] - y0)
-                                                 for ln in lines for b in (wd.bbox for wd in ln.words)])
-    inked_rows = (((prep.ink[y0:y1, x0:x1] > 0) & ~covered).mean(axis=1) > AGENCY_ROW_INK)
-    if _longest_run(inked_rows) < AGENCY_MIN_RUN * lh:
+    shares = unread_rows(prep.ink, [wd.bbox for ln in lines for wd in ln.words], (x0, y0, x1, y1))
+    if _longest_run(shares > AGENCY_ROW_INK) < AGENCY_MIN_RUN * lh:
         return lines
     top = max(0, int(ay1 - AGENCY_BAND_ABOVE * lh))
-    words = [wd.moved(x0, top) for wd in _words_scaled(engine, prep.gray[top:y1, x0:x1], PSM_CELLS, prep.dpi,
-                                                         opts.ocr_dpi)]
-    found = [ln for ln in _lines_of(words, COLUMN_GAP * prep.dpi / 72.0, None, None)
+    found = [ln for ln in _band_lines(prep.gray, (x0, top, x1, y1), engine, prep.dpi, opts)
              if ln.conf >= AGENCY_MIN_CONF and sum(ch.isalpha() for wd in ln.words for ch in wd.text) >= 2]
-    return [*lines, *(ln for ln in found if not any(
-        old.cell is None and _boxes_share_a_line(_line_box(ln.words), _line_box(old.words)) for old in lines))]
+    return [*lines, *(ln for ln in found if not _read_over(ln, lines))]
 
 
 def _aligned_red(red: RedChannel, prep: Prepared) -> np.ndarray | None:

@@ -43,6 +43,14 @@ def _share(ink: np.ndarray, covered: np.ndarray, y0: int, y1: int, x0: int, x1: 
     return float(band.mean())
 
 
+def unread_rows(ink: np.ndarray, boxes: Sequence[Box], region: Box) -> np.ndarray:
+    """For each row of ``region`` (x0, y0, x1, y1, page pixels), the share of its width that is
+    ink no box of ``boxes`` (the words read) covers: a lost line shows as a run of such rows."""
+    x0, y0, x1, y1 = region
+    covered = covered_mask((y1 - y0, x1 - x0), [(a - x0, b - y0, c - x0, d - y0) for a, b, c, d in boxes])
+    return ((ink[y0:y1, x0:x1] > 0) & ~covered).mean(axis=1)
+
+
 def unread_around(ink: np.ndarray, covered: np.ndarray, box: Box) -> tuple[float, float]:
     """(left, below): the share of unread ink in the line's left band and in the band under it."""
     x0, y0, x1, y1 = box
