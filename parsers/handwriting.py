@@ -161,6 +161,12 @@ def judge_digits(token: str, conf: float | None, max_digits: int) -> tuple[str |
     return compact, "ok"
 
 
+def _digits_of(token: str) -> str:
+    """A first reading's token as the digits the other readers are compared with ("2 2" → "22",
+    "1.200" → "1200"); not all digits when it holds a stroke read as a letter."""
+    return token.replace(" ", "").replace(".", "").strip(".,:;")
+
+
 def _stable(second: _Reread | None, other: _Reread | None) -> str | None:
     """The digits both views of the second recogniser read, each at least
     :data:`MIN_SECOND_CONF` sure; None when they differ, one is unsure, or there is one view."""
@@ -190,7 +196,7 @@ def second_opinion(first: tuple[str | None, str], token: str, second: _Reread | 
     value, reason = first
     if second is None or not second.text or second.conf < MIN_SECOND_CONF or reason in ("blank", "too_long"):
         return value, reason
-    digits = token.replace(" ", "").replace(".", "").strip(".,:;")
+    digits = _digits_of(token)
     stable = _stable(second, other)
     if digits.isdigit() and second.text.isdigit() and reason != "implausible":
         if int(digits) != int(second.text):
@@ -233,7 +239,7 @@ def with_glyphs(judged: tuple[str | None, str], token: str, token_conf: float | 
     read = glyphs.text
     if not read.isdigit() or len(read) > max_digits:
         return judged
-    digits = token.replace(" ", "").replace(".", "").strip(".,:;")
+    digits = _digits_of(token)
     first_sure = token_conf is None or token_conf >= MIN_DIGIT_CONF
     readings = [(digits, first_sure)] if digits.isdigit() else []
     readings += [(r.text, r.conf >= MIN_AGREEING_CONF) for r in (second, other) if r is not None and r.text.isdigit()]

@@ -61,8 +61,9 @@ def _vocab() -> _Vocab:
     office_alt = "|".join(r"\s+".join(re.escape(w) for w in o.split()) for o in offices)
     deputy = re.escape(data["deputy"])
     words = set(offices) | set(data["not_name_words"])
+    titles = [x for o in offices for x in (o, f"{data['deputy']} {o}")]  # each office and its deputy
     by_letters: dict[str, list[str]] = {}
-    for title in {x for o in offices for x in (o, f"{data['deputy']} {o}")}:
+    for title in dict.fromkeys(titles):
         by_letters.setdefault(_letters(title), []).append(title)
     return _Vocab(
         prefix_re=re.compile(rf"({'|'.join(re.escape(p) for p in prefixes)})\s*\.\s*"),
@@ -71,7 +72,7 @@ def _vocab() -> _Vocab:
         marks_re=re.compile(r"^(?:" + "|".join(data["marks"]) + r")$", re.I),
         not_name=re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(x) for x in w.split())
                                                      for w in sorted(words, key=len, reverse=True)) + r")(?!\w)"),
-        offices_folded=tuple(fold(x) for o in offices for x in (o, f"{data['deputy']} {o}")),
+        offices_folded=tuple(fold(t) for t in titles),
         surnames=frozenset(clean(n).lower() for n in data.get("surnames") or ()),
         offices_by_letters={k: os[0] for k, os in by_letters.items() if len(os) == 1},
         deputy=data["deputy"],
