@@ -220,6 +220,34 @@ def blank_spans(line: Line) -> list[Blank]:
     return out
 
 
+#: a printed symbol read with its own words at least this sure needs no reading alone: the
+#: parser doubts symbols below 60 (parsers/handwriting.MIN_SYMBOL_CONF)
+SYMBOL_SURE = 80.0
+SYMBOL_PAD = 0.3  # of the line's height, kept above and below the symbol and right of it
+
+
+def symbol_box(line: Line) -> BBox | None:
+    """Where the printed symbol of a header's number line is ("/SYT-NVY" of "Số: 2275/SYT-NVY",
+    from its slash to the line's end, in points), when the words holding it were read less
+    sure than :data:`SYMBOL_SURE`; else None.  Glued into one word with the handwritten number
+    ("Số:22#2/SYT-NVY" at 50), a well-printed symbol shares the handwriting's low confidence;
+    read alone it has its own (extractors.ocr._reread_symbol)."""
+    ws = line.words
+    if not ws or line.bbox is None or any(w.bbox is None for w in ws):
+        return None
+    joined = " ".join(w.text for w in ws)
+    m = NUMBER_BLANK.search(joined)
+    if not m:
+        return None
+    slash = joined.index("/", m.end("number"))
+    starts = _word_starts(ws)
+    first = max(i for i, s in enumerate(starts) if s <= slash)
+    if min(w.conf for w in ws[first:]) >= SYMBOL_SURE:
+        return None
+    pad = SYMBOL_PAD * (line.bbox.bottom - line.bbox.top)
+    return BBox(_x_at(ws, slash) - 1.0, line.bbox.top - pad, line.bbox.x1 + pad, line.bbox.bottom + pad)
+
+
 def blank_boxes(line: Line) -> list[tuple[str, BBox]]:
     """The handwritten blanks of a header line and where the first reading put them (points)."""
     return [(s.field, s.token) for s in blank_spans(line)]

@@ -52,17 +52,19 @@ class LineWord:
 @dataclass(frozen=True)
 class Reread:
     """A second recogniser's reading of one handwritten blank of a Line ("Số: 2242 /…", the day
-    of "ngày 11 tháng …"), digits only, with its own confidence: the header judge compares it
-    with the first reading (extractors/digit_reader.py, parsers/handwriting.py)."""
+    of "ngày 11 tháng …"), digits only, with its own confidence, or of the printed symbol beside
+    the number read alone (field "symbol", view "alone"): the header judge compares it with the
+    first reading (extractors/digit_reader.py, extractors/ocr.py, parsers/handwriting.py)."""
 
-    field: str  # "number", "day", "month"
-    text: str  # the digits read ("" when it saw none)
+    field: str  # "number", "day", "month", "symbol"
+    text: str  # the digits read ("" when it saw none); the symbol's characters
     conf: float  # 0-100: the least confident of its digits
     engine: str  # the recogniser and its model ("rapidocr-onnxruntime 1.4.4 PP-OCRv4 digits")
     bbox: BBox | None = None  # the crop it read, in page points
-    #: which view of the blank: "token" (where the first reading put its token) or "blank_ink"
-    #: (the whole blank between the printed words, its rows cut to the ink); two views that
-    #: read the same digits are a stable reading (parsers/handwriting.py)
+    #: which view of the blank: "token" (where the first reading put its token), "blank_ink"
+    #: (the whole blank between the printed words, its rows cut to the ink), "glyphs" (the
+    #: handwritten-digit classifier) or "alone" (a symbol); two views that read the same digits
+    #: are a stable reading (parsers/handwriting.py)
     view: str = "token"
 
 

@@ -29,11 +29,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
+from rapidfuzz import fuzz
 
 from extractors.digit_reader import (
     DATE_BLANKS,
@@ -42,6 +44,7 @@ from extractors.digit_reader import (
     NUMBER_BLANK,
     digit_reader_for,
     reread_blanks,
+    symbol_box,
 )
 from extractors.errors import ExtractionError, OcrUnavailable
 from extractors.glyph_digits import glyph_reader_for
@@ -53,6 +56,7 @@ from extractors.model import (
     Line,
     LineWord,
     Page,
+    Reread,
     Table,
     clean_text,
     page_from_dict,
@@ -78,9 +82,10 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-26"
+CODE_VERSION = "ocr-27"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
+PSM_LINE = 7  # a band read again as one text line
 PSM_PAGE = 3  # free text: full layout analysis (two-column header block, signature block)
 # Below this mean word confidence the page may be upside down: read it turned by 180 too.
 RETRY_CONFIDENCE = 55.0
@@ -116,6 +121,9 @@ class OcrOptions:
     tone_max_conf: float = 93.0
     lexicon_path: str | None = None  # None: extractors/data/ocr_lexicon.txt
     signer_pass: bool = True  # read the signer block again on its own (see _reread_signer_block)
+    title_pass: bool = True  # ... and for the lost second line of its title (_reread_under_title)
+    name_pass: bool = True  # ... and the lost first word of the signer's name (_reread_name_line)
+    symbol_pass: bool = True  # read a header's printed symbol alone when its words were unsure (_reread_symbol)
     number_pass: bool = True  # look again for a header number line the page pass lost (_reread_number_line)
     agency_pass: bool = True  # ... and for a lost line of the header's left column (_reread_agency_lines)
     # a word pair read better elsewhere on the page replaces a one-off reading of its letters
@@ -603,12 +611,13 @@ def _second_readings(cell_crops: list[_Crop], line_crops: list[_Crop], engine: O
 # --------------------------------------------------------------------------- passes over a band
 
 def _band_lines(image: np.ndarray, box: tuple[int, int, int, int], engine: OcrEngine, dpi: int,
-                opts: OcrOptions, min_word_conf: float = 0.0) -> list[_TextLine]:
-    """The lines of ``box`` (page pixels) of ``image`` read again as one uniform block (psm 6),
-    in page coordinates: the second passes over a part of the page that the page pass's layout
-    analysis lost (a signer block, a number line, an agency line)."""
+                opts: OcrOptions, min_word_conf: float = 0.0, psm: int = PSM_CELLS) -> list[_TextLine]:
+    """The lines of ``box`` (page pixels) of ``image`` read again as one uniform block (psm 6;
+    ``psm`` 7 for one line), in page coordinates: the second passes over a part of the page
+    that the page pass's layout analysis lost (a signer block, a number line, an agency line, a
+    title's second line)."""
     x0, y0, x1, y1 = box
-    words = [w.moved(x0, y0) for w in _words_scaled(engine, image[y0:y1, x0:x1], PSM_CELLS, dpi, opts.ocr_dpi)
+    words = [w.moved(x0, y0) for w in _words_scaled(engine, image[y0:y1, x0:x1], psm, dpi, opts.ocr_dpi)
              if w.conf >= min_word_conf]
     return _lines_of(words, COLUMN_GAP * dpi / 72.0, None, None)
 
@@ -629,10 +638,32 @@ def _header_lines(lines: list[_TextLine], page_height: int) -> list[_TextLine]:
 
 #: Titles that head a signer block ("KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC / CHÁNH VĂN PHÒNG" ...),
 #: matched without diacritics: the stamp and the signature damage exactly these lines.
-_SIGNER_TITLE = re.compile(r"^.{0,6}?\b(pho )?(giam doc|chanh van phong|truong phong|chu tich|hieu truong|"
-                           r"vien truong|thu truong|bo truong)\W*$")
+_SIGNER_OFFICES = ("giam doc", "chanh van phong", "truong phong", "chu tich", "hieu truong", "vien truong",
+                   "thu truong", "bo truong")
+_SIGNER_TITLE = re.compile(rf"^.{{0,6}}?\b(pho )?({'|'.join(_SIGNER_OFFICES)})\W*$")
+_SIGNER_TITLE_LETTERS = tuple(t.replace(" ", "") for o in _SIGNER_OFFICES for t in (o, f"pho {o}"))
 _RECIPIENTS = re.compile(r"^\W*noi nhan\b")
 SIGNER_BLOCK_IN = (2.6, 2.4)  # height below the anchor, width of the block (inches)
+
+
+#: A line is also a signer title when its letters are this close (rapidfuzz ratio) to one of
+#: those titles' ("GIÁM ĐÓ": a stamp over the last letter)
+SIGNER_TITLE_LIKE = 85.0
+
+
+def _signer_titles(lines: list[_TextLine]) -> list[_TextLine]:
+    """The free-text lines that read as a signer title (:data:`_SIGNER_TITLE`,
+    :data:`SIGNER_TITLE_LIKE`)."""
+    from extractors.text_quality import fold
+
+    def title_like(text: str) -> bool:
+        folded = fold(text)
+        if _SIGNER_TITLE.search(folded):
+            return True
+        letters = re.sub(r"[^a-z]", "", folded)
+        return any(fuzz.ratio(letters, t) >= SIGNER_TITLE_LIKE for t in _SIGNER_TITLE_LETTERS)
+
+    return [ln for ln in lines if ln.cell is None and title_like(_join(ln.words))]
 
 
 def _signer_region(lines: list[_TextLine], shape: tuple[int, int], dpi: int) -> tuple[int, int, int, int] | None:
@@ -643,7 +674,7 @@ def _signer_region(lines: list[_TextLine], shape: tuple[int, int], dpi: int) -> 
 
     hh, ww = shape
     free = [ln for ln in lines if ln.cell is None]
-    titles = [ln for ln in free if _SIGNER_TITLE.search(fold(_join(ln.words)))]
+    titles = _signer_titles(lines)
     if titles:
         x0, y0, x1, _ = _line_box(max(titles, key=lambda ln: _line_box(ln.words)[1]).words)
         cx = (x0 + x1) / 2
@@ -691,6 +722,105 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
             out = [old for old in out if not any(old is o for o in over)]
             out.append(ln)
     return out
+
+
+#: The band under a signer title read again as one line, in heights of the title line: from
+#: this far below its top (a second title line printed or stamped close under the first
+#: touches it: "PHÓ GIÁM ĐỐC" under "KT. GIÁM ĐỐC") to this far below its bottom, and this far
+#: left of it (the second line is the wider: "PHÓ")
+UNDER_TITLE_FROM, UNDER_TITLE_TO, UNDER_TITLE_LEFT, UNDER_TITLE_RIGHT = 0.4, 1.2, 3.0, 2.0
+#: ... a reading kept only with this mean word confidence (strokes of the stamp and the
+#: signature read there at 20-45 on the 20 real scans, the title's second line at 60-88)
+UNDER_TITLE_MIN_CONF = 50.0
+UNDER_TITLE_MIN_LETTERS = 4
+
+
+def _reread_under_title(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
+                        opts: OcrOptions) -> list[_TextLine]:
+    """The second line of a signer title that the page pass lost, read again as one line (psm 7)
+    from the grey page.
+
+    A deputy's title is two lines, "KT. GIÁM ĐỐC" over "PHÓ GIÁM ĐỐC", often the second stamped
+    in red close under the first: the two touch, and the page pass and the block pass read only
+    the first, so the block's title lost its second line (9uV_2275, dQP_2242, kwa_179 of the
+    real scans).  Read alone, the band under the lowest title gives it back ("PHÓ GIÁM ĐỐC" at
+    85-93).  As in the block pass, the line replaces what was read there when it is the more
+    confident; the parser judges what it says (parsers.signers)."""
+    titles = _signer_titles(lines)
+    if not titles:
+        return lines
+    title = max(titles, key=lambda ln: _line_box(ln.words)[1])
+    x0, y0, x1, y1 = _line_box(title.words)
+    th = max(1, y1 - y0)
+    h, w = prep.gray.shape
+    band = (max(0, int(x0 - UNDER_TITLE_LEFT * th)), int(y0 + UNDER_TITLE_FROM * th),
+            min(w, int(x1 + UNDER_TITLE_RIGHT * th)), min(h, int(y1 + UNDER_TITLE_TO * th)))
+    if band[3] - band[1] < th // 2:
+        return lines
+    found = [ln for ln in _band_lines(prep.gray, band, engine, prep.dpi, opts, psm=PSM_LINE)
+             if ln.conf >= UNDER_TITLE_MIN_CONF
+             and sum(ch.isalpha() for wd in ln.words for ch in wd.text) >= UNDER_TITLE_MIN_LETTERS]
+    if not found:
+        return lines
+    line = found[0]
+    over = [old for old in _read_over(line, lines) if old is not title]
+    if any(old.conf >= line.conf for old in over):
+        return lines
+    return [*(old for old in lines if not any(old is o for o in over)), line]
+
+
+#: A name-like line of the signer block is read again when this share of its left band is ink
+#: no word accounts for (P7f_11's "Hoàng Anh", its "Lê" touching the stamp's ring: 0.26; names
+#: read whole on the 20 real scans: 0-0.08)
+NAME_UNREAD_LEFT = 0.10
+NAME_BAND_LEFT, NAME_BAND_PAD = 4.0, 0.25  # line heights left of the name, above and below it
+NAME_WORD_CONF = 90.0  # a word the band reads before the name is kept only this sure
+_NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ][a-zà-ỹđ]+$")
+
+
+def _reread_name_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngine, opts: OcrOptions,
+                      red: RedChannel | None = None) -> list[_TextLine]:
+    """The first word of the signer's name that the page pass lost beside a stamp, read again:
+    the band left of the lowest capitalised line of the signer block, as one line (psm 7),
+    from the grey page and, on a colour page, from its red channel, where a red stamp's ring
+    fades into the paper.  A reading is taken only when it ends with the words the page pass
+    read there and adds, before them, capitalised words read at :data:`NAME_WORD_CONF` or
+    more; only where unread ink lies left of the line (:data:`NAME_UNREAD_LEFT`)."""
+    h, w = prep.gray.shape
+    names = [ln for ln in lines if ln.cell is None and _line_box(ln.words)[0] > w / 2
+             and _line_box(ln.words)[1] > h / 2 and all(_NAME_WORD.match(wd.text) for wd in ln.words)]
+    if not names:
+        return lines
+    name = max(names, key=lambda ln: _line_box(ln.words)[1])
+    x0, y0, x1, y1 = _line_box(name.words)
+    lh = max(1, y1 - y0)
+    covered = covered_mask(prep.ink.shape, [wd.bbox for ln in lines for wd in ln.words])
+    if unread_around(prep.ink, covered, (x0, y0, x1, y1))[0] <= NAME_UNREAD_LEFT:
+        return lines
+    band = (max(0, int(x0 - NAME_BAND_LEFT * lh)), max(0, int(y0 - NAME_BAND_PAD * lh)),
+            min(w, int(x1 + NAME_BAND_PAD * lh)), min(h, int(y1 + NAME_BAND_PAD * lh)))
+    images = [prep.gray]
+    dropped = _aligned_red(red, prep) if red is not None else None
+    if dropped is not None:
+        images.append(dropped)
+    read = [wd.text for wd in name.words]
+    for image in images:
+        words = [wd for ln in _band_lines(image, band, engine, prep.dpi, opts, psm=PSM_LINE) for wd in ln.words]
+        if len(words) <= len(read) or [wd.text for wd in words[-len(read):]] != read:
+            continue
+        added = []
+        for wd in reversed(words[:-len(read)]):
+            if wd.conf < NAME_WORD_CONF or not _NAME_WORD.match(wd.text):
+                break
+            added.insert(0, wd)
+        if added:
+            return [*(ln for ln in lines if ln is not name), _TextLine([*added, *words[-len(read):]])]
+    return lines
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Two boxes share some area."""
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
 #: The band searched for a number line the page pass missed, in heights of the date line:
@@ -783,6 +913,29 @@ def _reread_agency_lines(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     return [*lines, *(ln for ln in found if not _read_over(ln, lines))]
 
 
+def _reread_symbol(page: Page, gray: np.ndarray, dpi: int, engine: OcrEngine, opts: OcrOptions) -> None:
+    """The printed symbol of the header's number line read alone, as one line (psm 7), kept as
+    the line's ``symbol`` reread (view "alone") for the parser to judge: the page pass glues it
+    to the handwritten number in one word whose confidence the handwriting drags down
+    ("Số:22#2/SYT-NVY" at 50, "/SYT-NVY" alone at 92).  Only the first number line of the
+    header, only a symbol read less than sure (digit_reader.symbol_box)."""
+    k = dpi / 72.0
+    for line in page.lines:
+        if line.bbox is None or line.bbox.top > HEADER_FRACTION * page.height or not NUMBER_BLANK.search(line.text):
+            continue
+        box = symbol_box(line)
+        if box is None:
+            return
+        y0, y1 = max(0, int(box.top * k)), min(gray.shape[0], int(box.bottom * k) + 1)
+        x0, x1 = max(0, int(box.x0 * k)), min(gray.shape[1], int(box.x1 * k) + 1)
+        words = _words_scaled(engine, gray[y0:y1, x0:x1], PSM_LINE, dpi, opts.ocr_dpi)
+        if words:
+            text = "".join(w.text for w in words)
+            line.rereads = [*(line.rereads or []), Reread("symbol", text, float(np.mean([w.conf for w in words])),
+                                                          engine.version, box, view="alone")]
+        return
+
+
 def _aligned_red(red: RedChannel, prep: Prepared) -> np.ndarray | None:
     """The page's red channel (None for a grey page) turned and deskewed as the grey page was."""
     img = red()
@@ -810,6 +963,7 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
                red: RedChannel | None = None) -> _PageResult:
     dpi = prep.dpi
     k = 72.0 / dpi
+    red = cache(red) if red is not None else None  # rendered once for the passes that read it
     grids, rules = find_tables_and_rules(prep.ink, dpi)
     image = _ocr_input(prep, opts, rules)
     text_ink = cv2.bitwise_and(prep.ink, cv2.bitwise_not(rules)) if grids else prep.ink  # no cells: unused
@@ -859,6 +1013,10 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
 
     if opts.signer_pass:
         lines = _reread_signer_block(lines, prep, engine, opts, red)
+    if opts.title_pass:
+        lines = _reread_under_title(lines, prep, engine, opts)
+    if opts.name_pass:
+        lines = _reread_name_line(lines, prep, engine, opts, red)
     if opts.number_pass and page_number <= HEADER_PAGES:
         lines = _reread_number_line(lines, prep, engine, opts)
     if opts.agency_pass and page_number <= HEADER_PAGES:
@@ -921,6 +1079,8 @@ def _read_page(prep: Prepared, engine: OcrEngine, page_number: int, opts: OcrOpt
         reader, glyphs = digit_reader_for(opts.digit_reader), glyph_reader_for(opts.glyph_reader)
         if reader is not None or glyphs is not None:
             reread_blanks(page.lines, prep.gray, dpi, page.height, reader, glyphs)
+        if opts.symbol_pass:
+            _reread_symbol(page, prep.gray, dpi, engine, opts)
     return _PageResult(page=page, n_words=len(all_confs))
 
 

@@ -116,10 +116,13 @@ class DateReading:
 # (a case-less "s", any "o"/"e" of "Số" but the "ơ" of "Sở": "sẻ: 2Ö /SyT-NVD", capitals and
 # strokes in the blank, never a lower-case word); in the symbol, capitals and the letters whose
 # small form has the capital's shape, which OCR reads in either case ("SyT" for "SYT")
+#: a document symbol as OCR reads it: codes in capitals, some letters read in their small shape
+_SYMBOL = r"(?P<sym>[A-ZĐ][A-ZĐcosuvwxyz]{0,7}(?:\s*-\s*[A-ZĐ0-9][A-ZĐ0-9cosuvwxyz]{0,7}){1,3})\b"
 _NUMBER_LINE = re.compile(
     r"^\W{0,3}[Ss][ốoóòỏõọôồổỗộOÓÒỎÕỌÔỐỒỔỖỘeéèẻẽẹêếềểễệ]\s*[:.]*\s*(?P<num>(?:(?![a-zđà-ỹ]{2}).){0,14}?)\s*/\s*"
-    r"(?P<sym>[A-ZĐ][A-ZĐcosuvwxyz]{0,7}(?:\s*-\s*[A-ZĐ0-9][A-ZĐ0-9cosuvwxyz]{0,7}){1,3})\b"
+    + _SYMBOL
 )
+_SYMBOL_ALONE = re.compile(r"^\W{0,2}" + _SYMBOL + r"\W{0,2}$")
 _DATE = re.compile(r"ngày\s*(?P<d>.*?)\s*tháng\s*(?P<m>.*?)\s*năm\s*(?P<y>[^\s.,;]*)", re.I)
 
 
@@ -273,15 +276,25 @@ def read_number(text: str, words: Sequence[_Word] | None = None,
     m = _NUMBER_LINE.search(_joined(text, words))
     if not m:
         return None
-    symbol = re.sub(r"\s*-\s*", "-", m.group("sym")).upper()
+    symbol, symbol_conf = _symbol_of(m.group("sym")), _span_conf(m.span("sym"), words)
+    alone = _second(rereads, "symbol", "alone")
+    read_alone = _SYMBOL_ALONE.match(alone.text) if alone is not None else None
+    if (read_alone and symbol_conf is not None and symbol_conf < MIN_SYMBOL_CONF
+            and alone.conf >= MIN_SYMBOL_CONF and alone.conf > symbol_conf):
+        # the symbol glued to the handwriting, read again alone: that reading has its own confidence
+        symbol, symbol_conf = _symbol_of(read_alone.group("sym")), alone.conf
     token = m.group("num") or ""
     conf = _span_conf(m.span("num"), words)
     value, reason = _numbered(judge_digits(token, conf, MAX_NUMBER_DIGITS))
     value, reason = _numbered(second_opinion((value, reason), token, *_views(rereads, "number")))
     value, reason = _numbered(with_glyphs((value, reason), token, conf, *_views(rereads, "number"),
                                           _second(rereads, "number", "glyphs")))
-    return NumberReading(value, symbol, doubtful=reason not in TRUSTED,
-                         reason=reason, symbol_conf=_span_conf(m.span("sym"), words))
+    return NumberReading(value, symbol, doubtful=reason not in TRUSTED, reason=reason, symbol_conf=symbol_conf)
+
+
+def _symbol_of(read: str) -> str:
+    """A symbol as read, its dashes closed up and its letters in capitals."""
+    return re.sub(r"\s*-\s*", "-", read).upper()
 
 
 def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | None = None,

@@ -39,11 +39,15 @@ from .issuers import Issuer, issuer_from_name, parse_issuer, strip_motto
 from .provinces import canonical_province
 from .records import PlanMeta
 from .signers import (
+    Signature,
+    as_deputy,
     is_mark,
     is_person_name,
     is_speck,
     name_doubt,
     office_as_printed,
+    office_misread,
+    office_of,
     parse_signature,
     starts_signature,
     title_ink_doubt,
@@ -367,6 +371,19 @@ def stated_due_dates(texts: list[str | None]) -> list[date]:
     return out
 
 
+#: an OCR'd word read below this is no evidence against the issue date: a deadline misread
+#: ("trước ngày 10/8/2010." at 50 for 10/8/2017 on pAs_11) would flag a date read surely
+DUE_DATE_TRUST = 60.0
+
+
+def _sure_text(u: Unit) -> str:
+    """A line's text with the words OCR read below :data:`DUE_DATE_TRUST` blanked out (a typed
+    line as it is)."""
+    if u.words is None:
+        return u.text
+    return " ".join(w.text if w.conf is None or w.conf >= DUE_DATE_TRUST else "…" for w in u.words)
+
+
 def check_issue_date(meta: PlanMeta, due: list[date]) -> None:
     """The issue date against the plan's own dates (a general plausibility rule, whatever read
     the date): a document is not issued after the last deadline it sets, nor a plan after the
@@ -468,20 +485,84 @@ def _same_column(anchor: Unit, u: Unit) -> bool:
 STAMP_SPECK_WORDS = 3
 
 
-def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None, bool]]:
+def _right_half(u: Unit) -> bool:
+    """Is the line in the right half of its page (where a signer block is printed)?"""
+    return u.bbox is not None and bool(u.page_width) and u.bbox.x0 > u.page_width / 2
+
+
+def _title_line(v: Unit, above: str) -> str:
+    """A further line of a signature block under the line ``above``: as printed, or when read by
+    OCR with its office's spelling (:func:`parsers.signers.office_as_printed`) or as the deputy
+    of the office above (:func:`parsers.signers.as_deputy`: "HÓ GIÁM ĐỐC" under "GIÁM ĐỐC")."""
+    if v.words is None:
+        return v.text
+    line = office_as_printed(v.text)
+    office = office_of(above)
+    if office is None or parse_signature(line) is not None:
+        return line
+    return as_deputy(line, office) or line
+
+
+def _next_in_column(units: list[Unit], i: int) -> int | None:
+    """The next line after ``units[i]`` in its column that is no mark or stamp speck (a few
+    lines on), or None."""
+    for j in range(i + 1, min(len(units), i + 6)):
+        v = units[j]
+        if not _same_column(units[i], v) or is_mark(v.text) or (v.words is not None and is_speck(v.text)):
+            continue
+        return j
+    return None
+
+
+def _office_over(units: list[Unit], i: int, sig: Signature | None) -> bool:
+    """Is the line just above ``units[i]`` in its column (within two of its heights) an OCR'd,
+    damaged reading of the office its title names?"""
+    u = units[i]
+    office = office_of(sig.title) if sig else None
+    if office is None or u.bbox is None:
+        return False
+    for v in reversed(units[max(0, i - 5):i]):
+        b = v.bbox
+        if b is None or v.words is None or is_speck(v.text) or b.x1 < u.bbox.x0 or b.x0 > u.bbox.x1:
+            continue
+        if u.bbox.top - b.top > 2 * (u.bbox.bottom - u.bbox.top):
+            return False
+        return not starts_signature(office_as_printed(v.text)) and office_misread(v.text) == office
+    return False
+
+
+def _misread_head(units: list[Unit], i: int) -> str | None:
+    """The office of a title line read by OCR with a letter lost or misread ("GIÁM ĐÓ",
+    "VI. GIÁM ĐỐC" for a handwritten "KT."), when the next line of its column reads as that
+    office's deputy: two readings naming the same office, the deputy's block "KT. GIÁM ĐỐC / PHÓ
+    GIÁM ĐỐC" whose prefix :func:`parsers.signers.with_head_prefix` puts back."""
+    office = office_misread(units[i].text)
+    j = _next_in_column(units, i)
+    if office is None or j is None or as_deputy(office_as_printed(units[j].text), office) is None:
+        return None
+    return office
+
+
+def _signatures(units: list[Unit]) -> list[tuple[str, str | None, float | None, bool]]:
     """Every signature block (title, name, OCR confidence of the name, whether a further title
-    line read by OCR is no title: see :func:`parsers.signers.title_line_doubt`) in order."""
-    out = []
+    line read by OCR is no title: see :func:`parsers.signers.title_line_doubt`) in order.
+
+    A block read by OCR in the right half of its page whose name was not read (a stamp or the
+    signature over it) comes with name None: its title is what the page says of the signer."""
+    out: list[tuple[str, str | None, float | None, bool]] = []
     i = 0
     while i < len(units):
         u = units[i]
         ocr = u.words is not None
         head = office_as_printed(u.text) if ocr else u.text
+        if ocr and not starts_signature(head):
+            head = _misread_head(units, i) or head
         if not (starts_signature(head) and len(head.split()) <= 16):
             i += 1
             continue
         block = [head]
-        title_doubt = False
+        # a damaged line of the same office just above: this is its deputy's line, "PHÓ" not read
+        title_doubt = ocr and _office_over(units, i, parse_signature(head))
         sig = parse_signature(head)
         name, conf = (sig.name, u.confidence) if sig and sig.name else (None, None)
         j = i + 1
@@ -505,16 +586,19 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str, float | None, bool]]:
                 j += 1
                 continue
             if fallback is None and _upper(v.text) and len(v.text.split()) <= 8:
-                line = office_as_printed(v.text) if v.words is not None else v.text
+                line = _title_line(v, block[-1])
+                # an office read twice: a deputy's "PHÓ GIÁM ĐỐC" whose "PHÓ" was not read
+                repeated = office_of(line) is not None and office_of(line) == office_of(block[-1])
                 block.append(line)
-                title_doubt = title_doubt or (v.words is not None and title_line_doubt(line) is not None)
+                title_doubt = title_doubt or (v.words is not None and (title_line_doubt(line) is not None
+                                                                       or repeated))
                 j += 1
                 continue
             break
         if name is None and fallback is not None:
             name, conf, j = fallback
         sig = parse_signature(" ".join(block))
-        if sig is not None and (sig.name or name):
+        if sig is not None and (sig.name or name or (ocr and _right_half(u))):
             title = with_head_prefix(sig.title) if ocr else sig.title
             title_doubt = title_doubt or title_ink_doubt(title, u.unread_ink, len(block)) is not None
             out.append((title, sig.name or name, conf, title_doubt))
@@ -771,17 +855,24 @@ def parse_metadata(doc: Document) -> PlanMeta:
              if mm and not u.in_table and not re.match(r"^\s*(?:Căn cứ|Thực hiện)\b", u.text)]
     meta.plan_year, meta.plan_period_start, meta.plan_period_end, meta.period_stated = _plan_years(
         [meta.title, *intro[:2]], meta.issue_date)
-    check_issue_date(meta, stated_due_dates([u.text for u in units]))
+    check_issue_date(meta, stated_due_dates([_sure_text(u) for u in units]))
 
     # ---- signer: the last signature of the body (a Quyết định's when the plan it issues is unsigned)
     body = units[:appendix_at] if appendix_at is not None else units
     sigs = _signatures(body) or _signatures(units)
+    # the last block that names its signer, else the last read without its name (a scan's stamp)
+    sigs = [s for s in sigs if s[1]] or sigs
     if sigs:
         meta.signer_title, meta.signer_name, conf, title_doubt = sigs[-1]
         if conf is not None and (conf < LINE_TRUST or name_doubt(meta.signer_name)):
             meta.low_confidence["signer_name"] = conf
         if title_doubt:
             meta.low_confidence["signer_title"] = 0.0
+        stamped = _stamped_signer(body) if meta.signer_name is None else None
+        if stamped is not None:  # the name printed apart from the title read
+            meta.signer_name = stamped.text
+            if stamped.words is not None and name_doubt(stamped.text):
+                meta.low_confidence["signer_name"] = stamped.confidence or 0.0
     elif site.get("signer_name") and is_person_name(site["signer_name"]):
         meta.signer_name = clean(site["signer_name"])
     else:

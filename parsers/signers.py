@@ -22,11 +22,15 @@ from rapidfuzz import fuzz
 from ._text import clean, fold, load_yaml
 
 __all__ = ["Signature", "parse_signature", "is_mark", "is_person_name", "starts_signature", "name_doubt",
-           "office_as_printed", "with_head_prefix", "is_speck"]
+           "office_as_printed", "with_head_prefix", "is_speck", "office_misread", "as_deputy", "office_of"]
 
 #: a line this similar (rapidfuzz ratio, diacritics folded) to an office is a misread title
 #: ("IÁM ĐÓC", "PHÓGIÁM ĐỚC"), not a name
 OFFICE_LIKE = 80.0
+
+#: a line read by OCR whose letters are this close to an office's deputy ("PHÓ GIÁM ĐỐC"), and
+#: closer than to the office itself, is that deputy's title (see :func:`as_deputy`)
+DEPUTY_LIKE = 85.0
 
 NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ](?:[a-zà-ỹđ]+|[A-ZĐÀ-Ỹ]+)$")
 
@@ -49,6 +53,7 @@ class _Vocab:
     surnames: frozenset[str]
     #: each office and its deputy by its letters without diacritics or spaces, when no other has them
     offices_by_letters: dict[str, str]
+    offices: tuple[str, ...]
     deputy: str
     signs_for_head: str
 
@@ -75,6 +80,7 @@ def _vocab() -> _Vocab:
         offices_folded=tuple(fold(t) for t in titles),
         surnames=frozenset(clean(n).lower() for n in data.get("surnames") or ()),
         offices_by_letters={k: os[0] for k, os in by_letters.items() if len(os) == 1},
+        offices=tuple(offices),
         deputy=data["deputy"],
         signs_for_head=data["signs_for_head"],
     )
@@ -95,6 +101,40 @@ def office_as_printed(line: str) -> str:
     head = t[:prefix.end()] if prefix else ""
     office = v.offices_by_letters.get(_letters(t[len(head):]))
     return f"{head}{office}" if office else line
+
+
+def office_misread(line: str) -> str | None:
+    """The office (no deputy) a title line read by OCR names with a letter lost or misread
+    ("GIÁM ĐÓ", "VI. GIÁM ĐỐC" for a handwritten "KT."): the office its letters are closest to,
+    at :data:`OFFICE_LIKE` or closer; else None.  Alone this is no title: see :func:`as_deputy`."""
+    got = _letters(line)
+    if not got:
+        return None
+    score, office = max((fuzz.ratio(got, _letters(o)), o) for o in _vocab().offices)
+    return office if score >= OFFICE_LIKE else None
+
+
+def as_deputy(line: str, office: str) -> str | None:
+    """The title of ``office``'s deputy ("PHÓ GIÁM ĐỐC") when a line read by OCR under that
+    office reads as it with a letter or two lost or misread ("HÓ GIÁM ĐỐC", "PHÓ CIẮM ĐỐC",
+    "⁄RHÓ GIẢM ĐỐC": a stamp over the second line of "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"), else None.
+
+    Its letters must be within :data:`DEPUTY_LIKE` of the deputy's and closer to them than to
+    the office's own, so the office read a second time ("GIÁM ĐỐC") is no deputy."""
+    deputy = f"{_vocab().deputy} {office}"
+    got = _letters(line)
+    to_deputy = fuzz.ratio(got, _letters(deputy))
+    return deputy if to_deputy >= DEPUTY_LIKE and to_deputy > fuzz.ratio(got, _letters(office)) else None
+
+
+def office_of(title: str) -> str | None:
+    """The head's office a title's last part names ("KT. GIÁM ĐỐC" → "GIÁM ĐỐC"), or None when
+    that part is a deputy's or no office."""
+    v = _vocab()
+    part = _strip(title.split(" / ")[-1])
+    prefix = v.prefix_re.match(part)
+    rest = part[prefix.end():] if prefix else part
+    return rest if rest in v.offices else None
 
 
 def with_head_prefix(title: str) -> str:

@@ -236,3 +236,21 @@ def test_the_number_blank_is_found_before_any_symbol_ocr_may_spell() -> None:
                   (("sẻ:", 100, 118), ("JU", 122, 150), ("/GM-SYT", 154, 200))):
         assert [f for f, _ in blank_boxes(_line(*words))] == ["number"], words
     assert blank_boxes(_line(("Số", 100, 118), ("lượng", 122, 150), ("3/4", 154, 200))) == []
+
+
+def test_the_symbol_box_is_the_printed_symbol_of_an_unsure_number_line() -> None:
+    """From the slash after the number blank to the line's end, padded; only when the words
+    holding the symbol were read less than sure."""
+    from extractors.digit_reader import SYMBOL_SURE, symbol_box
+    from extractors.model import BBox, Line, LineWord
+
+    glued = Line(text="Số:22#2/SYT-NVY", bbox=BBox(100, 90, 190, 102), confidence=50.0,
+                 words=[LineWord("Số:22#2/SYT-NVY", 49.5, BBox(100, 90, 190, 102))])
+    box = symbol_box(glued)
+    assert box is not None and 140 < box.x0 < 150 and box.x1 > 190 and box.top < 90 and box.bottom > 102
+    sure = Line(text="Số: 22 /SYT-NVY", bbox=BBox(100, 90, 190, 102), confidence=90.0,
+                words=[LineWord("Số:", 93.0, BBox(100, 90, 118, 102)), LineWord("22", 40.0, BBox(122, 90, 140, 102)),
+                       LineWord("/SYT-NVY", SYMBOL_SURE + 1, BBox(144, 90, 190, 102))])
+    assert symbol_box(sure) is None  # the handwriting has its own word: the symbol's is sure
+    assert symbol_box(Line(text="Kiên Giang, ngày 18 tháng 12", bbox=BBox(300, 90, 500, 102),
+                           words=[LineWord("Kiên", 90.0, BBox(300, 90, 330, 102))])) is None

@@ -281,6 +281,23 @@ def test_the_last_dated_task_deadline_bounds_the_issue_date():
     assert "issue_date" in meta.low_confidence
 
 
+@pytest.mark.parametrize("conf, flagged", [(50.0, False), (90.0, True)])
+def test_a_deadline_ocr_read_unsure_does_not_bound_the_issue_date(conf, flagged):
+    """pAs_11: "trước ngày 10/8/2010." read at 50 for 10/8/2017, under a date read surely: no
+    evidence against it.  The same deadline read surely is (the years then disagree: flagged)."""
+    from extractors.model import LineWord
+
+    date_line = Line(text="Kiên Giang, ngày 03 tháng 08 năm 2017", bbox=BBox(258, 98, 500, 109), confidence=93.0,
+                     words=[LineWord(w, 93.0) for w in "Kiên Giang, ngày 03 tháng 08 năm 2017".split()])
+    words = [("cần", 96.0), ("gửi", 71.0), ("về", 94.0), ("Sở", 85.0), ("Y", 39.0), ("tế", 90.0), ("trước", 96.7),
+             ("ngày", 96.0), ("10/8/2010.", conf)]
+    body = Line(text=" ".join(w for w, _ in words), bbox=BBox(70, 400, 520, 411), confidence=80.0,
+                words=[LineWord(w, c) for w, c in words])
+    meta = _scan(_ocr("Số: 11/SYT-GAVI", 78, 96, 93), date_line, body)
+    assert meta.issue_date == date(2017, 8, 3)
+    assert ("issue_date" in meta.low_confidence) is flagged
+
+
 def test_not_after_keeps_the_part_of_a_date_that_can_stand():
     from parsers.handwriting import not_after
 
@@ -365,6 +382,54 @@ def test_a_deputy_block_read_without_its_prefix_gets_the_prefix_its_office_print
     meta = _scan(*(_ocr(t, x, y) for t, x, y in lines), _ocr("Hà Văn Phúc", 369, 718, 96))
     assert meta.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC" and "signer_title" not in meta.low_confidence, why
     assert meta.signer_name == "Hà Văn Phúc", why
+
+
+@pytest.mark.parametrize("lines, why", [
+    ((("GIÁM ĐỐC", 384, 666), ("PHÓ CIẮM ĐỐC", 345, 671)), "dQP_2242: the red deputy line, one letter misread"),
+    ((("GIÁM ĐỐC", 384, 666), ("HỎ GIẢM ĐỚC", 348, 671)), "its first letter cut off"),
+    ((("GIÁM ĐÓ", 370, 716), ("SSHÓ GIẢM ĐỐC", 350, 722)), "Xr7_02: a title and its deputy line both damaged"),
+    ((("\\-GIÁM ĐÓ", 368, 630), ("ĐỐC", 425, 631), ("PHÓ GIẢM ĐỐC", 350, 637)), "kwa_179: in two pieces"),
+])
+def test_a_damaged_deputy_line_under_its_office_is_the_deputys_title(lines, why):
+    """A line read under an office with a letter or two of its deputy's title lost or misread is
+    that title (the letters closer to "PHÓ GIÁM ĐỐC" than to "GIÁM ĐỐC"); a title line damaged
+    the same way is its office when the deputy line under it names the same one."""
+    meta = _scan(*(_ocr(t, x, y) for t, x, y in lines), _ocr("Hà Văn Phúc", 369, 790, 96))
+    assert meta.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC" and "signer_title" not in meta.low_confidence, why
+
+
+@pytest.mark.parametrize("lines, why", [
+    ((("GIÁM ĐỐC", 384, 666), ("GIẢM ĐỐC", 348, 671)), "the office twice: the deputy's PHÓ not read"),
+    ((("GIÁM ĐÓ", 370, 716), ("GIẢM ĐỐC", 350, 722)), "a damaged title over the office read again"),
+    ((("GIÁM ĐÓ", 370, 716),), "a damaged title alone"),
+])
+def test_an_office_read_twice_or_damaged_alone_is_no_confident_title(lines, why):
+    meta = _scan(*(_ocr(t, x, y) for t, x, y in lines), _ocr("Hà Văn Phúc", 369, 790, 96))
+    assert meta.signer_title != "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC", why
+    assert meta.signer_title is None or "signer_title" in meta.low_confidence, why
+
+
+def test_deputy_readings_are_judged_against_the_office_itself():
+    from parsers.signers import as_deputy, office_misread, office_of
+
+    assert as_deputy("PHÓ CIẮM ĐỐC", "GIÁM ĐỐC") == "PHÓ GIÁM ĐỐC"
+    assert as_deputy("PHO CHU TICH", "CHỦ TỊCH") == "PHÓ CHỦ TỊCH"
+    for read in ("GIÁM ĐỐC", "GIẢM ĐỐC", "1 CẮM ĐỒC.", "CHÁNH VĂN PHÒNG", "PHÓ CHỦ TỊCH"):
+        assert as_deputy(read, "GIÁM ĐỐC") is None, read
+    assert office_misread("GIÁM ĐÓ") == office_misread("VI. GIÁM ĐỐC") == "GIÁM ĐỐC"
+    assert office_misread("ĐÓC") is None and office_misread("Hà Văn Phúc") is None
+    assert office_of("KT. GIÁM ĐỐC") == "GIÁM ĐỐC" and office_of("GIÁM ĐỐC / PHÓ GIÁM ĐỐC") is None
+
+
+def test_a_scan_title_whose_name_was_not_read_is_kept():
+    """A clean "GIÁM ĐỐC" in the right half, the name under it lost to the stamp: the title is
+    what the page says; the name is null and flagged."""
+    meta = _scan(_ocr("Nơi nhận:", 75, 512), _ocr("GIÁM ĐỐC", 415, 512), _ocr("- Như trên;", 76, 525))
+    assert meta.signer_title == "GIÁM ĐỐC" and "signer_title" not in meta.low_confidence
+    assert meta.signer_name is None and "signer_name" in meta.low_confidence
+    # in the left half it is no signer block
+    meta = _scan(_ocr("GIÁM ĐỐC", 80, 512), _ocr("- Như trên;", 76, 525))
+    assert meta.signer_title is None
 
 
 def test_a_typed_block_keeps_its_title_as_printed():
@@ -488,6 +553,24 @@ def test_a_number_whose_symbol_is_unsure_is_flagged_with_it():
     line.rereads = [Reread("number", "2193", 32.2, "rapid"), Reread("number", "2193", 75.7, "mnist", view="glyphs")]
     meta = _scan(line)
     assert meta.doc_number == "2193/TB-SYT" and not {"doc_number", "doc_symbol"} & set(meta.low_confidence)
+
+
+def test_a_symbol_glued_to_the_handwriting_is_judged_by_its_reading_alone():
+    """AQr_2193 as read: the symbol glued to the handwritten number at 35 ("TB-SVT"); read alone
+    (extractors.ocr._reread_symbol) it is "/TB-SYT" at 85, which stands: the number is trusted.
+    A reading alone no surer than the first, or below the symbol's bar, changes nothing."""
+    from extractors.model import Reread
+
+    digits = [Reread("number", "2193", 32.2, "rapid"), Reread("number", "2193", 75.7, "mnist", view="glyphs")]
+    for alone, symbol, trusted in ((Reread("symbol", "/TB-SYT,", 85.0, "tess", view="alone"), "TB-SYT", True),
+                                   (Reread("symbol", "/TB-SYT", 30.0, "tess", view="alone"), "TB-SVT", False),
+                                   (Reread("symbol", "/TB-SYT", 58.0, "tess", view="alone"), "TB-SVT", False),
+                                   (Reread("symbol", "Z7 ,.", 90.0, "tess", view="alone"), "TB-SVT", False)):
+        line = _ocr("Số:2/13/TB-SVT", 78, 96, 35)
+        line.rereads = [*digits, alone]
+        meta = _scan(line)
+        assert meta.doc_symbol == symbol and meta.doc_number == f"2193/{symbol}", alone
+        assert trusted == (not {"doc_number", "doc_symbol"} & set(meta.low_confidence)), alone
 
 
 def test_the_symbol_names_the_issuer_when_the_handwritten_number_is_unsure():
