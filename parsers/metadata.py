@@ -485,6 +485,13 @@ def _same_column(anchor: Unit, u: Unit) -> bool:
 STAMP_SPECK_WORDS = 3
 
 
+def _deputy_block(block: list[str]) -> bool:
+    """Do the block's lines end with an office over its deputy's title ("GIÁM ĐỐC", "PHÓ GIÁM
+    ĐỐC"), the whole title of a deputy signing for the head?"""
+    office = office_of(block[-2]) if len(block) >= 2 else None
+    return office is not None and as_deputy(block[-1], office) is not None
+
+
 def _right_half(u: Unit) -> bool:
     """Is the line in the right half of its page (where a signer block is printed)?"""
     return u.bbox is not None and bool(u.page_width) and u.bbox.x0 > u.page_width / 2
@@ -582,7 +589,10 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str | None, float | None, 
                 name, conf = v.text, v.confidence
                 break
             if v.words is not None and (is_speck(v.text) or (
-                    fallback is not None and len(v.text.split()) <= STAMP_SPECK_WORDS)):
+                    (fallback is not None or _deputy_block(block)) and len(v.text.split()) <= STAMP_SPECK_WORDS
+                    and parse_signature(office_as_printed(v.text)) is None)):
+                # a stamp's speck or ring text ("SỐ ( VÀ"), past a name part or under a deputy's
+                # block "GIÁM ĐỐC / PHÓ GIÁM ĐỐC", which has no further title line
                 j += 1
                 continue
             if fallback is None and _upper(v.text) and len(v.text.split()) <= 8:

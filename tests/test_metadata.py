@@ -389,6 +389,8 @@ def test_a_deputy_block_read_without_its_prefix_gets_the_prefix_its_office_print
     ((("GIÁM ĐỐC", 384, 666), ("HỎ GIẢM ĐỚC", 348, 671)), "its first letter cut off"),
     ((("GIÁM ĐÓ", 370, 716), ("SSHÓ GIẢM ĐỐC", 350, 722)), "Xr7_02: a title and its deputy line both damaged"),
     ((("\\-GIÁM ĐÓ", 368, 630), ("ĐỐC", 425, 631), ("PHÓ GIẢM ĐỐC", 350, 637)), "kwa_179: in two pieces"),
+    ((("VI. GIÁM ĐỐC", 349, 658), ("⁄RHÓ GIÁM ĐỐC", 323, 663), ("+4", 431, 695), ("SỐ ( VÀ", 336, 697)),
+     "Q5P_17: a handwritten KT. read VI., the stamp's ring text under the block"),
 ])
 def test_a_damaged_deputy_line_under_its_office_is_the_deputys_title(lines, why):
     """A line read under an office with a letter or two of its deputy's title lost or misread is
