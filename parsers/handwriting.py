@@ -42,7 +42,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Protocol
+
+from ._text import load_yaml
 
 MIN_DIGIT_CONF = 80.0  # below this a digit word is not published
 #: a second reading agreeing with the first lifts it only with at least this confidence
@@ -63,7 +66,7 @@ MORE_DIGITS_THAN_GLYPHS = 1
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
 #: the reasons of a value that is published as trusted
-TRUSTED = ("ok", "blank", "agreed", "second_reader", "glyphs_agree")
+TRUSTED = ("ok", "blank", "agreed", "second_reader", "glyphs_agree", "glyphs_shape")
 #: the printed symbol beside the handwritten number is judged by its own words: below this it is
 #: flagged (on the real scans correct symbols read 70-92 on their own words; the two below 60
 #: were glued into one word with the handwriting, "Số:22#2/SYT-NVY" at 50)
@@ -164,6 +167,25 @@ def judge_digits(token: str, conf: float | None, max_digits: int) -> tuple[str |
     return compact, "ok"
 
 
+@cache
+def _digit_shapes() -> dict[str, str]:
+    """Character → the digit a pen's stroke read as it stands for (parsers/data/digit_shapes.yaml)."""
+    return {ch: digit for digit, shapes in load_yaml("digit_shapes.yaml").items() for ch in shapes}
+
+
+def shape_digits(token: str) -> str:
+    """A first reading made of digits and of the letters Tesseract gives handwritten digits
+    ("JÍ" → "11", "b" → "6", "/Í" → "11"), as those digits; "" when any character is neither,
+    and for one stroke alone ("|", "I": the edge of a printed letter beside an empty blank
+    reads so too)."""
+    shapes = _digit_shapes()
+    chars = [ch for ch in token if not ch.isspace()]
+    out = [ch if ch.isdigit() else shapes.get(ch, "") for ch in chars]
+    if not chars or not all(out) or (len(chars) == 1 and not chars[0].isdigit() and out[0] == "1"):
+        return ""
+    return "".join(out)
+
+
 def _digits_of(token: str) -> str:
     """A first reading's token as the digits the other readers are compared with ("2 2" → "22",
     "1.200" → "1200"); not all digits when it holds a stroke read as a letter."""
@@ -247,11 +269,15 @@ def with_glyphs(judged: tuple[str | None, str], token: str, token_conf: float | 
     readings = [(digits, first_sure)] if digits.isdigit() else []
     readings += [(r.text, r.conf >= MIN_AGREEING_CONF) for r in (second, other) if r is not None and r.text.isdigit()]
     agreeing = [(text, sure) for text, sure in readings if int(text) == int(read)]
-    if not agreeing:
-        return judged
     if any(int(text) != int(read) and sure for text, sure in readings) and not any(sure for _, sure in agreeing):
         return judged
-    return max((text for text, _ in agreeing), key=len), "glyphs_agree"
+    if agreeing:
+        return max((text for text, _ in agreeing), key=len), "glyphs_agree"
+    # the first reading's letters are the strokes of the same digits ("JÍ" for a pen's "11"),
+    # the classifier sure of them, and no reader surely read other digits
+    if glyphs.conf >= MIN_AGREEING_CONF and shape_digits(token) == read:
+        return read, "glyphs_shape"
+    return judged
 
 
 def _second(rereads: Sequence[_Reread] | None, field: str, view: str = "token") -> _Reread | None:

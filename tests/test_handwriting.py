@@ -312,11 +312,15 @@ def test_the_classifier_agreeing_with_another_reader_publishes_the_digits() -> N
 
 
 def test_the_classifier_alone_is_never_enough() -> None:
-    # dQP_2242: Tesseract "/Í", the second saw nothing; the classifier's "11" is right, but one
-    # recogniser alone is what made confident wrong values
-    r = read_date(*line("ngày(93) /Í(30) tháng(96) 12(96) năm(96) 2017(96)"),
-                  rereads=[R("day", "", 0.0), R("day", "", 0.0, "blank_ink"), G("day", "11", 96.5)])
+    # zPs_171: Tesseract "|JJ" (three strokes), the second saw nothing; the classifier's "11" is
+    # right, but one recogniser alone is what made confident wrong values
+    r = read_date(*line("ngày(75) |JJ(2) tháng(97) 12(97) năm(97) 2017(97)"),
+                  rereads=[R("day", "", 0.0), R("day", "", 0.0, "blank_ink"), G("day", "11", 92.7)])
     assert (r.precision, r.doubtful) == ("month", True)
+    # kwa_179: Tesseract "4†", no digits from the second: "179" from the classifier alone
+    r = read_number(*line("Số4†(59) /GM-SYT(92)"), [R("number", "", 0.0), R("number", "", 0.0, "blank_ink"),
+                                                    G("number", "179", 91.3)])
+    assert (r.number, r.doubtful) == (None, True)
     # nor with readers that read other digits (zmQ_2276: "2276" read "29+É", "246"/"46", "276")
     r = read_number(*line("só::29+É(45) /TB-SYT(80)"),
                     [R("number", "246", 13.0), R("number", "46", 50.0, "blank_ink"), G("number", "276", 91.1)])
@@ -347,3 +351,29 @@ def test_the_classifier_never_makes_a_trusted_value_doubtful() -> None:
     r = read_date(*line("ngày(96) 16(95) tháng(96) 01(96) năm(96) 2018(96)"),
                   rereads=[R("day", "16", 100.0), G("day", "10", 92.0)])
     assert (r.value, r.doubtful) == (date(2018, 1, 16), False)
+
+
+def test_a_first_reading_in_the_strokes_of_the_same_digits_partners_the_classifier() -> None:
+    """Tesseract, trained on print, reads a pen's "11" as "JÍ" or "/Í" and its "6" as "b"
+    (parsers/data/digit_shapes.yaml): those letters are the classifier's digits, a second
+    reader agreeing.  Not one stroke alone (the edge of a printed letter), not with an unsure
+    classifier, not against a reader sure of other digits."""
+    from parsers.handwriting import shape_digits
+
+    assert (shape_digits("JÍ"), shape_digits("/Í"), shape_digits("b"), shape_digits("JU")) == ("11", "11", "6", "10")
+    assert shape_digits("|") == shape_digits("I") == shape_digits("4†") == shape_digits("22#2") == ""
+    # P7f_11: "Số:JÍ /GM-SYT", the second recogniser's token view "1" at 34, its blank view nothing
+    spec = "Số:JÍ(73) /GM-SYT(91)"
+    views = [R("number", "1", 34.2), R("number", "", 0.0, "blank_ink")]
+    r = read_number(*line(spec), [*views, G("number", "11", 92.4)])
+    assert (r.number, r.doubtful, r.reason) == ("11", False, "glyphs_shape")
+    assert read_number(*line(spec), [*views, G("number", "11", 70.0)]).number is None  # the classifier unsure
+    assert read_number(*line(spec), [R("number", "17", 95.0), G("number", "11", 92.4)]).number is None
+    # Nsh_2231: day "b", the second recogniser saw nothing, the classifier "6" at 94
+    r = read_date(*line("ngày(93) b(0) tháng(96) 12(97) năm(97) 2017(96)"),
+                  rereads=[R("day", "", 0.0), R("day", "", 0.0, "blank_ink"), G("day", "6", 93.8)])
+    assert (r.value, r.precision, r.doubtful) == (date(2017, 12, 6), "day", False)
+    # one stroke: no partner
+    r = read_date(*line("ngày(93) |(20) tháng(96) 12(97) năm(97) 2017(96)"),
+                  rereads=[R("day", "", 0.0), R("day", "", 0.0, "blank_ink"), G("day", "1", 97.0)])
+    assert r.doubtful and r.precision == "month"

@@ -175,3 +175,16 @@ OWNED = ["units.yaml", "deadline_words.yaml", "legal_doc_types.yaml", "reform_ar
 def test_owned_data_files_exist_and_load(name):
     assert (DATA / name).is_file()
     assert isinstance(load(name), dict)
+
+
+# ---------------------------------------------------------------------------- digit_shapes.yaml
+
+
+def test_digit_shapes_are_single_characters_each_standing_for_one_digit():
+    d = load("digit_shapes.yaml")
+    assert set(d) <= set("0123456789")
+    seen: dict[str, str] = {}
+    for digit, shapes in d.items():
+        for ch in shapes:
+            assert isinstance(ch, str) and len(ch) == 1 and not ch.isdigit(), (digit, ch)
+            assert seen.setdefault(ch, digit) == digit, f"{ch!r} stands for {seen[ch]} and {digit}"

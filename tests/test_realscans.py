@@ -275,3 +275,17 @@ def test_a_name_word_beside_a_red_stamp_is_read_again_from_the_red_channel(tmp_p
                                options=OcrOptions(name_pass=False))
     meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=[without]))
     assert meta.signer_name != want and "signer_name" in meta.low_confidence
+
+
+@pytest.mark.skipif(glyph_reader_for("auto") is None, reason="the digit samples not installed (make setup)")
+def test_a_day_tesseract_read_as_strokes_is_published_with_the_classifier(tmp_path: Path) -> None:
+    """dQP_2242's handwritten day "11": Tesseract reads "/Í", the second recogniser nothing, the
+    handwritten-digit classifier "11"; the strokes are those digits (parsers/data/digit_shapes.yaml),
+    so the day is published, the handwritten number (no two readers agree) still flagged."""
+    name = "dQP_2242_syt_nvy.pdf"
+    want = load_transcriptions()[name]["header"]
+    (page,) = ocr_pdf_pages(FIXTURES / name, [1], dpi=DPI, workers=1, cache_dir=tmp_path)
+    meta = parse_metadata(Document(source_path=name, source_format="pdf", pages=[page]))
+    assert meta.issue_date == date.fromisoformat(want["issue_date"]) and meta.issue_date_precision == "day"
+    assert "issue_date" not in meta.low_confidence
+    assert meta.doc_number is None and "doc_number" in meta.low_confidence
