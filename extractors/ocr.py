@@ -706,10 +706,7 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     x0, y0, x1, y1 = region
     if x1 - x0 < dpi // 2 or y1 - y0 < dpi // 4:
         return lines
-    images = [prep.gray]
-    dropped = _aligned_red(red, prep) if red is not None else None
-    if dropped is not None:
-        images.append(dropped)
+    images = _grey_and_red(prep, red)
     new: list[_TextLine] = []
     for image in images:
         # strokes of the signature and the stamp read as words at single-digit confidence
@@ -799,10 +796,7 @@ def _reread_name_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
         return lines
     band = (max(0, int(x0 - NAME_BAND_LEFT * lh)), max(0, int(y0 - NAME_BAND_PAD * lh)),
             min(w, int(x1 + NAME_BAND_PAD * lh)), min(h, int(y1 + NAME_BAND_PAD * lh)))
-    images = [prep.gray]
-    dropped = _aligned_red(red, prep) if red is not None else None
-    if dropped is not None:
-        images.append(dropped)
+    images = _grey_and_red(prep, red)
     read = [wd.text for wd in name.words]
     for image in images:
         words = [wd for ln in _band_lines(image, band, engine, prep.dpi, opts, psm=PSM_LINE) for wd in ln.words]
@@ -934,6 +928,13 @@ def _reread_symbol(page: Page, gray: np.ndarray, dpi: int, engine: OcrEngine, op
             line.rereads = [*(line.rereads or []), Reread("symbol", text, float(np.mean([w.conf for w in words])),
                                                           engine.version, box, view="alone")]
         return
+
+
+def _grey_and_red(prep: Prepared, red: RedChannel | None) -> list[np.ndarray]:
+    """The images a part of the page is read again from: the grey page, and on a colour page
+    its red channel too (a red stamp fades into the paper there)."""
+    dropped = _aligned_red(red, prep) if red is not None else None
+    return [prep.gray] if dropped is None else [prep.gray, dropped]
 
 
 def _aligned_red(red: RedChannel, prep: Prepared) -> np.ndarray | None:
