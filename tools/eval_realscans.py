@@ -11,8 +11,8 @@ number and date of the header (the bar) apart from the signer's name.
 
 OCR results come from the OCR cache (keyed by engine, model and settings), so a second run of
 the same configuration costs no recognition.  The transcriptions carry a split: "dev" documents
-were looked at while developing, "heldout" ones are scored but never tuned on; the figures are
-given for all, and for each split.
+were looked at while developing, "heldout" ones were scored but not tuned on up to session 6
+(see tests/fixtures/realscans/README.md); the figures are given for all, and for each split.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def verdict(field: str, value: str | None, want: str | None, low: set[str]) -> s
 
 def score_metadata(docs: dict[str, dict], model: str | None, dpi: int, judge_only: bool = False) -> None:
     """Each transcribed header field of each document, then the tallies on all documents and on
-    each split ("dev": looked at while developing; "heldout": scored, never tuned on).  Pages 1
+    each split ("dev": looked at while developing; "heldout": scored, not tuned on up to session 6).  Pages 1
     to the signer's page are read, as the pipeline reads them all."""
     from extractors.model import Document
     from parsers.metadata import parse_metadata
