@@ -492,6 +492,13 @@ def _deputy_block(block: list[str]) -> bool:
     return office is not None and as_deputy(block[-1], office) is not None
 
 
+def _read_again(v: Unit, block: list[str]) -> bool:
+    """Is the OCR'd line ``v``, under a deputy's whole block, that block's deputy line read a
+    second time (a band read again under the title, on a page whose page pass had read it)?"""
+    office = office_of(block[-2]) if _deputy_block(block) else None
+    return office is not None and as_deputy(office_as_printed(v.text), office) is not None
+
+
 def _right_half(u: Unit) -> bool:
     """Is the line in the right half of its page (where a signer block is printed)?"""
     return u.bbox is not None and bool(u.page_width) and u.bbox.x0 > u.page_width / 2
@@ -590,7 +597,7 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str | None, float | None, 
                 break
             if v.words is not None and (is_speck(v.text) or (
                     (fallback is not None or _deputy_block(block)) and len(v.text.split()) <= STAMP_SPECK_WORDS
-                    and parse_signature(office_as_printed(v.text)) is None)):
+                    and parse_signature(office_as_printed(v.text)) is None) or _read_again(v, block)):
                 # a stamp's speck or ring text ("SỐ ( VÀ"), past a name part or under a deputy's
                 # block "GIÁM ĐỐC / PHÓ GIÁM ĐỐC", which has no further title line
                 j += 1

@@ -400,6 +400,16 @@ def test_a_damaged_deputy_line_under_its_office_is_the_deputys_title(lines, why)
     assert meta.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC" and "signer_title" not in meta.low_confidence, why
 
 
+@pytest.mark.parametrize("again", ["PHÓ GIÁM ĐỐC", "HÓ GIẢM ĐỐC"])
+def test_a_deputy_line_read_twice_is_one_line(again):
+    """A page whose page pass read the whole deputy block, and the band under the title read its
+    second line again: the title is the block's, not three lines."""
+    meta = _scan(_ocr("KT. GIÁM ĐỐC", 360, 600), _ocr("PHÓ GIÁM ĐỐC", 366, 612), _ocr(again, 362, 616, 70),
+                 _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_title == "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC" and "signer_title" not in meta.low_confidence
+    assert meta.signer_name == "Hà Văn Phúc"
+
+
 @pytest.mark.parametrize("lines, why", [
     ((("GIÁM ĐỐC", 384, 666), ("GIẢM ĐỐC", 348, 671)), "the office twice: the deputy's PHÓ not read"),
     ((("GIÁM ĐÓ", 370, 716), ("GIẢM ĐỐC", 350, 722)), "a damaged title over the office read again"),
