@@ -248,6 +248,15 @@ def symbol_box(line: Line) -> BBox | None:
     return BBox(_x_at(ws, slash) - 1.0, line.bbox.top - pad, line.bbox.x1 + pad, line.bbox.bottom + pad)
 
 
+def crop_points(gray: np.ndarray, box: BBox, dpi: int) -> np.ndarray:
+    """The part of the page image ``gray`` (at ``dpi``) that ``box`` (page points) covers,
+    clipped to the image."""
+    k = dpi / 72.0
+    y0, y1 = max(0, int(box.top * k)), min(gray.shape[0], int(box.bottom * k) + 1)
+    x0, x1 = max(0, int(box.x0 * k)), min(gray.shape[1], int(box.x1 * k) + 1)
+    return gray[y0:y1, x0:x1]
+
+
 def blank_boxes(line: Line) -> list[tuple[str, BBox]]:
     """The handwritten blanks of a header line and where the first reading put them (points)."""
     return [(s.field, s.token) for s in blank_spans(line)]
@@ -304,13 +313,6 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
     it and the first reading saw something, a handwritten blank is also read by ``glyphs``
     (extractors/glyph_digits.py: the marks classified one by one, view "glyphs") from the
     same crop as "blank_ink"."""
-    k = dpi / 72.0
-
-    def cut(b: BBox) -> np.ndarray:
-        y0, y1 = max(0, int(b.top * k)), min(gray.shape[0], int(b.bottom * k) + 1)
-        x0, x1 = max(0, int(b.x0 * k)), min(gray.shape[1], int(b.x1 * k) + 1)
-        return gray[y0:y1, x0:x1]
-
     seen: set[str] = set()
     for line in lines:
         if line.bbox is None or line.bbox.top > HEADER_FRACTION * page_height_pt:
@@ -322,11 +324,11 @@ def reread_blanks(lines: Sequence[Line], gray: np.ndarray, dpi: int, page_height
         for f, token, blank, first in spans:
             seen.add(f)
             if reader is not None:
-                text, conf = reader.read_digits(cut(token))
+                text, conf = reader.read_digits(crop_points(gray, token, dpi))
                 rereads.append(Reread(f, text, conf, reader.version, token))
                 if confirms(first, text):
                     continue
-            inked = ink_rows(cut(blank))
+            inked = ink_rows(crop_points(gray, blank, dpi))
             if reader is not None:
                 text, conf = reader.read_digits(inked)
                 rereads.append(Reread(f, text, conf, reader.version, blank, view="blank_ink"))

@@ -42,6 +42,7 @@ from extractors.digit_reader import (
     HEADER_FRACTION,
     HEADER_PAGES,
     NUMBER_BLANK,
+    crop_points,
     digit_reader_for,
     reread_blanks,
     symbol_box,
@@ -629,6 +630,16 @@ def _read_over(line: _TextLine, lines: list[_TextLine]) -> list[_TextLine]:
     return [old for old in lines if old.cell is None and _boxes_share_a_line(box, _line_box(old.words))]
 
 
+def _lowest(lines: list[_TextLine]) -> _TextLine:
+    """The line of ``lines`` that starts lowest on the page."""
+    return max(lines, key=lambda ln: _line_box(ln.words)[1])
+
+
+def _letter_count(line: _TextLine) -> int:
+    """How many letters a line's words hold (a stroke or speck read as a line has few)."""
+    return sum(ch.isalpha() for wd in line.words for ch in wd.text)
+
+
 def _header_lines(lines: list[_TextLine], page_height: int) -> list[_TextLine]:
     """The free-text lines in the header part of the page (digit_reader.HEADER_FRACTION)."""
     return [ln for ln in lines if ln.cell is None and _line_box(ln.words)[1] < HEADER_FRACTION * page_height]
@@ -676,7 +687,7 @@ def _signer_region(lines: list[_TextLine], shape: tuple[int, int], dpi: int) -> 
     free = [ln for ln in lines if ln.cell is None]
     titles = _signer_titles(lines)
     if titles:
-        x0, y0, x1, _ = _line_box(max(titles, key=lambda ln: _line_box(ln.words)[1]).words)
+        x0, y0, x1, _ = _line_box(_lowest(titles).words)
         cx = (x0 + x1) / 2
         half = SIGNER_BLOCK_IN[1] * dpi / 2
         return (max(0, int(cx - half)), max(0, int(y0 - 0.3 * dpi)),
@@ -711,7 +722,7 @@ def _reread_signer_block(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
     for image in images:
         # strokes of the signature and the stamp read as words at single-digit confidence
         new += [ln for ln in _band_lines(image, region, engine, dpi, opts, min_word_conf=SIGNER_MIN_WORD_CONF)
-                if ln.conf >= SIGNER_MIN_CONF and any(ch.isalpha() for w in ln.words for ch in w.text)]
+                if ln.conf >= SIGNER_MIN_CONF and _letter_count(ln) > 0]
     out = list(lines)
     for ln in new:
         over = _read_over(ln, out)
@@ -746,7 +757,7 @@ def _reread_under_title(lines: list[_TextLine], prep: Prepared, engine: OcrEngin
     titles = _signer_titles(lines)
     if not titles:
         return lines
-    title = max(titles, key=lambda ln: _line_box(ln.words)[1])
+    title = _lowest(titles)
     x0, y0, x1, y1 = _line_box(title.words)
     th = max(1, y1 - y0)
     h, w = prep.gray.shape
@@ -756,7 +767,7 @@ def _reread_under_title(lines: list[_TextLine], prep: Prepared, engine: OcrEngin
         return lines
     found = [ln for ln in _band_lines(prep.gray, band, engine, prep.dpi, opts, psm=PSM_LINE)
              if ln.conf >= UNDER_TITLE_MIN_CONF
-             and sum(ch.isalpha() for wd in ln.words for ch in wd.text) >= UNDER_TITLE_MIN_LETTERS]
+             and _letter_count(ln) >= UNDER_TITLE_MIN_LETTERS]
     if not found:
         return lines
     line = found[0]
@@ -788,7 +799,7 @@ def _reread_name_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
              and _line_box(ln.words)[1] > h / 2 and all(_NAME_WORD.match(wd.text) for wd in ln.words)]
     if not names:
         return lines
-    name = max(names, key=lambda ln: _line_box(ln.words)[1])
+    name = _lowest(names)
     x0, y0, x1, y1 = _line_box(name.words)
     lh = max(1, y1 - y0)
     covered = covered_mask(prep.ink.shape, [wd.bbox for ln in lines for wd in ln.words])
@@ -810,11 +821,6 @@ def _reread_name_line(lines: list[_TextLine], prep: Prepared, engine: OcrEngine,
         if added:
             return [*(ln for ln in lines if ln is not name), _TextLine([*added, *words[-len(read):]])]
     return lines
-
-
-def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    """Two boxes share some area."""
-    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
 #: The band searched for a number line the page pass missed, in heights of the date line:
@@ -903,7 +909,7 @@ def _reread_agency_lines(lines: list[_TextLine], prep: Prepared, engine: OcrEngi
         return lines
     top = max(0, int(ay1 - AGENCY_BAND_ABOVE * lh))
     found = [ln for ln in _band_lines(prep.gray, (x0, top, x1, y1), engine, prep.dpi, opts)
-             if ln.conf >= AGENCY_MIN_CONF and sum(ch.isalpha() for wd in ln.words for ch in wd.text) >= 2]
+             if ln.conf >= AGENCY_MIN_CONF and _letter_count(ln) >= 2]
     return [*lines, *(ln for ln in found if not _read_over(ln, lines))]
 
 
@@ -913,16 +919,13 @@ def _reread_symbol(page: Page, gray: np.ndarray, dpi: int, engine: OcrEngine, op
     to the handwritten number in one word whose confidence the handwriting drags down
     ("Số:22#2/SYT-NVY" at 50, "/SYT-NVY" alone at 92).  Only the first number line of the
     header, only a symbol read less than sure (digit_reader.symbol_box)."""
-    k = dpi / 72.0
     for line in page.lines:
         if line.bbox is None or line.bbox.top > HEADER_FRACTION * page.height or not NUMBER_BLANK.search(line.text):
             continue
         box = symbol_box(line)
         if box is None:
             return
-        y0, y1 = max(0, int(box.top * k)), min(gray.shape[0], int(box.bottom * k) + 1)
-        x0, x1 = max(0, int(box.x0 * k)), min(gray.shape[1], int(box.x1 * k) + 1)
-        words = _words_scaled(engine, gray[y0:y1, x0:x1], PSM_LINE, dpi, opts.ocr_dpi)
+        words = _words_scaled(engine, crop_points(gray, box, dpi), PSM_LINE, dpi, opts.ocr_dpi)
         if words:
             text = "".join(w.text for w in words)
             line.rereads = [*(line.rereads or []), Reread("symbol", text, float(np.mean([w.conf for w in words])),

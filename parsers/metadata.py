@@ -485,17 +485,17 @@ def _same_column(anchor: Unit, u: Unit) -> bool:
 STAMP_SPECK_WORDS = 3
 
 
-def _deputy_block(block: list[str]) -> bool:
-    """Do the block's lines end with an office over its deputy's title ("GIÁM ĐỐC", "PHÓ GIÁM
-    ĐỐC"), the whole title of a deputy signing for the head?"""
+def _deputy_office(block: list[str]) -> str | None:
+    """The office when the block's lines end with it over its deputy's title ("GIÁM ĐỐC", "PHÓ
+    GIÁM ĐỐC"), the whole title of a deputy signing for the head; else None."""
     office = office_of(block[-2]) if len(block) >= 2 else None
-    return office is not None and as_deputy(block[-1], office) is not None
+    return office if office is not None and as_deputy(block[-1], office) is not None else None
 
 
 def _read_again(v: Unit, block: list[str]) -> bool:
     """Is the OCR'd line ``v``, under a deputy's whole block, that block's deputy line read a
     second time (a band read again under the title, on a page whose page pass had read it)?"""
-    office = office_of(block[-2]) if _deputy_block(block) else None
+    office = _deputy_office(block)
     return office is not None and as_deputy(office_as_printed(v.text), office) is not None
 
 
@@ -595,8 +595,9 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str | None, float | None, 
                     continue
                 name, conf = v.text, v.confidence
                 break
+            under_whole = fallback is not None or _deputy_office(block) is not None
             if v.words is not None and (is_speck(v.text) or (
-                    (fallback is not None or _deputy_block(block)) and len(v.text.split()) <= STAMP_SPECK_WORDS
+                    under_whole and len(v.text.split()) <= STAMP_SPECK_WORDS
                     and parse_signature(office_as_printed(v.text)) is None) or _read_again(v, block)):
                 # a stamp's speck or ring text ("SỐ ( VÀ"), past a name part or under a deputy's
                 # block "GIÁM ĐỐC / PHÓ GIÁM ĐỐC", which has no further title line
@@ -885,21 +886,15 @@ def parse_metadata(doc: Document) -> PlanMeta:
             meta.low_confidence["signer_name"] = conf
         if title_doubt:
             meta.low_confidence["signer_title"] = 0.0
-        stamped = _stamped_signer(body) if meta.signer_name is None else None
-        if stamped is not None:  # the name printed apart from the title read
-            meta.signer_name = stamped.text
-            if stamped.words is not None and name_doubt(stamped.text):
-                meta.low_confidence["signer_name"] = stamped.confidence or 0.0
+        if meta.signer_name is None:  # the name printed apart from the title read
+            _take_stamped_name(meta, body)
     elif site.get("signer_name") and is_person_name(site["signer_name"]):
         meta.signer_name = clean(site["signer_name"])
     else:
-        name = _stamped_signer(body)
+        name = _take_stamped_name(meta, body)
         if name is not None:
             # a stamp or signature covers the title: the name alone, flagged for a human
-            meta.signer_name = name.text
             meta.low_confidence["signer_title"] = name.confidence if name.confidence is not None else 0.0
-            if name.words is not None and name_doubt(name.text):
-                meta.low_confidence["signer_name"] = name.confidence or 0.0
     if any(u.words is not None for u in body):
         # a scan whose signer block could not be read: say so rather than leave a silent gap
         for field in ("signer_name", "signer_title"):
@@ -916,6 +911,17 @@ def _is_recipients(text: str) -> bool:
 
 RECIPIENTS = "Nơi nhận"
 RECIPIENTS_LIKE = 80.0  # rapidfuzz ratio (folded) at which a line's start reads "Nơi nhận"
+
+
+def _take_stamped_name(meta: PlanMeta, body: list[Unit]) -> Unit | None:
+    """The signer's name printed alone (:func:`_stamped_signer`) taken as ``meta.signer_name``,
+    flagged when OCR may have lost or misread a part of it; the line, or None."""
+    name = _stamped_signer(body)
+    if name is not None:
+        meta.signer_name = name.text
+        if name.words is not None and name_doubt(name.text):
+            meta.low_confidence["signer_name"] = name.confidence or 0.0
+    return name
 
 
 def _stamped_signer(body: list[Unit]) -> Unit | None:
