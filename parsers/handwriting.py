@@ -257,12 +257,19 @@ def with_glyphs(judged: tuple[str | None, str], token: str, token_conf: float | 
     alone where they read the line: two of them reading the same digits is evidence that one
     recogniser, however sure, is not (it reads 33 of the 39 handwritten blanks of the real scans
     right, but its wrong readings are as sure as its right ones).  It never stands alone, and
-    it never makes a trusted value doubtful."""
+    it makes a trusted value doubtful in one case only: a value that only the second recogniser
+    read (``second_reader``: its two views, both print readers of the same pixels) when the
+    classifier surely read other digits that could fill the blank — one reader against one
+    (9uV_2275's day "18" at 150 dpi: both views "19", the classifier "1" at 99.99; pAs_11's
+    month "08", where it read "1114" for two digits, stands)."""
     value, reason = judged
-    if value is not None or reason in ("blank", "too_long") or glyphs is None:
+    if glyphs is None or reason in ("blank", "too_long"):
         return judged
     read = glyphs.text
-    if not read.isdigit() or len(read) > max_digits:
+    if (value is not None and reason == "second_reader" and read.isdigit() and len(read) <= max_digits
+            and glyphs.conf >= MIN_AGREEING_CONF and int(read) != int(value)):
+        return None, "glyphs_disagree"
+    if value is not None or not read.isdigit() or len(read) > max_digits:
         return judged
     digits = _digits_of(token)
     first_sure = token_conf is None or token_conf >= MIN_DIGIT_CONF

@@ -342,8 +342,26 @@ def test_a_sure_reader_is_outvoted_only_by_two_with_one_as_sure() -> None:
     assert read_date(*line(spec), rereads=fair).precision == "year"
 
 
-def test_the_classifier_never_makes_a_trusted_value_doubtful() -> None:
-    # pAs_11: the month "08", Tesseract unsure "0Ñ", the second sure "08" twice; the classifier "1114"
+def test_a_sure_classifier_against_the_second_recogniser_alone_flags_the_value() -> None:
+    """The second recogniser's two views are one print reader of the same pixels: when it alone
+    gave the digits and the classifier surely read others that could fill the blank, it is one
+    reader against one, and the value is flagged."""
+    # 9uV_2275 read at 150 dpi: the day "18" read "{" by Tesseract, both views of the second "19"
+    # (69, 73), the classifier "1" at 99.99: "19" was published, confidently wrong
+    spec = "ngày(76) {(40) tháng(99) 12(99) năm(99) 2017(99)"
+    views = [R("day", "19", 69.3), R("day", "19", 73.1, "blank_ink")]
+    r = read_date(*line(spec), rereads=[*views, G("day", "1", 99.99)])
+    assert (r.value, r.precision, r.doubtful) == (date(2017, 12, 1), "month", True)
+    assert "day:glyphs_disagree" in r.reason
+    # the classifier agreeing, or unsure, leaves the second recogniser's reading
+    for glyphs in (G("day", "19", 95.0), G("day", "1", 60.0)):
+        r = read_date(*line(spec), rereads=[*views, glyphs])
+        assert (r.value, r.doubtful) == (date(2017, 12, 19), False)
+
+
+def test_the_classifier_makes_no_other_trusted_value_doubtful() -> None:
+    # pAs_11: the month "08", Tesseract unsure "0Ñ", the second sure "08" twice; the classifier
+    # "1114", more digits than a month has
     r = read_date(*line("ngày(97) 03(96) tháng(96) 0Ñ(78) năm(78) 2017(95)"),
                   rereads=[R("month", "08", 99.8), R("month", "08", 99.9, "blank_ink"), G("month", "1114", 90.7)])
     assert (r.value, r.doubtful) == (date(2017, 8, 3), False)

@@ -127,6 +127,18 @@ def test_progress_reports_every_page(table_page: Page, tmp_path: Path) -> None:
     assert "cached" in seen[1]
 
 
+def test_real_scans_are_read_at_their_own_resolution() -> None:
+    """The pipeline asks for 300 dpi; a real 200-dpi scan is read at 200 (its own pixels, as its
+    rules were measured: read at 300 the twenty scans had six confidently wrong header fields),
+    a 300-dpi one at 300."""
+    from extractors.raster import DEFAULT_DPI, load_page
+
+    gray, dpi = load_page(FIXTURES / TABLE_DOC, 1, DEFAULT_DPI)
+    assert DEFAULT_DPI == 300 and dpi == 200
+    assert abs(gray.shape[0] - 2339) <= 2 and abs(gray.shape[1] - 1671) <= 2  # the image is 1671 x 2339
+    assert load_page(FIXTURES / "Q5P_17_gm_syt_1_.pdf", 1, DEFAULT_DPI)[1] == 300
+
+
 # --------------------------------------------------------------------------- models
 
 

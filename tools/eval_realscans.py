@@ -1,6 +1,6 @@
 """Measure the OCR extractor on the real scans transcribed by eye (tests/fixtures/realscans).
 
-    python tools/eval_realscans.py [--model vie_best_int] [--dpi 200] [--metadata]
+    python tools/eval_realscans.py [--model vie_best_int] [--dpi 300] [--metadata] [--perturb rotate=1.5]
 
 Reading: for each document with transcribed ``lines``/``table`` (page 1), the character error
 rate and word recall of the transcribed printed lines (each found in the page text by
@@ -8,6 +8,11 @@ best-matching alignment) and of the table cells (cell by cell, rows as transcrib
 Metadata (``--metadata``): for every transcribed header, each field is *right* (published and
 equal), *flagged* (null or named in ``low_confidence_fields``) or *confidently wrong*; the
 number and date of the header (the bar) apart from the signer's name.
+
+Robustness (``--perturb``): the same, on copies of the scans as another scan of the same paper
+would be: fed askew (``rotate=DEG``), at another resolution (``scale=F``), saved as a lossy JPEG
+(``jpeg=Q``).  The rules were written on the scans as they are; a confidently wrong field on a
+copy is a rule that holds by chance.
 
 OCR results come from the OCR cache (keyed by engine, model and settings), so a second run of
 the same configuration costs no recognition.  The transcriptions carry a split: "dev" documents
@@ -30,6 +35,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from extractors.model import Page, clean_text  # noqa: E402
+from extractors.raster import DEFAULT_DPI  # noqa: E402
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "realscans"
 
@@ -84,6 +90,59 @@ def cell_errors(ref_rows: list[list[str]], page: Page) -> tuple[int, int, int, i
 
 
 OPTIONS: dict = {}  # OcrOptions overrides (--option name=value), for experiments
+SOURCE: dict = {"perturb": None}  # --perturb: the scans are read as perturbed copies
+PERTURB_OUT = REPO_ROOT / "out" / "perturbed"
+
+
+def perturbed_copy(pdf: Path, spec: str, out_dir: Path) -> Path:
+    """The scan ``pdf`` changed as another scanner or scan would have it, saved at its (new) own
+    resolution in its own kind (bilevel stays bilevel): ``rotate=DEG`` (fed askew), ``scale=F``
+    (scanned at F times the resolution), ``jpeg=Q`` (saved as a JPEG of quality Q, grey or
+    colour).  Made once per spec; the OCR cache keys it by content like any file."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+    from PIL import Image
+
+    from extractors.raster import scan_resolution
+
+    dest = out_dir / pdf.name
+    if dest.exists():
+        return dest
+    kind, _, arg = spec.partition("=")
+    value = float(arg)
+    frames, dpis = [], []
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        for page in doc:
+            dpi = round(scan_resolution(page) or 200)
+            images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+            bilevel = bool(images) and images[0].get_metadata().bits_per_pixel == 1
+            img = page.render(scale=dpi / 72.0).to_pil().convert("RGB")
+            page.close()
+            if kind == "rotate":
+                img = img.rotate(value, resample=Image.BILINEAR, expand=False, fillcolor="white")
+            elif kind == "scale":
+                img = img.resize((round(img.width * value), round(img.height * value)), Image.LANCZOS)
+                dpi = round(dpi * value)
+            elif kind != "jpeg":
+                raise SystemExit(f"unknown perturbation {spec!r} (rotate=DEG, scale=F, jpeg=Q)")
+            if bilevel and kind != "jpeg":
+                img = img.convert("L").point(lambda v: 255 if v >= 128 else 0).convert("1")
+            frames.append(img)
+            dpis.append(dpi)
+    finally:
+        doc.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = {"quality": int(value) if kind == "jpeg" else 95} if frames[0].mode != "1" else {}
+    frames[0].save(dest, "PDF", resolution=dpis[0], save_all=True, append_images=frames[1:], **params)
+    return dest
+
+
+def source(name: str) -> Path:
+    """The scan ``name`` as the run reads it: the fixture, or its perturbed copy."""
+    spec = SOURCE.get("perturb")
+    pdf = FIXTURES / name
+    return pdf if not spec else perturbed_copy(pdf, spec, PERTURB_OUT / spec.replace("=", "_"))
 
 
 def read_pages(pdf: Path, numbers: list[int], model: str | None, dpi: int) -> list[Page]:
@@ -96,7 +155,9 @@ def read_pages(pdf: Path, numbers: list[int], model: str | None, dpi: int) -> li
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="OCR model name (extractors.ocr_engine.MODELS)")
-    ap.add_argument("--dpi", type=int, default=200)
+    ap.add_argument("--dpi", type=int, default=DEFAULT_DPI,
+                    help="rendering dpi asked for, as the pipeline's ocr_dpi (default %(default)s: a scan is read "
+                         "at its own resolution when that is lower, raster.page_render_dpi)")
     ap.add_argument("--metadata", action="store_true", help="also score the header fields")
     ap.add_argument("--judge-only", action="store_true",
                     help="score parsers/handwriting.py on the header lines instead of parse_metadata")
@@ -104,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alone-conf", type=float, default=None,
                     help="experiment: a second reading alone (its two views agreeing) needs this confidence in "
                          "one view (handwriting.ALONE_CONF; a negative value: never alone)")
+    ap.add_argument("--perturb", default=None,
+                    help="read perturbed copies of the scans: rotate=DEG, scale=F or jpeg=Q (made under out/perturbed)")
     args = ap.parse_args(argv)
+    SOURCE["perturb"] = args.perturb
     if args.alone_conf is not None:
         import parsers.handwriting
 
@@ -121,14 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, tr in docs.items():
         if not tr.get("lines") and not tr.get("table"):
             continue
-        (page,) = read_pages(FIXTURES / name, [1], args.model, args.dpi)
+        (page,) = read_pages(source(name), [1], args.model, args.dpi)
         if tr.get("lines"):
             e, c, f, w = line_errors(tr["lines"], page)
             le, lc, lf, lw = le + e, lc + c, lf + f, lw + w
         if tr.get("table"):
             e, c, x, n, f, w = cell_errors(tr["table"], page)
             ce, cc, cx, cn, cf, cw = ce + e, cc + c, cx + x, cn + n, cf + f, cw + w
-    print(f"model={args.model or 'default'} dpi={args.dpi}")
+    print(f"model={args.model or 'default'} dpi={args.dpi}" + (f" perturb={args.perturb}" if args.perturb else ""))
     print(f"lines: CER {le / max(1, lc):.4f} ({le}/{lc}), word recall {lf / max(1, lw):.4f} ({lf}/{lw})")
     print(f"cells: CER {ce / max(1, cc):.4f} ({ce}/{cc}), exact {cx}/{cn}, word recall {cf / max(1, cw):.4f}")
     print(f"CPU {time.process_time() - t0:.1f} s in this process (0 when served from the cache)")
@@ -191,7 +255,7 @@ def score_metadata(docs: dict[str, dict], model: str | None, dpi: int, judge_onl
         head = tr.get("header")
         if not head:
             continue
-        pages = read_pages(FIXTURES / name, list(range(1, int(head.get("signer_page", 1)) + 1)), model, dpi)
+        pages = read_pages(source(name), list(range(1, int(head.get("signer_page", 1)) + 1)), model, dpi)
         if judge_only:
             got, low = judged_header(pages[0])
             fields: tuple[str, ...] = HEADER_FIELDS

@@ -3,6 +3,8 @@ is rendered at a lower dpi instead of allocating a giant bitmap (real Tesseract,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,26 @@ def test_a_poster_page_is_rendered_at_a_lower_dpi(tmp_path):
     assert img.shape[0] * img.shape[1] <= current().render_megapixels * 1e6 * 1.01
     a4 = pdf([{"size": (595, 842), "text": ["x"]}], tmp_path / "a4.pdf")
     assert page_render_dpi(a4, 1, 300) == 300
+
+
+def test_a_scanned_page_is_read_at_its_own_resolution(tmp_path):
+    """A scan is never interpolated past its own pixels (the real scans' rules were measured at
+    their own resolution): a 200-dpi scan asked at 300 is read at 200, a 600-dpi one at 300, a
+    fax-like 100-dpi one brought up to SCAN_MIN_DPI; a page whose image is a logo is no scan."""
+    from extractors.raster import SCAN_MIN_DPI, load_page, page_render_dpi
+
+    def scan(name: str, dpi: int) -> Path:
+        return pdf([{"size": (595, 842), "image": (595 * dpi // 72, 842 * dpi // 72)}], tmp_path / name)
+
+    s200 = scan("s200.pdf", 200)
+    assert page_render_dpi(s200, 1, 300) == 200
+    assert page_render_dpi(s200, 1, 150) == 150  # a lower resolution asked for is honoured
+    img, dpi = load_page(s200, 1, 300)
+    assert dpi == 200 and abs(img.shape[1] - 595 * 200 / 72) <= 2
+    assert page_render_dpi(scan("s600.pdf", 600), 1, 300) == 300
+    assert page_render_dpi(scan("s100.pdf", 100), 1, 300) == SCAN_MIN_DPI
+    strips = pdf([{"size": (595, 842), "image": (1653, 1170), "image_at": (0, 421, 595, 421)}], tmp_path / "half.pdf")
+    assert page_render_dpi(strips, 1, 300) == 300  # half the page is no scan
+    logo = pdf([{"size": (595, 842), "text": ["x"], "image": (100, 100), "image_at": (50, 700, 60, 60)}],
+               tmp_path / "logo.pdf")
+    assert page_render_dpi(logo, 1, 300) == 300
