@@ -63,6 +63,11 @@ OVERRULE_CONF = 90.0
 #: reading saw in the blank (two strokes of "11" read as one "U"); more is ink from outside the
 #: blank ("/" of the symbol read as "1" or "7")
 MORE_DIGITS_THAN_GLYPHS = 1
+#: the classifier reading other digits at least this sure makes a value that only the second
+#: recogniser read doubtful (:func:`with_glyphs`; as sure as a second reading must be to count:
+#: on the real scans, fed askew, as JPEGs and at 150 dpi, 50 and 80 gave the same right fields,
+#: and 50 also flagged zmQ_2276's "2246" at 150 dpi, where the classifier read "2276" at 77)
+GLYPHS_VETO_CONF = 50.0
 MIN_YEAR = 1945
 MAX_NUMBER_DIGITS = 6
 #: the reasons of a value that is published as trusted
@@ -174,14 +179,15 @@ def _digit_shapes() -> dict[str, str]:
 
 
 def shape_digits(token: str) -> str:
-    """A first reading made of digits and of the letters Tesseract gives handwritten digits
-    ("JÍ" → "11", "b" → "6", "/Í" → "11"), as those digits; "" when any character is neither,
-    and for one stroke alone ("|", "I": the edge of a printed letter beside an empty blank
-    reads so too)."""
+    """A first reading made only of the letters Tesseract gives handwritten digits ("JÍ" → "11",
+    "b" → "6", "/Í" → "11"), as those digits; "" when any character is not such a letter — a
+    digit too: "J3Í" is Tesseract's own reading of a digit, which the classifier may share
+    (zPs_171's "171" fed askew: "J3Í" and the classifier's "131") — and for one stroke alone
+    ("|", "I": the edge of a printed letter beside an empty blank reads so too)."""
     shapes = _digit_shapes()
     chars = [ch for ch in token if not ch.isspace()]
-    out = [ch if ch.isdigit() else shapes.get(ch, "") for ch in chars]
-    if not chars or not all(out) or (len(chars) == 1 and not chars[0].isdigit() and out[0] == "1"):
+    out = [shapes.get(ch, "") for ch in chars]
+    if not chars or not all(out) or (len(chars) == 1 and out[0] == "1"):
         return ""
     return "".join(out)
 
@@ -267,7 +273,7 @@ def with_glyphs(judged: tuple[str | None, str], token: str, token_conf: float | 
         return judged
     read = glyphs.text
     if (value is not None and reason == "second_reader" and read.isdigit() and len(read) <= max_digits
-            and glyphs.conf >= MIN_AGREEING_CONF and int(read) != int(value)):
+            and glyphs.conf >= GLYPHS_VETO_CONF and int(read) != int(value)):
         return None, "glyphs_disagree"
     if value is not None or not read.isdigit() or len(read) > max_digits:
         return judged
@@ -348,6 +354,11 @@ def read_date(text: str, words: Sequence[_Word] | None = None, latest: date | No
         if value is not None and not lo <= int(value) <= hi:
             value, reason = None, "implausible"  # the second reader may still read it
         views = _views(rereads, _BLANK_NAMES[name])
+        if reason == "blank" and any(v is not None and v.text for v in views):
+            # marks where the first reading saw none: the day of zPs_171 fed askew, read "" and
+            # by the second recogniser "1".  (Not for the number: beside its "/" the second
+            # reads "1" or "7" in the empty blanks of unsigned plans.)
+            reason = "unread"
         value, reason = second_opinion((value, reason), token, *views, max_digits=max_digits)
         value, reason = with_glyphs((value, reason), token, conf, *views,
                                     _second(rereads, _BLANK_NAMES[name], "glyphs"), max_digits)

@@ -52,6 +52,7 @@ from .signers import (
     starts_signature,
     title_ink_doubt,
     title_line_doubt,
+    title_shape_doubt,
     with_head_prefix,
 )
 
@@ -618,8 +619,15 @@ def _signatures(units: list[Unit]) -> list[tuple[str, str | None, float | None, 
         sig = parse_signature(" ".join(block))
         if sig is not None and (sig.name or name or (ocr and _right_half(u))):
             title = with_head_prefix(sig.title) if ocr else sig.title
-            title_doubt = title_doubt or title_ink_doubt(title, u.unread_ink, len(block)) is not None
-            out.append((title, sig.name or name, conf, title_doubt))
+            title_doubt = title_doubt or title_ink_doubt(title, u.unread_ink, len(block)) is not None or (
+                ocr and title_shape_doubt(title) is not None)
+            # on a scan, a name read on its own line beats the tail of a misread title line that
+            # the block's text parses as a name ("CHÁNH VĂN PHÒ": "VĂN PHÒ"); such a tail is
+            # judged as a name read by OCR (with the block's confidence)
+            who = (name or sig.name) if ocr else (sig.name or name)
+            if ocr and who is not None and conf is None:
+                conf = u.confidence
+            out.append((title, who, conf, title_doubt))
         i = max(j, i + 1)
     return out
 
@@ -744,7 +752,9 @@ def _judge_handwriting(meta: PlanMeta, head: list[Unit]) -> None:
         else:  # every part judged by its own words' confidence: the line's mean says less
             meta.low_confidence.pop("issue_date", None)
     for field in ("doc_number", "issue_date"):
-        if getattr(meta, field) is None and (number if field == "doc_number" else when) is None:
+        if (number if field == "doc_number" else when) is None:
+            # lost entirely, or found only across OCR lines ("Kiên Giang, ngày" / "tháng 12 năm
+            # 2017": the handwritten day between them was never judged)
             meta.low_confidence.setdefault(field, 0.0)
     if meta.doc_symbol is None:  # no "Số: …/SYMBOL" line read at all
         meta.low_confidence.setdefault("doc_symbol", 0.0)

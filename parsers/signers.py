@@ -56,6 +56,7 @@ class _Vocab:
     offices: tuple[str, ...]
     deputy: str
     signs_for_head: str
+    needs_own_office: frozenset[str]
 
 
 @cache
@@ -83,6 +84,7 @@ def _vocab() -> _Vocab:
         offices=tuple(offices),
         deputy=data["deputy"],
         signs_for_head=data["signs_for_head"],
+        needs_own_office=frozenset(p.rstrip(".") for p in data.get("needs_own_office") or ()),
     )
 
 
@@ -207,6 +209,23 @@ def title_line_doubt(line: str) -> str | None:
     if prefix and prefix.group(1) in v.acting_for:
         return None
     return "no office" if parse_signature(t) is None else None
+
+
+def title_shape_doubt(title: str) -> str | None:
+    """Why a title read by OCR cannot be the whole title printed, or None: a last line whose
+    prefix puts the signer's own office under it (``needs_own_office``: "TL. GIÁM ĐỐC" with
+    "CHÁNH VĂN PHÒNG" under the stamp), or a deputy's office with no line above it ("PHÓ GIÁM
+    ĐỐC" whose "KT. GIÁM ĐỐC" the signature hid: a deputy signs for the head)."""
+    v = _vocab()
+    parts = [_strip(p) for p in title.split(" / ") if _strip(p)]
+    if not parts:
+        return None
+    last = v.prefix_re.match(parts[-1])
+    if last and last.group(1) in v.needs_own_office:
+        return "the signer's own office lost"
+    if len(parts) == 1 and parts[0].startswith(f"{v.deputy} ") and v.signs_for_head in v.needs_own_office:
+        return "a deputy's title without the head's line"
+    return None
 
 
 #: Unread ink (``extractors.model.Line.unread_ink``) beside a title line above which a part

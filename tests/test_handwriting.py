@@ -8,7 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from parsers.handwriting import MIN_AGREEING_CONF, MIN_DIGIT_CONF, judge_digits, read_date, read_number
+from parsers.handwriting import (
+    GLYPHS_VETO_CONF,
+    MIN_AGREEING_CONF,
+    MIN_DIGIT_CONF,
+    judge_digits,
+    read_date,
+    read_number,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,16 @@ def test_a_clear_date_and_a_blank_day() -> None:
     assert (r.value, r.precision, r.doubtful) == (date(2017, 9, 6), "day", False)
     r = read_date("Hà Nội, ngày    tháng 12 năm 2023", None)  # a blank day in a typed plan
     assert (r.value, r.precision, r.doubtful) == (date(2023, 12, 1), "month", False)
+
+
+def test_a_day_blank_in_which_the_second_recogniser_saw_marks_is_not_blank() -> None:
+    # zPs_171 fed askew: the handwritten "11" read as nothing, the second recogniser "1" at 27
+    spec = "Kiên(96) Giang,(96) ngày(80) tháng(99) 12(99) năm(99) 2017(99)"
+    r = read_date(*line(spec), rereads=[R("day", "1", 26.6), R("day", "", 0.0, "blank_ink")])
+    assert (r.value, r.precision, r.doubtful) == (date(2017, 12, 1), "month", True)
+    # both views empty (an unsigned plan's blank day, as the samples' scans read): blank
+    r = read_date(*line(spec), rereads=[R("day", "", 0.0), R("day", "", 0.0, "blank_ink")])
+    assert (r.value, r.precision, r.doubtful) == (date(2017, 12, 1), "month", False)
 
 
 def test_an_implausible_year_loses_the_date_and_is_doubtful() -> None:
@@ -353,8 +370,12 @@ def test_a_sure_classifier_against_the_second_recogniser_alone_flags_the_value()
     r = read_date(*line(spec), rereads=[*views, G("day", "1", 99.99)])
     assert (r.value, r.precision, r.doubtful) == (date(2017, 12, 1), "month", True)
     assert "day:glyphs_disagree" in r.reason
+    # zmQ_2276 at 150 dpi: "29TÍ", both views "2246", the classifier "2276" at 77: flagged too
+    r = read_number(*line("sé:29TÍ(57) /TB-SYT(80)"),
+                    [R("number", "2246", 70.8), R("number", "2246", 58.7, "blank_ink"), G("number", "2276", 76.6)])
+    assert (r.number, r.doubtful) == (None, True)
     # the classifier agreeing, or unsure, leaves the second recogniser's reading
-    for glyphs in (G("day", "19", 95.0), G("day", "1", 60.0)):
+    for glyphs in (G("day", "19", 95.0), G("day", "1", GLYPHS_VETO_CONF - 10)):
         r = read_date(*line(spec), rereads=[*views, glyphs])
         assert (r.value, r.doubtful) == (date(2017, 12, 19), False)
 
@@ -380,6 +401,12 @@ def test_a_first_reading_in_the_strokes_of_the_same_digits_partners_the_classifi
 
     assert (shape_digits("JÍ"), shape_digits("/Í"), shape_digits("b"), shape_digits("JU")) == ("11", "11", "6", "10")
     assert shape_digits("|") == shape_digits("I") == shape_digits("4†") == shape_digits("22#2") == ""
+    # a digit in the reading is Tesseract's own: zPs_171's "171" fed askew read "J3Í", the
+    # classifier "131" — the same "3", both wrong
+    assert shape_digits("J3Í") == shape_digits("2b") == ""
+    r = read_number(*line("sé:J3Í(67) /GM-SYT(90)"), [R("number", "", 0.0), R("number", "", 0.0, "blank_ink"),
+                                                      G("number", "131", 92.8)])
+    assert (r.number, r.doubtful) == (None, True)
     # P7f_11: "Số:JÍ /GM-SYT", the second recogniser's token view "1" at 34, its blank view nothing
     spec = "Số:JÍ(73) /GM-SYT(91)"
     views = [R("number", "1", 34.2), R("number", "", 0.0, "blank_ink")]

@@ -188,3 +188,14 @@ def test_digit_shapes_are_single_characters_each_standing_for_one_digit():
         for ch in shapes:
             assert isinstance(ch, str) and len(ch) == 1 and not ch.isdigit(), (digit, ch)
             assert seen.setdefault(ch, digit) == digit, f"{ch!r} stands for {seen[ch]} and {digit}"
+
+
+# ---------------------------------------------------------------------------- signer_titles.yaml
+
+
+def test_signer_prefixes_that_need_an_office_below_are_prefixes():
+    d = load("signer_titles.yaml")
+    prefixes = {p.rstrip(".") for p in d["prefixes"]}
+    assert d["needs_own_office"] and set(d["needs_own_office"]) <= prefixes
+    assert d["signs_for_head"] in d["needs_own_office"]  # "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"
+    assert not set(d["needs_own_office"]) & set(d["acting_for"])  # "TM." names a body, not an office

@@ -444,6 +444,25 @@ def test_a_scan_title_whose_name_was_not_read_is_kept():
     assert meta.signer_title is None
 
 
+@pytest.mark.parametrize("lines, why", [
+    ([("TL. GIÁM ĐỐC", 366, 600)], "TL. puts the signer's own office under it (SQo_2264: CHÁNH VĂN PHÒNG lost)"),
+    ([("KT. GIÁM ĐỐC", 360, 600)], "KT. puts the deputy's office under it"),
+    ([("PHÓ GIÁM ĐỐC", 366, 609)], "a deputy signs for the head: the KT. GIÁM ĐỐC line lost (dQP_2242 as a JPEG)"),
+])
+def test_an_ocr_title_that_cannot_be_whole_is_flagged(lines, why):
+    meta = _scan(*(_ocr(t, x, y) for t, x, y in lines), _ocr("Hà Văn Phúc", 369, 700, 96))
+    assert meta.signer_title is not None and "signer_title" in meta.low_confidence, why
+    assert meta.signer_name == "Hà Văn Phúc"
+    # the whole titles are not flagged; a text layer cannot lose a line to a stamp
+    for whole in ([("TL. GIÁM ĐỐC", 366, 600), ("CHÁNH VĂN PHÒNG", 362, 612)], [("Q. GIÁM ĐỐC", 366, 600)],
+                  [("KT. GIÁM ĐỐC", 360, 600), ("PHÓ GIÁM ĐỐC", 366, 612)]):
+        meta = _scan(*(_ocr(t, x, y) for t, x, y in whole), _ocr("Hà Văn Phúc", 369, 700, 96))
+        assert "signer_title" not in meta.low_confidence, whole
+    typed = [Line(text=t, bbox=BBox(x, y, x + 100, y + 11)) for t, x, y in [*lines, ("Hà Văn Phúc", 369, 700)]]
+    meta = parse_metadata(Document("x.pdf", "pdf", [Page(1, blocks=typed, width=601.0, height=842.0)]))
+    assert meta.signer_title is not None and "signer_title" not in meta.low_confidence
+
+
 def test_a_typed_block_keeps_its_title_as_printed():
     typed = [Line(text=t, bbox=BBox(366, y, 470, y + 11)) for t, y in (("GIÁM ĐỐC", 600), ("PHÓ GIÁM ĐỐC", 612),
                                                                        ("Hà Văn Phúc", 700))]
