@@ -210,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="keep the rows of plans already in --out that are not among these inputs "
                          "(by default --out ends up holding exactly the plans of these inputs)")
     ex.add_argument("--no-ocr", action="store_true", help="never OCR (image-only pages are rejected)")
-    ex.add_argument("--dpi", type=int, default=300, help="OCR rendering resolution (default 300)")
+    ex.add_argument("--dpi", type=int, default=300,
+                    help="OCR rendering resolution (default 300; a scan is read at its own when lower)")
     ex.add_argument("--workers", type=int, default=None, help="OCR worker processes (default: all cores)")
     ex.add_argument("--cache-dir", default=None, help="OCR cache folder (default .cache/ocr)")
     ex.add_argument("--ocr-model", default=None, help="OCR model: vie_best_int (default), vie, script-viet")

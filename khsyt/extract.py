@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from extractors.errors import ExtractionError, UnsupportedFormat
@@ -53,9 +54,27 @@ class Settings:
         rows were published from the same bytes under the same fingerprint needs no new run.
         The datasets' schema version is part of it: rows published under an older contract
         (without a column added since) are extracted again."""
-        s = (f"{__version__}|schema={datasets.SCHEMA_VERSION}|ocr={int(self.ocr)}|dpi={self.ocr_dpi}"
-             f"|model={self.ocr_model or 'default'}")
+        s = (f"{__version__}+{code_digest()}|schema={datasets.SCHEMA_VERSION}|ocr={int(self.ocr)}"
+             f"|dpi={self.ocr_dpi}|model={self.ocr_model or 'default'}")
         return hashlib.sha256(s.encode()).hexdigest()[:12]
+
+
+#: The code and knowledge files whose content decides the published rows: a new release, or an
+#: analyst's edit of a vocabulary, changes the fingerprint, so files published before are
+#: extracted again (the version string alone has not changed since the first release).
+CODE_FILES = {"extractors": ("*.py", "data/*"), "parsers": ("*.py", "*/*.py", "data/*.yaml"), "khsyt": ("*.py",)}
+
+
+@cache
+def code_digest(root: Path | None = None) -> str:
+    """Digest of :data:`CODE_FILES` under ``root`` (default: this checkout), paths and bytes,
+    once per process."""
+    root = root or Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for package, patterns in CODE_FILES.items():
+        for f in sorted({f for pattern in patterns for f in (root / package).glob(pattern) if f.is_file()}):
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 #: A file whose path relative to its input root is one plain name like this keeps the name as

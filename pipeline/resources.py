@@ -24,7 +24,7 @@ class PlanStore(ConfigurableResource):
     raw_dir: str = Field(default="data/raw", description="folder watched for plan files")
     curated_dir: str = Field(default="data/curated", description="folder of the Parquet datasets")
     ocr: bool = Field(default=True, description="OCR pages without a usable text layer")
-    ocr_dpi: int = Field(default=300, description="rendering resolution for OCR")
+    ocr_dpi: int = Field(default=300, description="OCR rendering resolution (a scan is read at its own when lower)")
     ocr_workers: int | None = Field(default=None, description="OCR processes (default: all cores)")
     cache_dir: str | None = Field(default=None, description="OCR cache folder (default .cache/ocr)")
     corrections_dir: str = Field(default="data/corrections",

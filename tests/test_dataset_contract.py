@@ -81,6 +81,34 @@ def test_a_new_schema_version_makes_every_published_plan_stale(curated, monkeypa
     assert sorted(stale(keys, bumped, state, lambda k: sha256_of(keys[k]))) == sorted(keys)
 
 
+def test_new_code_or_an_edited_vocabulary_makes_every_published_plan_stale(curated, tmp_path, monkeypatch):
+    """The fingerprint holds a digest of the code and knowledge files: rows published by an
+    older release, or before an analyst edited a vocabulary, are extracted again."""
+    from khsyt import extract
+    from khsyt.extract import Settings, partition_key, sha256_of
+    from pipeline.freshness import published_state, stale
+
+    for rel, text in (("extractors/ocr.py", "x = 1\n"), ("parsers/data/units.yaml", "a: [b]\n"),
+                      ("parsers/tables/chain.py", "y = 2\n"), ("khsyt/extract.py", "z = 3\n"),
+                      ("parsers/data/NOTES.md", "not knowledge\n")):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    digest = extract.code_digest(tmp_path)
+    (tmp_path / "parsers/data/NOTES.md").write_text("edited\n", encoding="utf-8")
+    assert extract.code_digest.__wrapped__(tmp_path) == digest  # not a file that decides rows
+    for rel in ("parsers/data/units.yaml", "parsers/tables/chain.py"):
+        (tmp_path / rel).write_text("edited: [c]\n", encoding="utf-8")
+        assert extract.code_digest.__wrapped__(tmp_path) != digest, rel
+        digest = extract.code_digest.__wrapped__(tmp_path)
+
+    out, files = curated
+    keys = {partition_key(f): f for f in files}
+    state, fp = published_state(out), Settings(ocr=False).fingerprint()
+    assert stale(keys, fp, state, lambda k: sha256_of(keys[k])) == []
+    monkeypatch.setattr(extract, "code_digest", lambda: "another-release")
+    assert sorted(stale(keys, Settings(ocr=False).fingerprint(), state, lambda k: sha256_of(keys[k]))) == sorted(keys)
+
+
 def test_the_copies_of_a_plan_are_one_document(curated):
     out, files = curated
     plans = f"read_parquet('{out}/plans/*.parquet')"

@@ -6,6 +6,7 @@ forms; the scorer ties a plan to its gold by the doc id in the file name, so eac
 extracted separately.  Not part of the pipeline: a development tool.
 
     python tools/eval_kinds.py --kinds digital,txt [--corpus ../shared/corpus] [--gold ../shared/gold]
+    python tools/eval_kinds.py --kinds scan200@rotate=1.5,scan200@jpeg=40   # perturbed scans
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tools.perturb_scans import perturbed_copy  # noqa: E402
+
+PERTURBED = REPO_ROOT / "out" / "perturbed"
 KINDS = {
     "digital": "digital.pdf",
     "legacy": "legacy_tcvn3.pdf",
@@ -27,6 +35,9 @@ KINDS = {
 
 
 def inputs(kind: str, corpus: Path, seeds: Path, dest: Path) -> int:
+    """Copy the files of ``kind`` into ``dest``; "scan200@rotate=1.5": perturbed copies of the
+    scans (tools/perturb_scans.py), made once under out/perturbed."""
+    kind, _, spec = kind.partition("@")
     n = 0
     if kind == "txt":
         for f in sorted(seeds.glob("*.txt")):
@@ -37,7 +48,10 @@ def inputs(kind: str, corpus: Path, seeds: Path, dest: Path) -> int:
         src = d / KINDS[kind].format(doc=d.name)
         if src.exists():
             suffix = "".join(src.suffixes)
-            shutil.copy(src, dest / f"{d.name}.{kind}{suffix}")
+            name = f"{d.name}.{kind}{suffix}"
+            if spec:
+                src = perturbed_copy(src, spec, PERTURBED / spec.replace("=", "_") / name)
+            shutil.copy(src, dest / name)
             n += 1
     return n
 
