@@ -63,7 +63,7 @@ from extractors.model import (
     page_from_dict,
     page_to_dict,
 )
-from extractors.ocr_correct import DEFAULT_LEXICON, PagePhrases, correct_tokens, load_lexicon
+from extractors.ocr_correct import DEFAULT_LEXICON, PagePhrases, correct_terms, correct_tokens, load_lexicon
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.ocr_words import keep_positions, repair_tones
 from extractors.raster import (
@@ -83,7 +83,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-28"
+CODE_VERSION = "ocr-29"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_LINE = 7  # a band read again as one text line
@@ -424,10 +424,10 @@ def _corrected(ws: list[Word], opts: OcrOptions, line_start: bool,
 
 
 def _across_lines(lines: list[list[Word]], opts: OcrOptions) -> list[list[Word]]:
-    """The word repairs that need the next word (a speck read as a full stop, a misread tone)
-    once more over a cell's lines as one run of text: a line break inside a cell is not the end
-    of a phrase.  (In the 2,744 text fields of the sample and dev2 gold, a full stop inside a
-    cell is never followed by a lower-case word.)"""
+    """The word repairs that need the next word (a lexicon term, a speck read as a full stop, a
+    misread tone) once more over a cell's lines as one run of text: a line break inside a cell
+    is not the end of a phrase ("sửa đối, bổ" / "sung").  (In the 2,744 text fields of the
+    sample and dev2 gold, a full stop inside a cell is never followed by a lower-case word.)"""
     if not opts.correct or len(lines) < 2:
         return lines
     tokens, owner = [], []
@@ -435,10 +435,12 @@ def _across_lines(lines: list[list[Word]], opts: OcrOptions) -> list[list[Word]]
         for wi, w in enumerate(ws):
             tokens.append(w.text)
             owner.append((li, wi))
-    gate = [lines[li][wi].conf < opts.tone_max_conf for li, wi in owner]
+    confs = [lines[li][wi].conf for li, wi in owner]
+    correct_terms(tokens, confs, load_lexicon(opts.lexicon_path or DEFAULT_LEXICON), opts.correct_max_conf)
+    gate = [c < opts.tone_max_conf for c in confs]
     fixed = repair_tones(keep_positions(tokens), gate)
     out = [list(ws) for ws in lines]
-    for (li, wi), old, new in zip(owner, tokens, fixed, strict=True):
+    for (li, wi), old, new in zip(owner, (w.text for ws in lines for w in ws), fixed, strict=True):
         if new != old:
             w = out[li][wi]
             out[li][wi] = Word(new, w.bbox, w.conf, w.block, w.par, w.line)

@@ -123,10 +123,20 @@ def _transfer_case(read: str, term: str) -> str:
     return " ".join(out)
 
 
-def _split_punct(window: list[str]) -> tuple[str, list[str], str] | None:
+def _split_punct(window: list[str], slashed: bool = False) -> tuple[str, list[str], str] | None:
+    """(lead, core words, trail) of a window of tokens: punctuation off its ends; with
+    ``slashed``, also a word joined by a slash before the first or after the last ("mới/sửa đối,
+    bổ sung": the term starts after the slash), for windows of two tokens or more."""
     first, last = window[0], window[-1]
-    lead = first[: len(first) - len(first.lstrip(_LEAD))]
-    trail = last[len(last.rstrip(_TRAIL)):]
+    head = tail = ""
+    if slashed and len(window) > 1:
+        cut = first.rfind("/") + 1
+        head = first[:cut] if 1 < cut < len(first) else ""
+        cut = last.find("/")
+        tail = last[cut:] if 0 < cut < len(last) - 1 else ""
+    first, last = first[len(head):], last[: len(last) - len(tail)]
+    lead = head + first[: len(first) - len(first.lstrip(_LEAD))]
+    trail = last[len(last.rstrip(_TRAIL)):] + tail
     core = list(window)
     core[0] = core[0][len(lead):]
     core[-1] = core[-1][: len(core[-1]) - len(trail)] if trail else core[-1]
@@ -161,6 +171,20 @@ def correct_tokens(
     for i, tok in enumerate(out):
         if confs is not None and confs[i] < ABBREVIATION_MAX_CONF:
             out[i] = _fix_abbreviation(tok, lex, attested)
+    correct_terms(out, confs, lex, max_conf)
+    # a speck read as a full stop, two syllables run together: safe without confidences (they
+    # never change right text); a lone "." becomes "" (one token per token in).  A tone repair
+    # only where the engine was unsure.
+    out = split_joined(fix_lookalikes(keep_positions(out)))
+    tone_gate = max_conf if tone_max_conf is None else tone_max_conf
+    return repair_tones(out, None if confs is None else [c < tone_gate for c in confs])
+
+
+def correct_terms(out: list[str], confs: list[float] | None, lex: Lexicon, max_conf: float = 100.0) -> None:
+    """Near-misses of multi-word lexicon terms in ``out`` replaced in place, longest terms first
+    (one token per token): a window whose letters are a term's, diacritics aside, within the
+    edit distance its length allows, where the engine was unsure of one of its words (below
+    ``max_conf``).  Also over the lines of a cell joined (a term broken by a line end)."""
     sizes = sorted((n for n in lex.by_size if n >= 2), reverse=True)
     i = 0
     while i < len(out):
@@ -168,7 +192,7 @@ def correct_tokens(
         for n in sizes:
             if i + n > len(out):
                 continue
-            parts = _split_punct(out[i: i + n])
+            parts = _split_punct(out[i: i + n], slashed=True)
             if parts is None:
                 continue
             lead, core, trail = parts
@@ -196,12 +220,6 @@ def correct_tokens(
             step = n
             break
         i += step
-    # a speck read as a full stop, two syllables run together: safe without confidences (they
-    # never change right text); a lone "." becomes "" (one token per token in).  A tone repair
-    # only where the engine was unsure.
-    out = split_joined(fix_lookalikes(keep_positions(out)))
-    tone_gate = max_conf if tone_max_conf is None else tone_max_conf
-    return repair_tones(out, None if confs is None else [c < tone_gate for c in confs])
 
 
 def _apply_rewrites(out: list[str], lex: Lexicon) -> None:

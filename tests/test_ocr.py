@@ -243,6 +243,27 @@ def test_post_correction_fixes_only_doubtful_diacritics() -> None:
     assert correct_tokens(["Vì", "vậy"], [90, 96], lex) == ["Vì", "vậy"]
 
 
+def test_a_term_after_a_slash_or_across_a_cell_line_end_is_corrected() -> None:
+    """Read in 000's scan: "mới/sửa đối, bổ sung" (the term joined by a slash to the word
+    before it) and "kiến nghị sửa đối, bổ" / "sung" (a cell's line end inside the term)."""
+    from extractors.ocr import OcrOptions, _across_lines
+    from extractors.ocr_engine import Word
+
+    lex = Lexicon.from_terms(["sửa đổi, bổ sung"])
+    assert correct_tokens(["mới/sửa", "đối,", "bổ", "sung,", "bãi", "bỏ"], [93, 97, 71, 97, 97, 97], lex,
+                          max_conf=93) == ["mới/sửa", "đổi,", "bổ", "sung,", "bãi", "bỏ"]
+    assert correct_tokens(["sửa", "đối,", "bổ", "sung/bãi"], [93, 90, 71, 97], lex, max_conf=93)[1] == "đổi,"
+    # the same words read surely stay as read (a misprint stays a misprint)
+    assert correct_tokens(["mới/sửa", "đối,", "bổ", "sung"], [97, 97, 97, 97], lex, max_conf=93)[1] == "đối,"
+
+    def words(*spec: tuple[str, float]) -> list[Word]:
+        return [Word(t, (0, 0, 1, 1), c) for t, c in spec]
+
+    lines = [words(("kiến", 97), ("nghị", 97), ("sửa", 97), ("đối,", 94), ("bổ", 92)), words(("sung", 96), ("các", 96))]
+    out = _across_lines(lines, OcrOptions())
+    assert [w.text for w in out[0]] == ["kiến", "nghị", "sửa", "đổi,", "bổ"] and [w.text for w in out[1]] == ["sung", "các"]
+
+
 def test_post_correction_of_abbreviations_and_fixed_rewrites() -> None:
     lex = Lexicon.from_terms(["QLHN", "TTYT", "TCHC", "TTHC", "BHXH", "chỉ cục => chi cục"])
     assert correct_tokens(["Phòng", "QUHN;"], [96, 70], lex, max_conf=93) == ["Phòng", "QLHN;"]
