@@ -63,7 +63,14 @@ from extractors.model import (
     page_from_dict,
     page_to_dict,
 )
-from extractors.ocr_correct import DEFAULT_LEXICON, PagePhrases, correct_terms, correct_tokens, load_lexicon
+from extractors.ocr_correct import (
+    DEFAULT_LEXICON,
+    GLYPH_SPLITS,
+    PagePhrases,
+    correct_terms,
+    correct_tokens,
+    load_lexicon,
+)
 from extractors.ocr_engine import OcrEngine, TesseractEngine, Word
 from extractors.ocr_words import keep_positions, repair_tones
 from extractors.raster import (
@@ -83,7 +90,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-29"
+CODE_VERSION = "ocr-31"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_LINE = 7  # a band read again as one text line
@@ -1131,11 +1138,13 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _options_key(opts: OcrOptions) -> str:
-    """Everything besides the engine that changes the output: options and the lexicon's content."""
+    """Everything besides the engine that changes the output: options and the content of the
+    post-correction's data (the lexicon, the glyph splits)."""
     lex = ""
     if opts.correct:
         try:
-            lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()).hexdigest()
+            lex = hashlib.sha256(Path(opts.lexicon_path or DEFAULT_LEXICON).read_bytes()
+                                 + GLYPH_SPLITS.read_bytes()).hexdigest()
         except OSError:
             lex = "missing"
     reader, glyphs = digit_reader_for(opts.digit_reader), glyph_reader_for(opts.glyph_reader)

@@ -272,10 +272,11 @@ def _fix_abbreviation(token: str, lex: Lexicon, attested: frozenset[str] = froze
     is that abbreviation ("QUHN" -> "QLHN", "TIYT" -> "TTYT").
 
     Only when that is more likely than the reading: the caller passes words read below
-    :data:`ABBREVIATION_MAX_CONF`.  Only substitutions: the engine misreads a glyph as another,
-    it rarely invents or loses a whole capital, while a shorter or longer real abbreviation is
-    common ("BXH" is not a misread "BHXH").  A valid abbreviation is never rewritten: a listed
-    one, or one attested on the page."""
+    :data:`ABBREVIATION_MAX_CONF`.  Only substitutions, and the splits of one capital into two
+    glyphs the engine makes ("CCHOG" for CCHC: extractors/data/ocr_glyph_splits.yaml): the
+    engine misreads a glyph as another, it rarely invents or loses a whole capital, while a
+    shorter or longer real abbreviation is common ("BXH" is not a misread "BHXH").  A valid
+    abbreviation is never rewritten: a listed one, or one attested on the page."""
     parts = _split_punct([token])
     if parts is None:
         return token
@@ -286,9 +287,34 @@ def _fix_abbreviation(token: str, lex: Lexicon, attested: frozenset[str] = froze
     if any(ord(c) > 127 and c != "Đ" for c in core) or is_vietnamese_syllable(core):
         return token
     close = [a for a in lex.abbreviations if len(a) == len(core) and Levenshtein.distance(a, core) == 1]
+    if not close:  # one capital read as two glyphs ("CCHOG")
+        close = list(dict.fromkeys(a for a in _unsplit(core) if a in lex.abbreviations))
     if len(close) != 1 or len(close[0]) < 4:
         return token
     return lead + close[0] + trail
+
+
+GLYPH_SPLITS = Path(__file__).resolve().parent / "data" / "ocr_glyph_splits.yaml"
+
+
+@lru_cache(maxsize=1)
+def _glyph_splits() -> tuple[tuple[str, str], ...]:
+    """(two glyphs as read, the capital printed) of extractors/data/ocr_glyph_splits.yaml."""
+    import yaml
+
+    data = yaml.safe_load(GLYPH_SPLITS.read_text(encoding="utf-8")) or {}
+    return tuple((pair, glyph) for glyph, pairs in data.items() for pair in pairs)
+
+
+def _unsplit(core: str) -> list[str]:
+    """``core`` with one glyph split put back, at each place it occurs ("CCHOG" → ["CCHC"])."""
+    out = []
+    for pair, glyph in _glyph_splits():
+        start = core.find(pair)
+        while start >= 0:
+            out.append(core[:start] + glyph + core[start + len(pair):])
+            start = core.find(pair, start + 1)
+    return out
 
 
 def correct_text(text: str, lexicon: Lexicon | None = None) -> str:

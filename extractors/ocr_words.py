@@ -259,8 +259,9 @@ def keep_positions(tokens: list[str], changeable: list[bool] | None = None) -> l
 
 def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
     """Two syllables read as one word ("kếhoạch", "mụctiêu": the space between close glyphs
-    lost) split again: a token that is no Vietnamese syllable, but exactly one split of which is
-    two syllables making a dictionary word.  One token per token in (the split one holds a space)."""
+    lost; "tổ.chức", "Triển-khai": a speck or a stroke read between them) split again: a token
+    that is no Vietnamese syllable, but exactly one split of which is two syllables making a
+    dictionary word.  One token per token in (the split one holds a space)."""
     words, _ = word_pairs()
     out = list(tokens)
     for i, tok in enumerate(out):
@@ -269,10 +270,13 @@ def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> lis
         lead, core, trail = _core(tok)
         if core.endswith("/"):  # "kếhoạch/ báo cáo"
             core, trail = core[:-1], "/" + trail
-        if core.count(".") == 1:  # "quy.định", "tổ.chức": a speck between two syllables
-            a, b = core.split(".")
-            if is_vietnamese_syllable(a) and is_vietnamese_syllable(b) and a.islower() and b.islower() \
-                    and f"{_placement(a)} {_placement(b)}" in words:
+        mark = next((m for m in ".-" if core.count(m) == 1), None)
+        if mark is not None:
+            # "quy.định", "Tổ.chức", "Triển-khai": a speck or a stroke between two syllables of a
+            # dictionary word ("kinh tế-xã hội" keeps its hyphen: "tế xã" is no word)
+            a, b = core.split(mark)
+            if is_vietnamese_syllable(a) and is_vietnamese_syllable(b) and (a.islower() or a.istitle()) \
+                    and b.islower() and f"{_placement(a.casefold())} {_placement(b)}" in words:
                 out[i] = f"{lead}{a} {b}{trail}"
             continue
         if len(core) < 4 or not _is_word(core) or is_vietnamese_syllable(core):

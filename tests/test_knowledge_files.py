@@ -199,3 +199,15 @@ def test_signer_prefixes_that_need_an_office_below_are_prefixes():
     assert d["needs_own_office"] and set(d["needs_own_office"]) <= prefixes
     assert d["signs_for_head"] in d["needs_own_office"]  # "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"
     assert not set(d["needs_own_office"]) & set(d["acting_for"])  # "TM." names a body, not an office
+
+
+# ---------------------------------------------------------------------------- ocr_glyph_splits.yaml
+
+
+def test_glyph_splits_are_two_glyphs_for_one_capital():
+    path = DATA.parents[1] / "extractors" / "data" / "ocr_glyph_splits.yaml"
+    splits = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert splits
+    for glyph, pairs in splits.items():
+        assert len(glyph) == 1 and glyph.isupper(), glyph
+        assert pairs and all(len(p) == 2 and p.isupper() and p.isascii() for p in pairs), (glyph, pairs)

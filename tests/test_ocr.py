@@ -261,7 +261,8 @@ def test_a_term_after_a_slash_or_across_a_cell_line_end_is_corrected() -> None:
 
     lines = [words(("kiến", 97), ("nghị", 97), ("sửa", 97), ("đối,", 94), ("bổ", 92)), words(("sung", 96), ("các", 96))]
     out = _across_lines(lines, OcrOptions())
-    assert [w.text for w in out[0]] == ["kiến", "nghị", "sửa", "đổi,", "bổ"] and [w.text for w in out[1]] == ["sung", "các"]
+    assert [w.text for w in out[0]] == ["kiến", "nghị", "sửa", "đổi,", "bổ"]
+    assert [w.text for w in out[1]] == ["sung", "các"]
 
 
 def test_post_correction_of_abbreviations_and_fixed_rewrites() -> None:
@@ -270,6 +271,15 @@ def test_post_correction_of_abbreviations_and_fixed_rewrites() -> None:
     assert correct_tokens(["Phòng", "QUHN"], [96, 96], lex, max_conf=93) == ["Phòng", "QUHN"]  # sure
     assert correct_tokens(["TXHC"], [50], lex) == ["TXHC"]  # TTHC or TCHC: ambiguous, left alone
     assert correct_tokens(["các", "phòng,", "chỉ", "cục,"], [96] * 4, lex) == ["các", "phòng,", "chi", "cục,"]
+    # one capital read as two glyphs (extractors/data/ocr_glyph_splits.yaml): "CCHOG" in 000's scan
+    splits = Lexicon.from_terms(["CCHC", "TTHC", "TTHCC"])
+    assert correct_tokens(["về", "CCHOG,", "tập"], [96, 60, 96], splits, max_conf=93)[1] == "CCHC,"
+    assert correct_tokens(["TTHOG"], [60], splits, max_conf=93) == ["TTHC"]
+    assert correct_tokens(["CCHOG"], [96], splits, max_conf=93) == ["CCHOG"]  # read surely: as printed
+    assert correct_tokens(["OCOP"], [40], Lexicon.from_terms(["CCOP", "OCOP"]), max_conf=93) == ["OCOP"]  # listed
+    # and the readings that are never Vietnamese, from the default lexicon, whatever the confidence
+    assert correct_tokens(["tỉnh", "giản", "biên", "chế"], [93.4, 96, 96, 96], max_conf=93)[0] == "tinh"
+    assert correct_tokens(["tỉnh", "giảm", "20%"], [96, 96, 96], max_conf=93)[0] == "tỉnh"  # "the province's … fell"
 
 
 def test_post_correction_never_rewrites_a_valid_abbreviation() -> None:
