@@ -67,7 +67,7 @@ from extractors.ocr_correct import (
     DEFAULT_LEXICON,
     GLYPH_SPLITS,
     PagePhrases,
-    correct_terms,
+    correct_phrases,
     correct_tokens,
     load_lexicon,
 )
@@ -90,7 +90,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-31"
+CODE_VERSION = "ocr-32"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_LINE = 7  # a band read again as one text line
@@ -443,7 +443,7 @@ def _across_lines(lines: list[list[Word]], opts: OcrOptions) -> list[list[Word]]
             tokens.append(w.text)
             owner.append((li, wi))
     confs = [lines[li][wi].conf for li, wi in owner]
-    correct_terms(tokens, confs, load_lexicon(opts.lexicon_path or DEFAULT_LEXICON), opts.correct_max_conf)
+    correct_phrases(tokens, confs, load_lexicon(opts.lexicon_path or DEFAULT_LEXICON), opts.correct_max_conf)
     gate = [c < opts.tone_max_conf for c in confs]
     fixed = repair_tones(keep_positions(tokens), gate)
     out = [list(ws) for ws in lines]

@@ -28,6 +28,7 @@ from rapidfuzz.distance import Levenshtein
 
 from extractors.model import clean_text
 from extractors.ocr_words import (
+    drop_marks_in_words,
     fix_lookalikes,
     keep_positions,
     repair_tones,
@@ -166,25 +167,27 @@ def correct_tokens(
     out = list(tokens)
     if line_start and out:
         out[0] = _fix_roman_prefix(out[0], alone=len(out) == 1)
-    _apply_rewrites(out, lex)
     _fix_date_frame(out)
     for i, tok in enumerate(out):
         if confs is not None and confs[i] < ABBREVIATION_MAX_CONF:
             out[i] = _fix_abbreviation(tok, lex, attested)
-    correct_terms(out, confs, lex, max_conf)
+    correct_phrases(out, confs, lex, max_conf)
     # a speck read as a full stop, two syllables run together: safe without confidences (they
     # never change right text); a lone "." becomes "" (one token per token in).  A tone repair
     # only where the engine was unsure.
     out = split_joined(fix_lookalikes(keep_positions(out)))
     tone_gate = max_conf if tone_max_conf is None else tone_max_conf
-    return repair_tones(out, None if confs is None else [c < tone_gate for c in confs])
+    unsure = None if confs is None else [c < tone_gate for c in confs]
+    return repair_tones(drop_marks_in_words(out, unsure), unsure)
 
 
-def correct_terms(out: list[str], confs: list[float] | None, lex: Lexicon, max_conf: float = 100.0) -> None:
-    """Near-misses of multi-word lexicon terms in ``out`` replaced in place, longest terms first
-    (one token per token): a window whose letters are a term's, diacritics aside, within the
-    edit distance its length allows, where the engine was unsure of one of its words (below
-    ``max_conf``).  Also over the lines of a cell joined (a term broken by a line end)."""
+def correct_phrases(out: list[str], confs: list[float] | None, lex: Lexicon, max_conf: float = 100.0) -> None:
+    """The lexicon's phrases in ``out``, in place (one token per token): its fixed rewrites of
+    readings that are never Vietnamese, whatever the confidence; then near-misses of its
+    multi-word terms, longest first: a window whose letters are a term's, diacritics aside,
+    within the edit distance its length allows, where the engine was unsure of one of its words
+    (below ``max_conf``).  Also over the lines of a cell joined (a phrase broken by a line end)."""
+    _apply_rewrites(out, lex)
     sizes = sorted((n for n in lex.by_size if n >= 2), reverse=True)
     i = 0
     while i < len(out):

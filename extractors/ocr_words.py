@@ -289,6 +289,31 @@ def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> lis
     return out
 
 
+def drop_marks_in_words(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
+    """A colon read inside a two-syllable dictionary word dropped: glued to its first syllable
+    ("tham: mưu", "chất: lượng") or alone between the two ("nâng : cấp").  A colon never
+    splits a word; one between two words is left ("bao gồm: các").  Right text has such pairs
+    too ("Quyết định: số 36", "số: từ"): the caller lets only unsure readings change, as for
+    the tones.  One token per token in."""
+    words, _ = word_pairs()
+    out = list(tokens)
+    for i in range(len(out) - 1):
+        if changeable is not None and not changeable[i]:
+            continue
+        tok = out[i]
+        if tok == ":" and i > 0:
+            before, after = _core(out[i - 1])[1], out[i + 1]
+        elif tok.endswith(":") and not tok.endswith("::"):
+            before, after = tok[:-1], out[i + 1]
+        else:
+            continue
+        if not (is_vietnamese_syllable(before) and is_vietnamese_syllable(after) and after.islower()
+                and before.islower() and f"{_placement(before)} {_placement(after)}" in words):
+            continue
+        out[i] = "" if tok == ":" else tok[:-1]
+    return out
+
+
 #: The combining diaeresis: no Vietnamese letter carries it, so a letter read with one ("ÿ",
 #: "ö", "Ü") is a Vietnamese letter with a speck or the stroke of a stamp over it.
 _DIAERESIS = "\u0308"

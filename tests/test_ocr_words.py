@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from extractors.ocr_words import (
+    drop_marks_in_words,
     drop_stray_stops,
     fix_lookalikes,
     keep_positions,
@@ -122,6 +123,27 @@ def test_tone_repair_rarely_changes_right_text():
 ])
 def test_split_joined(read, printed):
     assert " ".join(split_joined(read.split())) == printed
+
+
+@pytest.mark.parametrize(("read", "printed"), [
+    ("tham: mưu Chủ tịch", "tham mưu Chủ tịch"),
+    ("nâng cao chất: lượng văn bản", "nâng cao chất lượng văn bản"),
+    ("nâng : cấp hệ thống", "nâng cấp hệ thống"),
+    ("bao gồm: các đơn vị", "bao gồm: các đơn vị"),  # two words: the colon as printed
+    ("Nội dung: thực hiện", "Nội dung: thực hiện"),
+])
+def test_a_colon_inside_a_word_is_dropped(read, printed):
+    assert " ".join(t for t in drop_marks_in_words(read.split()) if t) == printed
+
+
+def test_colon_drops_rarely_change_right_text():
+    """Ungated, on right text: "Quyết định: số 36", "số: từ" are pairs of the dictionary too;
+    the confidence gate keeps them (as for the tones)."""
+    phrases = _right_text()
+    n = sum(len(p) for p in phrases)
+    changed = sum(a != b for p in phrases for a, b in zip(p, drop_marks_in_words(p), strict=True))
+    assert changed / n < 0.0005
+    assert drop_marks_in_words(["Quyết", "định:", "số"], [False, False, False]) == ["Quyết", "định:", "số"]
 
 
 def test_split_never_changes_right_text():
