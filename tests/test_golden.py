@@ -28,8 +28,9 @@ from tests.conftest import DEV2_DIR, RAW_DIR, REPO_ROOT
 
 GOLDEN_DIR = REPO_ROOT / "tests" / "golden"
 UPDATE = os.environ.get("KHSYT_UPDATE_GOLDEN") == "1"
-#: Columns that change from run to run or release to release, not with the extraction.
-VOLATILE = ("extracted_at", "pipeline_version")
+#: Columns that change from run to run or release to release, not with the extraction (the
+#: fingerprint digests the code itself: khsyt.extract.code_digest).
+VOLATILE = ("extracted_at", "pipeline_version", "extraction_fingerprint")
 #: Lines of diff shown when a golden file differs.
 MAX_DIFF_LINES = 120
 
