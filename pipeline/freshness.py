@@ -2,7 +2,7 @@
 
 A partition is up to date when the rows published for it (in ``plans``, or in ``rejects`` for a
 file that could not be read) come from the same bytes (``source_sha256``) under the same
-extraction fingerprint (pipeline version and settings).  One DuckDB scan over the dataset
+extraction fingerprint (pipeline version, code and settings).  One DuckDB scan over the dataset
 folder replaces a Parquet open per plan, so the check stays cheap at tens of thousands of plans.
 """
 
