@@ -90,7 +90,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-32"
+CODE_VERSION = "ocr-33"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_LINE = 7  # a band read again as one text line
@@ -496,10 +496,12 @@ def _without_stray_marks(ws: list[Word]) -> list[Word]:
     a mark glued to the front of a word (".bồi dưỡng", "'việc"), or a dash glued to the first
     word of a line ("-mềm, cơ sở dữ liệu", which would read as a new bullet).  Printed text has
     none of these (a period follows a word, a bullet dash is followed by a space), so they are
-    dropped."""
+    dropped.  Except a colon spaced before a capital, which is typed so ("Nhiệm vụ 1 : Xây
+    dựng …" in 003, French-style spacing)."""
     out = []
     for i, w in enumerate(ws):
-        if 0 < i < len(ws) - 1 and set(w.text) <= _STRAY_MARKS:
+        if 0 < i < len(ws) - 1 and set(w.text) <= _STRAY_MARKS \
+                and not (w.text == ":" and ws[i + 1].text[:1].isupper()):
             continue
         text = w.text
         if len(text) > 1 and text[0] in _LEADING_MARKS and (text[1].isalpha() or (i == 0 and text[1] == "-")):

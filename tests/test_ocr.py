@@ -265,6 +265,18 @@ def test_a_term_after_a_slash_or_across_a_cell_line_end_is_corrected() -> None:
     assert [w.text for w in out[1]] == ["sung", "các"]
 
 
+def test_a_lone_mark_between_words_is_dust_but_a_spaced_colon_before_a_capital_is_typed() -> None:
+    from extractors.ocr import _without_stray_marks
+    from extractors.ocr_engine import Word
+
+    def texts(*ts: str) -> list[str]:
+        return [w.text for w in _without_stray_marks([Word(t, (0, 0, 1, 1), 80.0) for t in ts])]
+
+    assert texts("nâng", ".", "cấp") == texts("nâng", ":", "cấp") == ["nâng", "cấp"]
+    assert texts("Nhiệm", "vụ", "1", ":", "Xây", "dựng") == ["Nhiệm", "vụ", "1", ":", "Xây", "dựng"]  # 003
+    assert texts("lên", ".", "Cổng") == ["lên", "Cổng"]
+
+
 def test_post_correction_of_abbreviations_and_fixed_rewrites() -> None:
     lex = Lexicon.from_terms(["QLHN", "TTYT", "TCHC", "TTHC", "BHXH", "chỉ cục => chi cục"])
     assert correct_tokens(["Phòng", "QUHN;"], [96, 70], lex, max_conf=93) == ["Phòng", "QLHN;"]
