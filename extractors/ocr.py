@@ -90,7 +90,7 @@ log = logging.getLogger("khsyt.ocr")
 RedChannel = Callable[[], "np.ndarray | None"]
 
 # Bump when a change here or in raster/grid alters the output, so cached pages are re-read.
-CODE_VERSION = "ocr-33"
+CODE_VERSION = "ocr-34"
 CACHE_ENV = "KHSYT_CACHE_DIR"
 PSM_CELLS = 6  # the stacked cell strip is one uniform column of text
 PSM_LINE = 7  # a band read again as one text line

@@ -10,7 +10,7 @@ from pathlib import Path
 def pdf(pages: list[dict], path: Path) -> Path:
     """A PDF whose pages are ``{"size": (w_pt, h_pt), "text": [...], "image": (w_px, h_px)}``;
     an image is a 1-bit all-white XObject whose pixels compress to almost nothing, drawn over
-    the whole page or at ``"image_at": (x_pt, y_pt, w_pt, h_pt)``."""
+    the whole page, at ``"image_at": (x_pt, y_pt, w_pt, h_pt)`` or by the matrix ``"image_cm"``."""
     objs: list[bytes] = [b"", b""]  # 1: catalog, 2: pages (filled in below)
     kids = []
     font = len(objs) + 1
@@ -33,7 +33,7 @@ def pdf(pages: list[dict], path: Path) -> Path:
                         + data + b"\nendstream")
             res += f" /XObject << /Im1 {len(objs)} 0 R >>"
             x, y, bw, bh = pg.get("image_at", (0, 0, w, h))
-            ops.append(f"q {bw} 0 0 {bh} {x} {y} cm /Im1 Do Q")
+            ops.append(f"q {pg.get('image_cm', f'{bw} 0 0 {bh} {x} {y}')} cm /Im1 Do Q")
         content = "\n".join(ops).encode("latin-1")
         objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {len(objs)} 0 R "

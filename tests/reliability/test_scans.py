@@ -88,6 +88,10 @@ def test_a_scanned_page_is_read_at_its_own_resolution(tmp_path):
     assert dpi == 200 and abs(img.shape[1] - 595 * 200 / 72) <= 2
     assert page_render_dpi(scan("s600.pdf", 600), 1, 300) == 300
     assert page_render_dpi(scan("s100.pdf", 100), 1, 300) == SCAN_MIN_DPI
+    # a landscape scan placed turned by 90 degrees on a portrait page: its width runs down the page
+    turned = pdf([{"size": (595, 842), "image": (842 * 200 // 72, 595 * 200 // 72), "image_cm": "0 842 -595 0 595 0"}],
+                 tmp_path / "turned.pdf")
+    assert page_render_dpi(turned, 1, 300) == 200
     strips = pdf([{"size": (595, 842), "image": (1653, 1170), "image_at": (0, 421, 595, 421)}], tmp_path / "half.pdf")
     assert page_render_dpi(strips, 1, 300) == 300  # half the page is no scan
     logo = pdf([{"size": (595, 842), "text": ["x"], "image": (100, 100), "image_at": (50, 700, 60, 60)}],
