@@ -437,17 +437,18 @@ def _across_lines(lines: list[list[Word]], opts: OcrOptions) -> list[list[Word]]
     sample and dev2 gold, a full stop inside a cell is never followed by a lower-case word.)"""
     if not opts.correct or len(lines) < 2:
         return lines
-    tokens, owner = [], []
+    read, owner = [], []
     for li, ws in enumerate(lines):
         for wi, w in enumerate(ws):
-            tokens.append(w.text)
+            read.append(w.text)
             owner.append((li, wi))
     confs = [lines[li][wi].conf for li, wi in owner]
+    tokens = list(read)
     correct_phrases(tokens, confs, load_lexicon(opts.lexicon_path or DEFAULT_LEXICON), opts.correct_max_conf)
     gate = [c < opts.tone_max_conf for c in confs]
     fixed = repair_tones(keep_positions(tokens), gate)
     out = [list(ws) for ws in lines]
-    for (li, wi), old, new in zip(owner, (w.text for ws in lines for w in ws), fixed, strict=True):
+    for (li, wi), old, new in zip(owner, read, fixed, strict=True):
         if new != old:
             w = out[li][wi]
             out[li][wi] = Word(new, w.bbox, w.conf, w.block, w.par, w.line)

@@ -257,6 +257,13 @@ def keep_positions(tokens: list[str], changeable: list[bool] | None = None) -> l
     return out
 
 
+def _makes_word(a: str, b: str, words: frozenset[str]) -> bool:
+    """Whether ``a`` and ``b`` are two Vietnamese syllables that together are a two-syllable
+    word of the dictionary (``word_pairs()[0]``), whatever their case and tone placement."""
+    return (is_vietnamese_syllable(a) and is_vietnamese_syllable(b)
+            and f"{_placement(a.casefold())} {_placement(b.casefold())}" in words)
+
+
 def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> list[str]:
     """Two syllables read as one word ("kếhoạch", "mụctiêu": the space between close glyphs
     lost; "tổ.chức", "Triển-khai": a speck or a stroke read between them) split again: a token
@@ -275,15 +282,12 @@ def split_joined(tokens: list[str], changeable: list[bool] | None = None) -> lis
             # "quy.định", "Tổ.chức", "Triển-khai": a speck or a stroke between two syllables of a
             # dictionary word ("kinh tế-xã hội" keeps its hyphen: "tế xã" is no word)
             a, b = core.split(mark)
-            if is_vietnamese_syllable(a) and is_vietnamese_syllable(b) and (a.islower() or a.istitle()) \
-                    and b.islower() and f"{_placement(a.casefold())} {_placement(b)}" in words:
+            if (a.islower() or a.istitle()) and b.islower() and _makes_word(a, b, words):
                 out[i] = f"{lead}{a} {b}{trail}"
             continue
         if len(core) < 4 or not _is_word(core) or is_vietnamese_syllable(core):
             continue
-        splits = [(core[:k], core[k:]) for k in range(1, len(core))
-                  if is_vietnamese_syllable(core[:k]) and is_vietnamese_syllable(core[k:])
-                  and f"{_placement(core[:k].casefold())} {_placement(core[k:].casefold())}" in words]
+        splits = [(core[:k], core[k:]) for k in range(1, len(core)) if _makes_word(core[:k], core[k:], words)]
         if len(splits) == 1:
             out[i] = f"{lead}{splits[0][0]} {splits[0][1]}{trail}"
     return out
@@ -307,8 +311,7 @@ def drop_marks_in_words(tokens: list[str], changeable: list[bool] | None = None)
             before, after = tok[:-1], out[i + 1]
         else:
             continue
-        if not (is_vietnamese_syllable(before) and is_vietnamese_syllable(after) and after.islower()
-                and before.islower() and f"{_placement(before)} {_placement(after)}" in words):
+        if not (before.islower() and after.islower() and _makes_word(before, after, words)):
             continue
         out[i] = "" if tok == ":" else tok[:-1]
     return out

@@ -24,10 +24,10 @@ from extractors.model import Document, Line
 from ._text import load_yaml
 from .columns import header_match
 from .records import TaskRow
-from .textutil import code_style, ends_sentence, fold, split_code
+from .textutil import STRAY_LEAD, code_style, ends_sentence, fold, split_code
 
 #: A bullet mark, with the stray speck OCR may read before it (":- -Thực hiện …").
-BULLET = re.compile(r"^\s*(?:[:.,;'`’]\s*)?(?:[-–•*+]\s*)+")
+BULLET = re.compile(r"^\s*" + STRAY_LEAD + r"(?:[-–•*+]\s*)+")
 FOOTNOTE = re.compile(r"^\s*(?:⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[¹²³⁴⁵⁶⁷⁸⁹]+\s)")
 SUPERSCRIPT = re.compile(r"⁽[⁰¹²³⁴⁵⁶⁷⁸⁹]+⁾|[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 PAGE_NUMBER = re.compile(r"^\s*(?:-\s*)?\d{1,3}(?:\s*-)?\s*$")

@@ -8,10 +8,14 @@ from ._text import clean, old_style_tones, strip_diacritics
 
 ROMAN = re.compile(r"^(?=[IVXLC])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 
-#: "I.", "1.", "1.2.", "a)", "b.", "Chỉ tiêu 3.1." … at the start of a heading or task; after
-#: one stray mark OCR put before it (":4. Hằng năm …", as ``body.BULLET`` allows before a dash).
+#: One stray mark OCR puts before the start of an item (":4. Hằng năm …", "'- Đơn vị …"): a
+#: speck read as punctuation.  Allowed before a numbering code and before a bullet dash.
+STRAY_LEAD = r"(?:[:.,;'`’]\s*)?"
+
+#: "I.", "1.", "1.2.", "a)", "b.", "Chỉ tiêu 3.1." … at the start of a heading or task, maybe
+#: after a stray mark.
 LEAD_CODE = re.compile(
-    r"^\s*(?:[:.,;'`’]\s*)?(?:(?P<label>Chỉ tiêu|Tiêu chí|Phần|Mục|Nhóm)\s+)?"
+    r"^\s*" + STRAY_LEAD + r"(?:(?P<label>Chỉ tiêu|Tiêu chí|Phần|Mục|Nhóm)\s+)?"
     r"(?P<code>[IVXLCỊÌÍỈĨ]+|\d{1,3}(?:\.\d{1,3})*|[a-zđ])\s*(?:[.):]|\s-)(?!\d)\s*(?P<rest>.*)$",
     re.S,
 )
